@@ -1,0 +1,34 @@
+//! The tasks themselves.
+
+use anyhow::Result;
+
+use crate::cargo;
+
+/// Every test of the workspace: unit, integration and doc tests, all features.
+pub(crate) fn test(extra: &[String]) -> Result<()> {
+    let mut args = vec!["test", "--workspace", "--all-features"];
+    args.extend(extra.iter().map(String::as_str));
+    cargo(&args)
+}
+
+/// What `.ci/run` runs: formatting, lints, then every test.
+pub(crate) fn ci() -> Result<()> {
+    cargo(&["fmt", "--all", "--check"])?;
+    cargo(&[
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--all-features",
+        "--",
+        "-D",
+        "warnings",
+    ])?;
+    test(&[])
+}
+
+/// The criterion benchmarks, then the table built from their results.
+pub(crate) fn bench(extra: &[String]) -> Result<()> {
+    let mut args = vec!["bench", "--package", "benches"];
+    args.extend(extra.iter().map(String::as_str));
+    cargo(&args)
+}
