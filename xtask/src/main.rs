@@ -1,4 +1,9 @@
 //! Developer tasks for the workspace, run as `cargo xtask <task>`.
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a command-line tool talks on its terminal"
+)]
 
 use std::process::{Command, ExitCode};
 

@@ -1,1 +1,63 @@
-//! x
+//! An async cache of bytes with per-entry TTL, and a typed, compressed, read-through layer
+//! on top of it.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), cache_core::Error> {
+//! use std::time::Duration;
+//! use cache_core::{Codec, Compression, MemoryCache, TypedCache};
+//!
+//! // Any backend: the in-memory one here, Redis or a directory in other crates.
+//! let backend = MemoryCache::new(64 * 1024 * 1024);
+//! let cache = TypedCache::new(backend, Codec::msgpack().with_compression(Compression::ZSTD)?);
+//!
+//! cache.set("funding:linear", &[("BTCUSDT", 480u32)], Duration::from_secs(3600)).await?;
+//! let funding: Option<Vec<(String, u32)>> = cache.get("funding:linear").await?;
+//! assert_eq!(funding, Some(vec![("BTCUSDT".to_owned(), 480)]));
+//! # Ok(()) }
+//! ```
+//!
+//! # Layers
+//! - [`Cache`]: the byte-level trait every backend implements (get, set with a TTL, delete,
+//!   remaining TTL, batches). It is object safe: `Arc<dyn Cache>` is a `Cache`.
+//! - [`Codec`]: a [`Format`] (JSON or MessagePack) and a [`Compression`] (none, zlib, zstd,
+//!   each with a level), and the limits within which stored bytes are read.
+//! - [`envelope`]: the header every stored value carries (format, compression, decoded length,
+//!   write time, checksum), so any reader decodes what any writer wrote and recognizes foreign
+//!   or corrupt bytes. Its module docs give the byte layout.
+//! - [`TypedCache`]: serde values over any `Cache` and `Codec`, with
+//!   [`TypedCache::get_or_fetch`] for read-through.
+//! - [`MemoryCache`] (feature `memory`, on by default): a bounded in-process backend.
+//! - [`testing`] (feature `testing`): the conformance suite every backend passes.
+//! - `MockCache` (feature `mock`): a mockall mock of [`Cache`] for other crates' tests.
+//!
+//! # Bad stored bytes
+//! Decoding never panics and never returns a wrong value: unknown magic or version, a
+//! truncated entry, trailing bytes, a checksum mismatch, a corrupt compressed stream, a
+//! declared or actual decoded size above [`Codec::with_max_decoded_size`] (refused before it
+//! is allocated), or a value of another type are all [`Error::Decode`] with a
+//! [`DecodeError`] that says which.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![deny(missing_docs)]
+
+mod cache;
+mod codec;
+pub mod envelope;
+mod error;
+#[cfg(feature = "memory")]
+mod memory;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod typed;
+
+#[cfg(feature = "mock")]
+pub use cache::MockCache;
+pub use cache::{Cache, Entry, check_ttl};
+pub use codec::{
+    Codec, Compression, CompressionKind, DEFAULT_BLOCKING_THRESHOLD, DEFAULT_COMPRESS_MIN_SIZE,
+    DEFAULT_MAX_DECODED_SIZE, Format, Stored,
+};
+pub use error::{BoxError, DecodeError, Error, Result};
+#[cfg(feature = "memory")]
+pub use memory::MemoryCache;
+pub use typed::TypedCache;

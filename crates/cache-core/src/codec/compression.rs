@@ -1,0 +1,175 @@
+//! Compression: none, zlib (flate2) or zstd, each with a level, all decoded within limits.
+
+use std::borrow::Cow;
+use std::io::Read;
+
+use crate::DecodeError;
+
+/// How a serialized value is compressed, with the level to compress at.
+///
+/// Decoding never needs the level; an entry says in its header how it was compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Compression {
+    /// Stored as serialized.
+    None,
+    /// zlib (RFC 1950) through flate2, level 0 (store) to 9 (smallest).
+    Zlib {
+        /// 0 to 9.
+        level: u32,
+    },
+    /// Zstandard, level 1 (fastest) to 22 (smallest); negative levels trade size for speed.
+    Zstd {
+        /// -7 to 22.
+        level: i32,
+    },
+}
+
+impl Compression {
+    /// zlib at flate2's default level, 6.
+    pub const ZLIB: Self = Self::Zlib { level: 6 };
+    /// zstd at its default level, 3.
+    pub const ZSTD: Self = Self::Zstd { level: 3 };
+
+    /// Which algorithm, without the level.
+    pub const fn kind(self) -> CompressionKind {
+        match self {
+            Self::None => CompressionKind::None,
+            Self::Zlib { .. } => CompressionKind::Zlib,
+            Self::Zstd { .. } => CompressionKind::Zstd,
+        }
+    }
+
+    pub(crate) fn validate(self) -> Result<(), String> {
+        match self {
+            Self::None => Ok(()),
+            Self::Zlib { level } if level <= 9 => Ok(()),
+            Self::Zlib { level } => Err(format!("zlib level {level} is not in 0..=9")),
+            Self::Zstd { level } if (-7..=22).contains(&level) => Ok(()),
+            Self::Zstd { level } => Err(format!("zstd level {level} is not in -7..=22")),
+        }
+    }
+
+    pub(crate) fn compress(self, data: &[u8]) -> std::io::Result<Vec<u8>> {
+        match self {
+            Self::None => Ok(data.to_vec()),
+            Self::Zlib { level } => {
+                let mut out = Vec::with_capacity(data.len() / 4 + 64);
+                let mut encoder =
+                    flate2::write::ZlibEncoder::new(&mut out, flate2::Compression::new(level));
+                std::io::Write::write_all(&mut encoder, data)?;
+                encoder.finish()?;
+                Ok(out)
+            }
+            Self::Zstd { level } => {
+                // zstd frames carry no checksum by default, and a damaged frame can decode
+                // into wrong bytes; with one, zstd itself refuses it.
+                let mut compressor = zstd::bulk::Compressor::new(level)?;
+                compressor.include_checksum(true)?;
+                compressor.compress(data)
+            }
+        }
+    }
+}
+
+/// A compression algorithm as an envelope header names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CompressionKind {
+    /// Not compressed.
+    None,
+    /// zlib.
+    Zlib,
+    /// Zstandard.
+    Zstd,
+}
+
+impl CompressionKind {
+    pub(crate) const fn id(self) -> u8 {
+        match self {
+            Self::None => 0,
+            Self::Zlib => 1,
+            Self::Zstd => 2,
+        }
+    }
+
+    pub(crate) const fn from_id(id: u8) -> Option<Self> {
+        match id {
+            0 => Some(Self::None),
+            1 => Some(Self::Zlib),
+            2 => Some(Self::Zstd),
+            _ => None,
+        }
+    }
+
+    /// Decompresses `payload` into exactly `declared` bytes, or fails.
+    ///
+    /// The caller has checked `declared` against its maximum, so no allocation here exceeds
+    /// it, and a stream that would inflate further is cut off one byte past `declared`.
+    pub(crate) fn decompress(
+        self,
+        payload: &[u8],
+        declared: usize,
+    ) -> Result<Cow<'_, [u8]>, DecodeError> {
+        let mismatch = |actual: usize| DecodeError::LengthMismatch {
+            declared: declared as u64,
+            actual: actual as u64,
+        };
+        let out = match self {
+            Self::None if payload.len() == declared => return Ok(Cow::Borrowed(payload)),
+            Self::None => return Err(mismatch(payload.len())),
+            Self::Zlib => {
+                let mut out = Vec::with_capacity(declared);
+                let mut decoder = flate2::read::ZlibDecoder::new(payload);
+                (&mut decoder)
+                    .take(declared as u64 + 1)
+                    .read_to_end(&mut out)
+                    .map_err(DecodeError::Decompress)?;
+                if out.len() > declared {
+                    return Err(mismatch(out.len()));
+                }
+                let consumed = usize::try_from(decoder.total_in()).unwrap_or(usize::MAX);
+                if out.len() == declared && consumed < payload.len() {
+                    return Err(DecodeError::TrailingBytes {
+                        extra: payload.len() - consumed,
+                    });
+                }
+                out
+            }
+            Self::Zstd => {
+                let frame = zstd::zstd_safe::find_frame_compressed_size(payload)
+                    .map_err(|code| DecodeError::Decompress(zstd_error(code)))?;
+                if frame < payload.len() {
+                    return Err(DecodeError::TrailingBytes {
+                        extra: payload.len() - frame,
+                    });
+                }
+                if let Ok(Some(size)) = zstd::zstd_safe::get_frame_content_size(payload) {
+                    if size != declared as u64 {
+                        return Err(DecodeError::LengthMismatch {
+                            declared: declared as u64,
+                            actual: size,
+                        });
+                    }
+                }
+                let mut out = Vec::with_capacity(declared);
+                zstd::bulk::Decompressor::new()
+                    .and_then(|mut d| d.decompress_to_buffer(payload, &mut out))
+                    .map_err(DecodeError::Decompress)?;
+                out
+            }
+        };
+        if out.len() == declared {
+            Ok(Cow::Owned(out))
+        } else {
+            Err(mismatch(out.len()))
+        }
+    }
+}
+
+fn zstd_error(code: usize) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        zstd::zstd_safe::get_error_name(code),
+    )
+}

@@ -1,0 +1,146 @@
+//! The stored-value envelope: a fixed header in front of every value the typed layer writes.
+//!
+//! # Byte layout (version 1)
+//! All integers are little-endian. The header is [`HEADER_LEN`] = 28 bytes:
+//!
+//! | offset | size | field | meaning |
+//! |-------:|-----:|-------|---------|
+//! | 0  | 4 | magic | `89 43 43 45` (`\x89CCE`); the high first byte is neither text, JSON nor MessagePack's usual start |
+//! | 4  | 1 | version | `1`; a reader rejects any other |
+//! | 5  | 1 | format | `1` JSON, `2` MessagePack (structs as maps) |
+//! | 6  | 1 | compression | `0` none, `1` zlib, `2` zstd |
+//! | 7  | 1 | flags | reserved, `0` |
+//! | 8  | 8 | written at | milliseconds since the Unix epoch, by the writer's clock |
+//! | 16 | 4 | decoded length | bytes of the serialized value after decompression |
+//! | 20 | 4 | payload length | bytes of payload that follow the header |
+//! | 24 | 4 | checksum | CRC-32 (IEEE) of bytes 0 to 23 and the payload |
+//! | 28 | n | payload | the serialized value, compressed as `compression` says |
+//!
+//! A reader decodes whatever format and compression the header names, whatever it is
+//! configured to write. The decoded length lets it refuse an oversized value before
+//! allocating it, and the checksum catches a corrupted header or payload before anything is
+//! decompressed or deserialized, so a flipped bit never yields a wrong value or a wrong age.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::DecodeError;
+use crate::codec::{CompressionKind, Format};
+
+/// The first four bytes of every envelope.
+pub const MAGIC: [u8; 4] = *b"\x89CCE";
+/// The layout version this crate writes and reads.
+pub const VERSION: u8 = 1;
+/// The length of the header in bytes.
+pub const HEADER_LEN: usize = 28;
+
+/// The decoded header of a stored value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    /// The serialization format of the payload.
+    pub format: Format,
+    /// How the payload is compressed.
+    pub compression: CompressionKind,
+    /// When the writer wrote the value, by its own clock, to the millisecond.
+    pub written_at: SystemTime,
+    /// The serialized length after decompression.
+    pub decoded_len: u32,
+}
+
+impl Header {
+    /// How long ago the value was written, by this machine's clock; zero when the writer's
+    /// clock was ahead.
+    pub fn age(&self) -> Duration {
+        SystemTime::now()
+            .duration_since(self.written_at)
+            .unwrap_or_default()
+    }
+}
+
+/// Writes the header for `payload` followed by the payload itself.
+pub(crate) fn seal(header: &Header, payload: &[u8]) -> Result<Vec<u8>, String> {
+    let payload_len = u32::try_from(payload.len())
+        .map_err(|_| format!("payload of {} bytes exceeds 4 GiB", payload.len()))?;
+    let millis = header
+        .written_at
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
+    out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(&[VERSION, header.format.id(), header.compression.id(), 0]);
+    out.extend_from_slice(&millis.to_le_bytes());
+    out.extend_from_slice(&header.decoded_len.to_le_bytes());
+    out.extend_from_slice(&payload_len.to_le_bytes());
+    let checksum = checksum(&out, payload);
+    out.extend_from_slice(&checksum.to_le_bytes());
+    out.extend_from_slice(payload);
+    Ok(out)
+}
+
+/// Reads and checks the header of `bytes`, returning it and the payload it covers.
+///
+/// # Errors
+/// Any [`DecodeError`] about the envelope itself: magic, version, unknown ids, reserved
+/// flags, truncation, trailing bytes and checksum. The payload is not decompressed here.
+pub fn open(bytes: &[u8]) -> Result<(Header, &[u8]), DecodeError> {
+    if bytes.len() < MAGIC.len() || bytes[..MAGIC.len()] != MAGIC {
+        return Err(DecodeError::BadMagic);
+    }
+    let Some(head) = bytes.get(..HEADER_LEN) else {
+        return Err(DecodeError::Truncated {
+            expected: HEADER_LEN,
+            actual: bytes.len(),
+        });
+    };
+    if head[4] != VERSION {
+        return Err(DecodeError::UnsupportedVersion(head[4]));
+    }
+    let format = Format::from_id(head[5]).ok_or(DecodeError::UnknownFormat(head[5]))?;
+    let compression =
+        CompressionKind::from_id(head[6]).ok_or(DecodeError::UnknownCompression(head[6]))?;
+    if head[7] != 0 {
+        return Err(DecodeError::ReservedFlags(head[7]));
+    }
+    let millis = u64::from_le_bytes(field(head, 8));
+    let decoded_len = u32::from_le_bytes(field(head, 16));
+    let payload_len = u32::from_le_bytes(field(head, 20)) as usize;
+    let stored_checksum = u32::from_le_bytes(field(head, 24));
+
+    let payload = &bytes[HEADER_LEN..];
+    if payload.len() < payload_len {
+        return Err(DecodeError::Truncated {
+            expected: HEADER_LEN + payload_len,
+            actual: bytes.len(),
+        });
+    }
+    if payload.len() > payload_len {
+        return Err(DecodeError::TrailingBytes {
+            extra: payload.len() - payload_len,
+        });
+    }
+    if checksum(&head[..24], payload) != stored_checksum {
+        return Err(DecodeError::ChecksumMismatch);
+    }
+    let written_at = UNIX_EPOCH
+        .checked_add(Duration::from_millis(millis))
+        .ok_or(DecodeError::BadTimestamp(millis))?;
+    let header = Header {
+        format,
+        compression,
+        written_at,
+        decoded_len,
+    };
+    Ok((header, payload))
+}
+
+fn checksum(head: &[u8], payload: &[u8]) -> u32 {
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(head);
+    hasher.update(payload);
+    hasher.finalize()
+}
+
+fn field<const N: usize>(head: &[u8], at: usize) -> [u8; N] {
+    let mut out = [0; N];
+    out.copy_from_slice(&head[at..at + N]);
+    out
+}

@@ -1,0 +1,213 @@
+//! The typed layer: serde values over any [`Cache`], and read-through with [`TypedCache::get_or_fetch`].
+
+use std::future::Future;
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::cache::check_ttl;
+use crate::codec::{Codec, Compression, Stored};
+use crate::{Cache, DecodeError, Error, Result};
+
+/// Serde values over a byte [`Cache`], each stored in a self-describing envelope.
+///
+/// Large values are decoded (and compressed) on tokio's blocking pool, so that a big entry
+/// never stalls the async runtime; small ones inline, where a thread hop would cost more than
+/// the work. [`Codec::with_blocking_threshold`] sets the size.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), cache_core::Error> {
+/// use std::time::Duration;
+/// use cache_core::{Codec, Compression, MemoryCache, TypedCache};
+///
+/// let codec = Codec::msgpack().with_compression(Compression::ZSTD)?;
+/// let cache = TypedCache::new(MemoryCache::new(64 << 20), codec);
+///
+/// let symbols = cache
+///     .get_or_fetch("symbols:linear", Duration::from_secs(3600), || async {
+///         // A slow upstream call goes here; its errors convert from cache_core::Error.
+///         Ok::<_, cache_core::Error>(vec!["BTCUSDT".to_owned(), "ETHUSDT".to_owned()])
+///     })
+///     .await?;
+/// assert_eq!(symbols.len(), 2);
+/// assert_eq!(cache.get::<Vec<String>>("symbols:linear").await?, Some(symbols));
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct TypedCache<C> {
+    cache: C,
+    codec: Codec,
+}
+
+impl<C: Cache> TypedCache<C> {
+    /// Wraps `cache`, writing with `codec` and reading within its limits.
+    pub const fn new(cache: C, codec: Codec) -> Self {
+        Self { cache, codec }
+    }
+
+    /// The byte cache underneath.
+    pub const fn cache(&self) -> &C {
+        &self.cache
+    }
+
+    /// The codec values are written with.
+    pub const fn codec(&self) -> &Codec {
+        &self.codec
+    }
+
+    /// Returns the value under `key`, or `None` when there is none.
+    ///
+    /// # Errors
+    /// [`Error::Decode`] when the entry is foreign, corrupt or of another type; the backend's
+    /// errors as they come.
+    pub async fn get<T>(&self, key: &str) -> Result<Option<T>>
+    where
+        T: DeserializeOwned + Send + 'static,
+    {
+        Ok(self.get_stored(key).await?.map(|stored| stored.value))
+    }
+
+    /// Like [`TypedCache::get`], with the entry's header: when it was written, how it is
+    /// stored.
+    ///
+    /// # Errors
+    /// As [`TypedCache::get`].
+    pub async fn get_stored<T>(&self, key: &str) -> Result<Option<Stored<T>>>
+    where
+        T: DeserializeOwned + Send + 'static,
+    {
+        match self.cache.get(key).await? {
+            Some(bytes) => self.decode(bytes).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Stores `value` under `key` for `ttl`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a zero or too long TTL, [`Error::Encode`] when the value
+    /// cannot be serialized, and the backend's errors.
+    pub async fn set<T>(&self, key: &str, value: &T, ttl: Duration) -> Result<()>
+    where
+        T: Serialize + ?Sized,
+    {
+        check_ttl(ttl, self.cache.max_ttl())?;
+        let bytes = self.encode(value).await?;
+        self.cache.set(key, bytes, ttl).await
+    }
+
+    /// Removes `key`; returns whether it was there.
+    ///
+    /// # Errors
+    /// The backend's errors.
+    pub async fn delete(&self, key: &str) -> Result<bool> {
+        self.cache.delete(key).await
+    }
+
+    /// Returns the value under `key`, or calls `fetch`, stores what it returns for `ttl`, and
+    /// returns that.
+    ///
+    /// # Behavior
+    /// - A stored empty list or map is a value: a hit, not a miss.
+    /// - An entry that cannot be decoded (foreign, corrupt, another type) counts as a miss:
+    ///   the value is fetched and overwrites it, and a warning is logged.
+    /// - The cache never fails a call that `fetch` can answer: when the backend cannot be read
+    ///   or written, the value is fetched and returned, and a warning is logged.
+    /// - Concurrent callers on a miss each call `fetch`; deduplicating them is a layer above.
+    ///
+    /// # Errors
+    /// `fetch`'s error, or [`Error::InvalidArgument`] (converted into `E`) for a zero or too
+    /// long `ttl`, which is checked before anything else.
+    pub async fn get_or_fetch<T, E, F, Fut>(
+        &self,
+        key: &str,
+        ttl: Duration,
+        fetch: F,
+    ) -> Result<T, E>
+    where
+        T: Serialize + DeserializeOwned + Send + 'static,
+        E: From<Error>,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        check_ttl(ttl, self.cache.max_ttl())?;
+        match self.get(key).await {
+            Ok(Some(value)) => return Ok(value),
+            Ok(None) => {}
+            Err(error @ Error::Decode(_)) => {
+                tracing::warn!(key, %error, "cache entry unreadable; refetching to overwrite it");
+            }
+            Err(error) => tracing::warn!(key, %error, "cache read failed; fetching"),
+        }
+        let value = fetch().await?;
+        if let Err(error) = self.set(key, &value, ttl).await {
+            tracing::warn!(key, %error, "cache write failed; value returned uncached");
+        }
+        Ok(value)
+    }
+
+    /// Decodes stored bytes, on the blocking pool when they are large.
+    ///
+    /// # Errors
+    /// [`Error::Decode`].
+    pub async fn decode<T>(&self, bytes: Bytes) -> Result<Stored<T>>
+    where
+        T: DeserializeOwned + Send + 'static,
+    {
+        let codec = self.codec;
+        if !self.is_large(bytes.len().max(declared_len(&bytes))) {
+            return codec.decode(&bytes);
+        }
+        offload(move || codec.decode(&bytes))
+            .await
+            .map_err(|e| DecodeError::Task(e.to_string()))?
+    }
+
+    /// Encodes `value`, compressing on the blocking pool when it is large.
+    ///
+    /// # Errors
+    /// [`Error::Encode`].
+    pub async fn encode<T>(&self, value: &T) -> Result<Bytes>
+    where
+        T: Serialize + ?Sized,
+    {
+        let codec = self.codec;
+        let serialized = codec.serialize(value)?;
+        let sealed = if codec.compression() == Compression::None || !self.is_large(serialized.len())
+        {
+            codec.seal(&serialized)?
+        } else {
+            offload(move || codec.seal(&serialized))
+                .await
+                .map_err(|e| Error::Encode(e.into()))??
+        };
+        Ok(Bytes::from(sealed))
+    }
+
+    fn is_large(&self, size: usize) -> bool {
+        size > self.codec.blocking_threshold()
+    }
+}
+
+/// The decoded length an envelope declares, read before validating it, to decide where to
+/// decode; zero when the bytes are too short to say.
+fn declared_len(bytes: &[u8]) -> usize {
+    bytes
+        .get(16..20)
+        .and_then(|b| b.try_into().ok())
+        .map_or(0, |b| u32::from_le_bytes(b) as usize)
+}
+
+/// Runs `work` on tokio's blocking pool, or inline when there is no runtime to hop to.
+async fn offload<R>(work: impl FnOnce() -> R + Send + 'static) -> Result<R, tokio::task::JoinError>
+where
+    R: Send + 'static,
+{
+    if tokio::runtime::Handle::try_current().is_err() {
+        return Ok(work());
+    }
+    tokio::task::spawn_blocking(work).await
+}
