@@ -1,0 +1,155 @@
+//! The HTTP client.
+
+use serde::de::DeserializeOwned;
+
+use crate::config::ClientConfig;
+use crate::error::Error;
+use crate::models::Category;
+use crate::models::{InstrumentList, LinearInverseInstrument, OptionInstrument, SpotInstrument};
+use crate::pagination::{Page, collect_pages};
+use crate::query::InstrumentsQuery;
+use crate::response::decode_page;
+use crate::retry::{RateLimitHeaders, now_ms, retry_delay};
+
+const INSTRUMENTS_PATH: &str = "/v5/market/instruments-info";
+
+/// A client for Bybit's public market data. Cheap to clone (the connection pool is shared).
+#[derive(Clone, Debug)]
+pub struct BybitClient {
+    http: reqwest::Client,
+    url: reqwest::Url,
+    config: ClientConfig,
+}
+
+impl BybitClient {
+    /// Builds a client; fails on a base URL that does not parse.
+    pub fn new(config: ClientConfig) -> Result<Self, Error> {
+        let url = format!(
+            "{}{INSTRUMENTS_PATH}",
+            config.base_url.trim_end_matches('/')
+        );
+        let url = reqwest::Url::parse(&url)
+            .map_err(|e| Error::Config(format!("base URL {:?}: {e}", config.base_url)))?;
+        if !(1..=1000).contains(&config.page_limit) {
+            return Err(Error::Config(format!(
+                "page_limit {} not in 1..=1000",
+                config.page_limit
+            )));
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.request_timeout)
+            .user_agent(config.user_agent.clone())
+            .build()
+            .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
+        Ok(Self { http, url, config })
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// Every instrument matching `query`, all pages, or an error.
+    pub async fn instruments(&self, query: &InstrumentsQuery) -> Result<InstrumentList, Error> {
+        Ok(match query.category {
+            Category::Spot => InstrumentList::Spot(self.fetch_all(query).await?),
+            Category::Linear => InstrumentList::Linear(self.fetch_all(query).await?),
+            Category::Inverse => InstrumentList::Inverse(self.fetch_all(query).await?),
+            Category::Option => InstrumentList::Option(self.fetch_all(query).await?),
+        })
+    }
+
+    /// Every spot pair.
+    pub async fn spot_instruments(&self) -> Result<Vec<SpotInstrument>, Error> {
+        self.fetch_all(&InstrumentsQuery::spot()).await
+    }
+
+    /// Every linear contract.
+    pub async fn linear_instruments(&self) -> Result<Vec<LinearInverseInstrument>, Error> {
+        self.fetch_all(&InstrumentsQuery::linear()).await
+    }
+
+    /// Every inverse contract.
+    pub async fn inverse_instruments(&self) -> Result<Vec<LinearInverseInstrument>, Error> {
+        self.fetch_all(&InstrumentsQuery::inverse()).await
+    }
+
+    /// Every option on `base_coin` (e.g. `"BTC"`).
+    pub async fn option_instruments(
+        &self,
+        base_coin: &str,
+    ) -> Result<Vec<OptionInstrument>, Error> {
+        self.fetch_all(&InstrumentsQuery::option(base_coin)).await
+    }
+
+    async fn fetch_all<T: DeserializeOwned>(
+        &self,
+        query: &InstrumentsQuery,
+    ) -> Result<Vec<T>, Error> {
+        query.validate()?;
+        let params = query.params();
+        let category = query.category.as_str();
+        collect_pages(category, self.config.max_pages, |cursor| {
+            self.fetch_page(&params, cursor)
+        })
+        .await
+    }
+
+    /// One page, retried on rate limits and transient failures.
+    async fn fetch_page<T: DeserializeOwned>(
+        &self,
+        params: &[(&'static str, String)],
+        cursor: Option<String>,
+    ) -> Result<Page<T>, Error> {
+        let policy = &self.config.retry;
+        let mut attempt = 0;
+        loop {
+            match self.fetch_page_once(params, cursor.as_deref()).await {
+                Ok((page, limits)) => {
+                    // The window is used up: wait for its reset rather than be refused.
+                    if let Some(wait) = limits.exhausted_wait(now_ms()) {
+                        let wait = wait.min(policy.max_delay);
+                        tracing::debug!(?wait, "rate-limit window used up, waiting for reset");
+                        tokio::time::sleep(wait).await;
+                    }
+                    return Ok(page);
+                }
+                Err(err) if err.is_retryable() && attempt < policy.max_retries => {
+                    let server_wait = match &err {
+                        Error::RateLimited { retry_after, .. } => {
+                            retry_after.filter(|d| !d.is_zero())
+                        }
+                        _ => None,
+                    };
+                    let delay = retry_delay(policy, attempt, server_wait);
+                    attempt += 1;
+                    tracing::warn!(error = %err, attempt, ?delay, "retrying instruments-info");
+                    tokio::time::sleep(delay).await;
+                }
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
+    async fn fetch_page_once<T: DeserializeOwned>(
+        &self,
+        params: &[(&'static str, String)],
+        cursor: Option<&str>,
+    ) -> Result<(Page<T>, RateLimitHeaders), Error> {
+        let mut request = self
+            .http
+            .get(self.url.clone())
+            .query(params)
+            .query(&[("limit", self.config.page_limit)]);
+        if let Some(cursor) = cursor {
+            request = request.query(&[("cursor", cursor)]);
+        }
+        let response = request.send().await.map_err(Error::from_reqwest)?;
+        let status = response.status().as_u16();
+        let limits = RateLimitHeaders::from_headers(response.headers());
+        let body = response.bytes().await.map_err(Error::from_reqwest)?;
+        let page = decode_page(status, &body, &limits, now_ms())?;
+        Ok((page, limits))
+    }
+}

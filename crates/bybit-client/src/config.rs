@@ -1,0 +1,115 @@
+//! Client configuration.
+
+use std::time::Duration;
+
+/// Where and how the client talks to Bybit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClientConfig {
+    /// Base URL without the path, e.g. `https://api.bybit.com` or a local mock server.
+    pub base_url: String,
+    /// Time allowed to open a connection.
+    pub connect_timeout: Duration,
+    /// Time allowed for one whole request, body included.
+    pub request_timeout: Duration,
+    /// `limit` sent with every page request (Bybit allows 1..=1000).
+    pub page_limit: u32,
+    /// Most pages one list may take; more is treated as a broken cursor.
+    pub max_pages: u32,
+    /// Retries of rate-limited and transient failures.
+    pub retry: RetryPolicy,
+    /// `User-Agent` header.
+    pub user_agent: String,
+}
+
+impl ClientConfig {
+    /// Bybit mainnet.
+    pub const MAINNET: &'static str = "https://api.bybit.com";
+    /// Bybit testnet.
+    pub const TESTNET: &'static str = "https://api-testnet.bybit.com";
+
+    /// A configuration for any base URL, with the defaults below.
+    pub fn new(base_url: impl Into<String>) -> Self {
+        Self {
+            base_url: base_url.into(),
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(15),
+            page_limit: 1000,
+            // 761 linear symbols in 2026 take one page at limit=1000; 50 leaves room for
+            // growth and small limits while still stopping a cursor that loops.
+            max_pages: 50,
+            retry: RetryPolicy::default(),
+            user_agent: concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")).into(),
+        }
+    }
+
+    /// Bybit mainnet.
+    pub fn mainnet() -> Self {
+        Self::new(Self::MAINNET)
+    }
+
+    /// Bybit testnet.
+    pub fn testnet() -> Self {
+        Self::new(Self::TESTNET)
+    }
+
+    /// Sets both timeouts.
+    pub fn with_timeouts(mut self, connect: Duration, request: Duration) -> Self {
+        self.connect_timeout = connect;
+        self.request_timeout = request;
+        self
+    }
+
+    /// Sets the `limit` sent with each page request.
+    pub fn with_page_limit(mut self, limit: u32) -> Self {
+        self.page_limit = limit;
+        self
+    }
+
+    /// Sets the most pages one list may take.
+    pub fn with_max_pages(mut self, max_pages: u32) -> Self {
+        self.max_pages = max_pages;
+        self
+    }
+
+    /// Sets the retry policy.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+}
+
+/// How rate-limited and transient failures are retried: exponential backoff with jitter,
+/// or the wait Bybit's headers ask for, never longer than `max_delay`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RetryPolicy {
+    /// Retries after the first attempt; 0 disables retrying.
+    pub max_retries: u32,
+    /// Backoff before the first retry; doubles each time.
+    pub base_delay: Duration,
+    /// Longest single wait.
+    pub max_delay: Duration,
+}
+
+impl RetryPolicy {
+    /// A policy with these limits.
+    pub fn new(max_retries: u32, base_delay: Duration, max_delay: Duration) -> Self {
+        Self {
+            max_retries,
+            base_delay,
+            max_delay,
+        }
+    }
+
+    /// No retries.
+    pub fn none() -> Self {
+        Self::new(0, Duration::ZERO, Duration::ZERO)
+    }
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self::new(3, Duration::from_millis(250), Duration::from_secs(10))
+    }
+}

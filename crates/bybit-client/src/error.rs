@@ -1,0 +1,130 @@
+//! Errors a caller can match on.
+
+use std::time::Duration;
+
+/// Bybit's `retCode` for "too many visits".
+pub(crate) const RET_CODE_RATE_LIMIT: i64 = 10006;
+/// Bybit's `retCode`s for a server-side timeout and a server error: worth retrying.
+const RET_CODES_TRANSIENT: [i64; 2] = [10000, 10016];
+
+/// Why fetching instruments failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The server answered with an HTTP error status and no Bybit error code.
+    #[error("HTTP {status} from Bybit: {body}")]
+    Http {
+        /// HTTP status code.
+        status: u16,
+        /// Start of the response body.
+        body: String,
+    },
+    /// Bybit answered with a nonzero `retCode` (other than a rate limit).
+    #[error("Bybit retCode {ret_code}: {ret_msg}")]
+    Api {
+        /// `retCode`.
+        ret_code: i64,
+        /// `retMsg`.
+        ret_msg: String,
+    },
+    /// Bybit refused the request for its rate limit: `retCode` 10006, HTTP 403 or 429.
+    #[error("rate limited by Bybit (HTTP {status}, retCode {ret_code:?})")]
+    RateLimited {
+        /// HTTP status code (200 when Bybit signalled it with `retCode` only).
+        status: u16,
+        /// `retCode`, when the body carried one.
+        ret_code: Option<i64>,
+        /// How long Bybit asked to wait (`X-Bapi-Limit-Reset-Timestamp` or `Retry-After`).
+        retry_after: Option<Duration>,
+    },
+    /// The body was not the JSON Bybit sends (truncated, HTML, wrong shape).
+    #[error("malformed response from Bybit: {reason}; body starts {snippet:?}")]
+    Malformed {
+        /// What was wrong.
+        reason: String,
+        /// Start of the response body.
+        snippet: String,
+    },
+    /// No answer within the configured timeout.
+    #[error("request to Bybit timed out")]
+    Timeout,
+    /// The connection failed (refused, reset, TLS, DNS).
+    #[error("connection to Bybit failed: {0}")]
+    Transport(#[source] reqwest::Error),
+    /// The pages did not form a complete list.
+    #[error(transparent)]
+    Pagination(#[from] PaginationError),
+    /// The query cannot be sent as is.
+    #[error("invalid query: {0}")]
+    InvalidQuery(String),
+    /// The client configuration is unusable.
+    #[error("invalid client configuration: {0}")]
+    Config(String),
+}
+
+/// Why the pages did not form a complete list.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PaginationError {
+    /// A cursor came back that was already followed, with a non-empty page: following it
+    /// again would loop.
+    #[error("cursor {cursor:?} repeated on page {page}")]
+    RepeatedCursor {
+        /// The repeated cursor.
+        cursor: String,
+        /// The page (1-based) that returned it.
+        page: u32,
+    },
+    /// More pages than the configured maximum.
+    #[error("more than {max_pages} pages")]
+    TooManyPages {
+        /// The configured maximum.
+        max_pages: u32,
+    },
+    /// A page was for another category than the one asked for.
+    #[error("asked for category {expected}, page {page} is {got}")]
+    CategoryMismatch {
+        /// The category asked for.
+        expected: String,
+        /// The category the page carried.
+        got: String,
+        /// The page (1-based).
+        page: u32,
+    },
+}
+
+impl Error {
+    /// True when the same request may succeed later: rate limits, 5xx, timeouts, connection
+    /// failures and Bybit's own timeout/server-error codes. Parameter errors are not.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Http { status, .. } => *status >= 500,
+            Error::Api { ret_code, .. } => RET_CODES_TRANSIENT.contains(ret_code),
+            Error::RateLimited { .. } | Error::Timeout | Error::Transport(_) => true,
+            Error::Malformed { .. }
+            | Error::Pagination(_)
+            | Error::InvalidQuery(_)
+            | Error::Config(_) => false,
+        }
+    }
+
+    /// True for a rate-limit refusal.
+    pub fn is_rate_limit(&self) -> bool {
+        matches!(self, Error::RateLimited { .. })
+    }
+
+    pub(crate) fn from_reqwest(err: reqwest::Error) -> Self {
+        if err.is_timeout() {
+            Error::Timeout
+        } else {
+            Error::Transport(err)
+        }
+    }
+}
+
+/// The start of a body, for error messages; bodies can be whole HTML pages.
+pub(crate) fn snippet(body: &[u8]) -> String {
+    const MAX: usize = 200;
+    let text = String::from_utf8_lossy(&body[..body.len().min(MAX)]);
+    text.into_owned()
+}

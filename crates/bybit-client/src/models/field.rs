@@ -1,0 +1,168 @@
+//! The wire-level plumbing shared by every model: how a field that Bybit sent as `""` or
+//! `null` is told apart from a missing one, and how unknown fields are kept.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::Deserialize;
+use serde::de::{DeserializeOwned, DeserializeSeed, Deserializer, Visitor};
+use serde::ser::SerializeMap;
+
+/// Fields a model does not know, kept with Bybit's key and value so that they survive a
+/// trip through JSON or MessagePack.
+pub type Extra = BTreeMap<String, serde_json::Value>;
+
+/// What an optional field held on the wire, besides a value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Blank {
+    /// The field was `""`.
+    Empty,
+    /// The field was `null`.
+    Null,
+}
+
+/// Which optional fields of a model Bybit sent as `""` or `null` rather than leaving out.
+///
+/// Such a field reads as `None`; this record lets serialization write it back the way
+/// Bybit sent it (`"deliveryFeeRate": ""`, `"preListingInfo": null`) instead of dropping it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Blanks {
+    empty: u64,
+    null: u64,
+}
+
+impl Blanks {
+    /// True when no field was sent as `""` or `null`.
+    pub fn is_none(&self) -> bool {
+        self.empty == 0 && self.null == 0
+    }
+
+    pub(crate) fn get(&self, bit: u32) -> Option<Blank> {
+        let mask = 1u64 << bit;
+        if self.empty & mask != 0 {
+            Some(Blank::Empty)
+        } else if self.null & mask != 0 {
+            Some(Blank::Null)
+        } else {
+            None
+        }
+    }
+
+    pub(crate) fn set(&mut self, bit: u32, blank: Blank) {
+        let mask = 1u64 << bit;
+        match blank {
+            Blank::Empty => self.empty |= mask,
+            Blank::Null => self.null |= mask,
+        }
+    }
+}
+
+/// Writes a blank field back as Bybit sent it; a field that was absent stays absent.
+pub(crate) fn serialize_blank<M: SerializeMap>(
+    map: &mut M,
+    key: &'static str,
+    blank: Option<Blank>,
+) -> Result<(), M::Error> {
+    match blank {
+        Some(Blank::Empty) => map.serialize_entry(key, ""),
+        Some(Blank::Null) => map.serialize_entry(key, &Option::<()>::None),
+        None => Ok(()),
+    }
+}
+
+/// One decoded field value, or the blank it was sent as.
+pub(crate) enum Slot<T> {
+    Value(T),
+    Empty,
+    Null,
+}
+
+/// A type that can sit in an optional model field.
+pub(crate) trait FieldValue: Sized {
+    /// Decodes the field, reporting `""` (for scalars only) and `null` as blanks.
+    fn slot<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Slot<Self>, D::Error>;
+}
+
+/// Types for which `""` is a real value (strings, enums) or impossible (numbers, objects).
+macro_rules! plain_field {
+    ($($t:ty),* $(,)?) => {$(
+        impl $crate::models::field::FieldValue for $t {
+            fn slot<'de, D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> Result<$crate::models::field::Slot<Self>, D::Error> {
+                Ok(match <Option<$t> as ::serde::Deserialize>::deserialize(deserializer)? {
+                    Some(v) => $crate::models::field::Slot::Value(v),
+                    None => $crate::models::field::Slot::Null,
+                })
+            }
+        }
+    )*};
+}
+pub(crate) use plain_field;
+
+plain_field!(bool, i64, compact_str::CompactString);
+
+impl<T: DeserializeOwned> FieldValue for Vec<T> {
+    fn slot<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Slot<Self>, D::Error> {
+        Ok(match Option::<Vec<T>>::deserialize(deserializer)? {
+            Some(v) => Slot::Value(v),
+            None => Slot::Null,
+        })
+    }
+}
+
+/// Drives [`FieldValue::slot`] from `MapAccess::next_value_seed`.
+pub(crate) struct SlotSeed<T>(PhantomData<T>);
+
+impl<T> SlotSeed<T> {
+    pub(crate) fn new() -> Self {
+        Self(PhantomData)
+    }
+}
+
+impl<'de, T: FieldValue> DeserializeSeed<'de> for SlotSeed<T> {
+    type Value = Slot<T>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Slot<T>, D::Error> {
+        T::slot(deserializer)
+    }
+}
+
+/// A map key, borrowed from the input whenever the format allows, so that matching known
+/// keys allocates nothing.
+pub(crate) enum Key<'de> {
+    Borrowed(&'de str),
+    Owned(String),
+}
+
+impl Key<'_> {
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            Key::Borrowed(s) => s,
+            Key::Owned(s) => s,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key::Borrowed(v))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key::Owned(v.to_owned()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Key<'de>, E> {
+                Ok(Key::Owned(v))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}

@@ -1,0 +1,168 @@
+//! Generators for the models. Serde's `#[serde(flatten)]` would keep unknown fields too, but it
+//! buffers every field of every instrument into an intermediate tree before decoding it, which
+//! roughly doubles the cost of reading a cached list. These hand-rolled impls decode in one pass
+//! and only pay for unknown fields when there are some.
+
+/// Declares a Bybit object: named required fields, optional fields (`Option<T>`, with `""` and
+/// `null` recorded in `blanks`), and an `extra` map for fields the model does not know.
+macro_rules! bybit_model {
+    (
+        $(#[$smeta:meta])*
+        pub struct $name:ident {
+            required { $( $(#[$rmeta:meta])* $rf:ident : $rt:ty = $rk:literal ),* $(,)? }
+            optional { $( $(#[$ometa:meta])* $of:ident : $ot:ty = $ok:literal ),* $(,)? }
+        }
+    ) => {
+        $(#[$smeta])*
+        #[derive(Clone, Debug, Default, PartialEq)]
+        pub struct $name {
+            $( $(#[$rmeta])* pub $rf: $rt, )*
+            $( $(#[$ometa])* pub $of: Option<$ot>, )*
+            /// Optional fields Bybit sent as `""` or `null`, so that serializing writes them back.
+            pub blanks: $crate::models::field::Blanks,
+            /// Fields this model does not know, kept as Bybit sent them.
+            pub extra: $crate::models::field::Extra,
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                use ::serde::ser::SerializeMap;
+                #[allow(non_camel_case_types, dead_code, clippy::enum_variant_names)]
+                enum F { $($of,)* }
+                let mut len = self.extra.len() $( + { let _ = $rk; 1 } )*;
+                $(
+                    if self.$of.is_some() || self.blanks.get(F::$of as u32).is_some() {
+                        len += 1;
+                    }
+                )*
+                let mut map = serializer.serialize_map(Some(len))?;
+                $( map.serialize_entry($rk, &self.$rf)?; )*
+                $(
+                    match &self.$of {
+                        Some(v) => map.serialize_entry($ok, v)?,
+                        None => $crate::models::field::serialize_blank(
+                            &mut map, $ok, self.blanks.get(F::$of as u32))?,
+                    }
+                )*
+                for (k, v) in &self.extra {
+                    map.serialize_entry(k, v)?;
+                }
+                map.end()
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> ::serde::de::Visitor<'de> for V {
+                    type Value = $name;
+
+                    fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        f.write_str(concat!("a Bybit ", stringify!($name), " object"))
+                    }
+
+                    fn visit_map<A: ::serde::de::MapAccess<'de>>(
+                        self,
+                        mut map: A,
+                    ) -> Result<$name, A::Error> {
+                        use $crate::models::field::{Blank, Key, Slot, SlotSeed};
+                        #[allow(non_camel_case_types, dead_code, clippy::enum_variant_names)]
+                        enum F { $($of,)* }
+                        $( let mut $rf: Option<$rt> = None; )*
+                        let mut out = $name::default();
+                        while let Some(key) = map.next_key::<Key<'de>>()? {
+                            match key.as_str() {
+                                $( $rk => $rf = Some(map.next_value()?), )*
+                                $(
+                                    $ok => match map.next_value_seed(SlotSeed::<$ot>::new())? {
+                                        Slot::Value(v) => out.$of = Some(v),
+                                        Slot::Empty => out.blanks.set(F::$of as u32, Blank::Empty),
+                                        Slot::Null => out.blanks.set(F::$of as u32, Blank::Null),
+                                    },
+                                )*
+                                other => {
+                                    let value: ::serde_json::Value = map.next_value()?;
+                                    out.extra.insert(other.to_owned(), value);
+                                }
+                            }
+                        }
+                        $(
+                            out.$rf = $rf.ok_or_else(
+                                || <A::Error as ::serde::de::Error>::missing_field($rk))?;
+                        )*
+                        Ok(out)
+                    }
+                }
+                deserializer.deserialize_map(V)
+            }
+        }
+
+        $crate::models::field::plain_field!($name);
+    };
+}
+pub(crate) use bybit_model;
+
+/// Declares a string enum that keeps values it does not know in `Other`, spelled as sent.
+macro_rules! string_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident { $( $(#[$vmeta:meta])* $v:ident = $s:literal ),* $(,)? }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $( $(#[$vmeta])* $v, )*
+            /// A value this crate does not know, kept exactly as Bybit sent it.
+            Other(::compact_str::CompactString),
+        }
+
+        impl $name {
+            /// The value as Bybit spells it.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $( Self::$v => $s, )*
+                    Self::Other(s) => s,
+                }
+            }
+
+            /// Reads Bybit's spelling; a value this crate does not know becomes `Other`.
+            pub fn parse(s: &str) -> Self {
+                match s {
+                    $( $s => Self::$v, )*
+                    other => Self::Other(other.into()),
+                }
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct V;
+                impl ::serde::de::Visitor<'_> for V {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        f.write_str(concat!("a ", stringify!($name), " string"))
+                    }
+                    fn visit_str<E: ::serde::de::Error>(self, v: &str) -> Result<$name, E> {
+                        Ok($name::parse(v))
+                    }
+                }
+                deserializer.deserialize_str(V)
+            }
+        }
+
+        $crate::models::field::plain_field!($name);
+    };
+}
+pub(crate) use string_enum;

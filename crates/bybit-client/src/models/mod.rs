@@ -1,0 +1,129 @@
+//! Typed, lossless models of `instruments-info` responses.
+//!
+//! Every model uses Bybit's field names, keeps fields it does not know in `extra`, records
+//! fields sent as `""` or `null` in `blanks`, and keeps decimals digit for digit, so that
+//! serializing a model gives back what Bybit sent, in JSON and through MessagePack maps
+//! (`rmp_serde::to_vec_named`) alike.
+
+mod decimal;
+mod enums;
+pub(crate) mod field;
+mod filters;
+mod linear;
+pub(crate) mod macros;
+mod option;
+mod scalar;
+mod spot;
+mod time;
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+pub use decimal::Decimal;
+pub use enums::{AuctionPhase, ContractType, Flag, ModeSupport, OptionsType, Status, SymbolType};
+pub use field::{Blanks, Extra};
+pub use filters::{
+    AuctionFeeInfo, AuctionPhaseWindow, LeverageFilter, LotSizeFilter, PreListingInfo, PriceFilter,
+    RiskParameters,
+};
+pub use linear::{InverseInstrument, LinearInstrument, LinearInverseInstrument};
+pub use option::{OptionInstrument, OptionLotSizeFilter};
+pub use spot::{SpotInstrument, SpotLotSizeFilter, SpotPriceFilter};
+pub use time::TimestampMs;
+
+/// A product category, the `category` query parameter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    /// Spot pairs.
+    Spot,
+    /// USDT and USDC margined contracts.
+    Linear,
+    /// Coin-margined contracts.
+    Inverse,
+    /// Options.
+    Option,
+}
+
+impl Category {
+    /// All four categories.
+    pub const ALL: [Category; 4] = [Self::Spot, Self::Linear, Self::Inverse, Self::Option];
+
+    /// The value as Bybit spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Spot => "spot",
+            Self::Linear => "linear",
+            Self::Inverse => "inverse",
+            Self::Option => "option",
+        }
+    }
+}
+
+impl fmt::Display for Category {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The complete instrument list of one category, serialized like Bybit's `result`:
+/// `{"category": "linear", "list": [...]}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "category", content = "list", rename_all = "lowercase")]
+pub enum InstrumentList {
+    /// `category=spot`.
+    Spot(Vec<SpotInstrument>),
+    /// `category=linear`.
+    Linear(Vec<LinearInverseInstrument>),
+    /// `category=inverse`.
+    Inverse(Vec<LinearInverseInstrument>),
+    /// `category=option`.
+    Option(Vec<OptionInstrument>),
+}
+
+impl InstrumentList {
+    /// The category of the list.
+    pub fn category(&self) -> Category {
+        match self {
+            Self::Spot(_) => Category::Spot,
+            Self::Linear(_) => Category::Linear,
+            Self::Inverse(_) => Category::Inverse,
+            Self::Option(_) => Category::Option,
+        }
+    }
+
+    /// How many instruments the list holds.
+    pub fn len(&self) -> usize {
+        match self {
+            Self::Spot(l) => l.len(),
+            Self::Linear(l) | Self::Inverse(l) => l.len(),
+            Self::Option(l) => l.len(),
+        }
+    }
+
+    /// True when the list holds no instrument.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The symbols, in Bybit's order.
+    pub fn symbols(&self) -> Vec<&str> {
+        match self {
+            Self::Spot(l) => l.iter().map(|i| i.symbol.as_str()).collect(),
+            Self::Linear(l) | Self::Inverse(l) => l.iter().map(|i| i.symbol.as_str()).collect(),
+            Self::Option(l) => l.iter().map(|i| i.symbol.as_str()).collect(),
+        }
+    }
+}
+
+/// The `result` object of one page.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PageBody<T> {
+    #[serde(default)]
+    pub(crate) category: Option<String>,
+    pub(crate) list: Vec<T>,
+    #[serde(default)]
+    pub(crate) next_page_cursor: Option<String>,
+}
