@@ -1,0 +1,318 @@
+//! One `redis-server` process on a free loopback port.
+
+use std::ffi::OsString;
+use std::io;
+use std::process::{Child, Command, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+use crate::net::{answers_ping, free_port, is_closed};
+use crate::{TlsFiles, redis_cli_bin, redis_server_bin};
+
+/// How long a server may take to answer its first `PING`.
+const READY_LIMIT: Duration = Duration::from_secs(15);
+/// How many fresh ports to try when another process took the chosen one first.
+const PORT_TRIES: usize = 5;
+
+/// A running `redis-server` on `127.0.0.1`, killed and reaped when dropped.
+///
+/// Nothing is persisted: [`RedisServer::restart`] brings back an empty server.
+#[derive(Debug)]
+pub struct RedisServer {
+    port: u16,
+    tls_port: Option<u16>,
+    password: Option<String>,
+    tls: Option<TlsFiles>,
+    args: Vec<OsString>,
+    child: Option<Child>,
+    // Declared last: removed after the process is gone.
+    dir: TempDir,
+}
+
+/// Options for [`RedisServer`]: a password, TLS, extra `redis-server` arguments.
+#[derive(Debug, Clone, Default)]
+#[must_use]
+pub struct ServerBuilder {
+    password: Option<String>,
+    tls: bool,
+    cluster: bool,
+    args: Vec<String>,
+}
+
+impl ServerBuilder {
+    /// Requires clients to authenticate with `password` (`--requirepass`).
+    pub fn password(mut self, password: impl Into<String>) -> Self {
+        self.password = Some(password.into());
+        self
+    }
+
+    /// Also listens for TLS on a second free port, with a certificate signed by a CA made
+    /// for this server ([`RedisServer::tls_files`]); needs `openssl`.
+    pub fn tls(mut self) -> Self {
+        self.tls = true;
+        self
+    }
+
+    /// Starts the node in cluster mode (`--cluster-enabled yes`), without any slots.
+    pub(crate) fn cluster_node(mut self) -> Self {
+        self.cluster = true;
+        self
+    }
+
+    /// Appends a `redis-server` argument, such as `"--maxmemory"` then `"1mb"`.
+    pub fn arg(mut self, arg: impl Into<String>) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    /// Starts the server and waits until it answers.
+    ///
+    /// # Errors
+    /// When `redis-server` cannot be run, no free port is found, or the server does not
+    /// answer in time; the error includes its log.
+    pub fn start(self) -> io::Result<RedisServer> {
+        let mut last_error = None;
+        for _ in 0..PORT_TRIES {
+            let dir = tempfile::Builder::new().prefix("redis-test-").tempdir()?;
+            let port = free_port(self.cluster)?;
+            let tls_port = if self.tls {
+                Some(free_port(false)?)
+            } else {
+                None
+            };
+            let tls = if self.tls {
+                Some(TlsFiles::generate(dir.path())?)
+            } else {
+                None
+            };
+            let mut server = RedisServer {
+                port,
+                tls_port,
+                password: self.password.clone(),
+                args: self.command_args(&dir, port, tls_port, tls.as_ref()),
+                tls,
+                child: None,
+                dir,
+            };
+            match server.spawn_and_wait() {
+                Ok(()) => return Ok(server),
+                Err(e) if server.log().contains("Address already in use") => last_error = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| io::Error::other("redis-server did not start")))
+    }
+
+    fn command_args(
+        &self,
+        dir: &TempDir,
+        port: u16,
+        tls_port: Option<u16>,
+        tls: Option<&TlsFiles>,
+    ) -> Vec<OsString> {
+        let mut args: Vec<OsString> = Vec::new();
+        let mut push = |flag: &str, value: OsString| {
+            args.push(flag.into());
+            args.push(value);
+        };
+        push("--port", port.to_string().into());
+        push("--bind", "127.0.0.1".into());
+        push("--dir", dir.path().into());
+        push("--logfile", dir.path().join("redis.log").into());
+        push("--save", "".into());
+        push("--appendonly", "no".into());
+        push("--daemonize", "no".into());
+        if let Some(password) = &self.password {
+            push("--requirepass", password.into());
+        }
+        if let (Some(tls_port), Some(tls)) = (tls_port, tls) {
+            push("--tls-port", tls_port.to_string().into());
+            push("--tls-cert-file", tls.cert.clone().into());
+            push("--tls-key-file", tls.key.clone().into());
+            push("--tls-ca-cert-file", tls.ca_cert.clone().into());
+            push("--tls-auth-clients", "no".into());
+        }
+        if self.cluster {
+            push("--cluster-enabled", "yes".into());
+            push(
+                "--cluster-config-file",
+                dir.path().join("nodes.conf").into(),
+            );
+            push("--cluster-node-timeout", "5000".into());
+        }
+        args.extend(self.args.iter().map(OsString::from));
+        args
+    }
+}
+
+impl RedisServer {
+    /// Starts a plain server: no password, no TLS.
+    ///
+    /// # Errors
+    /// As [`ServerBuilder::start`].
+    pub fn start() -> io::Result<Self> {
+        Self::builder().start()
+    }
+
+    /// Options for a server with a password, TLS or extra arguments.
+    pub fn builder() -> ServerBuilder {
+        ServerBuilder::default()
+    }
+
+    /// The plain-text port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The TLS port, when started with [`ServerBuilder::tls`].
+    pub fn tls_port(&self) -> Option<u16> {
+        self.tls_port
+    }
+
+    /// The certificate files, when started with [`ServerBuilder::tls`].
+    pub fn tls_files(&self) -> Option<&TlsFiles> {
+        self.tls.as_ref()
+    }
+
+    /// `redis://[:password@]127.0.0.1:port/0`.
+    pub fn url(&self) -> String {
+        self.url_for("redis", self.port)
+    }
+
+    /// `rediss://[:password@]127.0.0.1:tls_port/0`, when started with [`ServerBuilder::tls`].
+    pub fn tls_url(&self) -> Option<String> {
+        self.tls_port.map(|port| self.url_for("rediss", port))
+    }
+
+    fn url_for(&self, scheme: &str, port: u16) -> String {
+        match &self.password {
+            Some(password) => format!("{scheme}://:{password}@127.0.0.1:{port}/0"),
+            None => format!("{scheme}://127.0.0.1:{port}/0"),
+        }
+    }
+
+    /// Whether the process is alive.
+    pub fn is_running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|child| matches!(child.try_wait(), Ok(None)))
+    }
+
+    /// Kills the server (`SIGKILL`, as in a crash), reaps it, and waits until its port is
+    /// closed. Does nothing when it is already stopped.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !is_closed(self.port) && Instant::now() < deadline {
+            sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Stops the server if it runs, then starts it again, empty, on the same ports.
+    ///
+    /// # Errors
+    /// As [`ServerBuilder::start`]; also when another process took the port meanwhile.
+    pub fn restart(&mut self) -> io::Result<()> {
+        self.stop();
+        self.spawn_and_wait()
+    }
+
+    /// The server's log so far, after anything it printed before opening its log file.
+    pub fn log(&self) -> String {
+        let read = |name| std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_default();
+        read("console.log") + &read("redis.log")
+    }
+
+    /// Runs `redis-cli` against this server's plain port with `args` (one command) and
+    /// returns what it printed.
+    ///
+    /// # Errors
+    /// When `redis-cli` cannot be run or exits with a failure status.
+    pub fn cli<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> io::Result<String> {
+        let mut command = Command::new(redis_cli_bin());
+        command.args(["-h", "127.0.0.1", "-p", &self.port.to_string()]);
+        if let Some(password) = &self.password {
+            command.args(["--no-auth-warning", "-a", password]);
+        }
+        run_cli(command.args(args))
+    }
+
+    /// The server's working directory.
+    pub fn dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    fn spawn_and_wait(&mut self) -> io::Result<()> {
+        // Startup errors, such as a bad option, go to stderr before the log file is open.
+        let console = std::fs::File::create(self.dir.path().join("console.log"))?;
+        let child = Command::new(redis_server_bin())
+            .args(&self.args)
+            .stdin(Stdio::null())
+            .stdout(console.try_clone()?)
+            .stderr(console)
+            .spawn()
+            .map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!("cannot run redis-server (is it installed?): {e}"),
+                )
+            })?;
+        self.child = Some(child);
+        let deadline = Instant::now() + READY_LIMIT;
+        loop {
+            if answers_ping(self.port) {
+                return Ok(());
+            }
+            let exited = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten());
+            if exited.is_some() || Instant::now() > deadline {
+                self.stop();
+                let why = exited.map_or_else(
+                    || format!("did not answer PING within {READY_LIMIT:?}"),
+                    |status| format!("exited with {status}"),
+                );
+                return Err(io::Error::other(format!(
+                    "redis-server on port {} {why}; its log:\n{}",
+                    self.port,
+                    self.log()
+                )));
+            }
+            sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Runs a prepared `redis-cli` command; its output, or an error with what it printed.
+pub(crate) fn run_cli(command: &mut Command) -> io::Result<String> {
+    let output = command.stdin(Stdio::null()).output().map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!("cannot run redis-cli (is it installed?): {e}"),
+        )
+    })?;
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    if output.status.success() {
+        return Ok(stdout);
+    }
+    Err(io::Error::other(format!(
+        "redis-cli failed ({}): {stdout}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    )))
+}
