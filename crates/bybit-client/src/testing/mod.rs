@@ -21,4 +21,4 @@ pub mod fixtures;
 mod server;
 
 pub use faults::{Fault, TOO_MANY_VISITS};
-pub use server::{DEFAULT_PAGE_SIZE, MockBybit, MockBybitBuilder, MockRequest, past};
+pub use server::{DEFAULT_PAGE_SIZE, MockBybit, MockBybitBuilder, MockRequest};

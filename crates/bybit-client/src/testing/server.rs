@@ -3,7 +3,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
 
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
@@ -322,9 +321,4 @@ impl State {
             json!({"category": category.as_str(), "list": items, "nextPageCursor": next}),
         )
     }
-}
-
-/// How long a [`Fault::hang`] should last to outlast a client timeout of `timeout`.
-pub fn past(timeout: Duration) -> Duration {
-    timeout * 4
 }
