@@ -1,0 +1,83 @@
+//! A persistent [`Cache`](cache_core::Cache) in a directory: one file per key, replaced
+//! atomically, shared safely by several processes, with no server to run.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::time::Duration;
+//! use cache_core::Cache;
+//! use cache_file::FileCache;
+//!
+//! let tmp = tempfile::tempdir()?;
+//! let dir = tmp.path().join("market-data");
+//!
+//! let cache = FileCache::open(&dir).await?;
+//! cache.set("instruments:linear", "[...]".into(), Duration::from_secs(3600)).await?;
+//!
+//! // Another process, or this one after a restart, sees the entry.
+//! let reopened = FileCache::open(&dir).await?;
+//! assert_eq!(reopened.get("instruments:linear").await?.as_deref(), Some(&b"[...]"[..]));
+//! assert!(reopened.ttl("instruments:linear").await?.unwrap() <= Duration::from_secs(3600));
+//! # Ok(()) }
+//! ```
+//!
+//! # Files
+//! The entry of a key lives in `<32 hex digits>.entry`, the FNV-1a 128-bit hash of the key's
+//! UTF-8 bytes, so any key makes a safe name. A write goes to a fresh `.tmp-<random>` file in
+//! the same directory, which is then renamed over the entry file. Rename is atomic on POSIX
+//! file systems, so a reader opens either the old file or the new one, never part of one,
+//! whichever process wrote it. A writer killed mid-write leaves at worst a temporary file,
+//! which nothing reads and a sweep removes once it is [`STRAY_TEMP_AGE`] old. Files with
+//! other names are never touched, so the directory may be shared with other files.
+//!
+//! An entry file is, with integers little-endian:
+//!
+//! ```text
+//! offset     size  field
+//! 0          4     magic "MDCF"
+//! 4          1     layout version, 1
+//! 5          3     reserved, zero
+//! 8          8     expiry: Unix time in milliseconds
+//! 16         4     key length K
+//! 20         8     value length V
+//! 28         K     key (UTF-8)
+//! 28+K       4     CRC-32 of bytes 0 .. 28+K
+//! 32+K       V     value
+//! 32+K+V     4     CRC-32 of the value
+//! ```
+//!
+//! A file of any other length, a wrong magic, version or checksum, is invalid: it reads as
+//! missing and is removed (if it is still the same file). A whole entry of another key (a
+//! hash collision, or a copied file) reads as missing and is left to be overwritten. The TTL,
+//! the delete and the sweep read only the header; a get also checks the value's checksum.
+//!
+//! # Time to live
+//! The expiry is absolute wall-clock time, so every process agrees on it; a clock set
+//! backwards lengthens the remaining TTL. TTLs are stored in whole milliseconds, rounded
+//! up. Zero, or more than [`MAX_TTL`] (a century), is
+//! [`Error::InvalidArgument`](cache_core::Error::InvalidArgument) and writes nothing; a
+//! batch is checked whole before any of it is written. An expired entry reads as missing
+//! and is removed by the reader that finds it, by [`FileCache::purge_expired`], or by the
+//! background sweep that writes start now and then ([`FileCacheBuilder::sweep_interval`]).
+//!
+//! # Durability
+//! [`Durability`] chooses the `fsync` calls: by default each file is synced before its
+//! rename, so after a power loss every entry is whole; the directory is not synced, so the
+//! last writes may be lost, which a cache can afford. Whatever the choice, checksums make a
+//! torn file read as missing, never as wrong data.
+//!
+//! # Concurrency
+//! Every filesystem call runs on tokio's blocking pool; batches run as one blocking task.
+//! Processes need no lock: the last rename of a key wins. Removing a stale file can race with
+//! another process's write of the same key and lose that write (a later miss), never mix
+//! values. Atomic rename over an open file is a POSIX guarantee; other platforms build but
+//! are not the target.
+
+mod backend;
+mod entry;
+mod layout;
+mod paths;
+mod sweep;
+
+pub use backend::{DEFAULT_SWEEP_INTERVAL, Durability, FileCache, FileCacheBuilder, MAX_TTL};
+pub use sweep::{STRAY_TEMP_AGE, SweepReport};
