@@ -28,7 +28,10 @@
 //! file systems, so a reader opens either the old file or the new one, never part of one,
 //! whichever process wrote it. A writer killed mid-write leaves at worst a temporary file,
 //! which nothing reads and a sweep removes once it is [`STRAY_TEMP_AGE`] old. Files with
-//! other names are never touched, so the directory may be shared with other files.
+//! other names are never touched, so the directory may be shared with other files. Files
+//! are created readable and writable by their owner only, so the processes sharing a
+//! directory run as one user. The directory is flat, which suits the tens of thousands of
+//! entries a market-data cache holds.
 //!
 //! An entry file is, with integers little-endian:
 //!

@@ -9,6 +9,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime};
 
+use bytes::Bytes;
 use cache_core::{Cache, Entry};
 use cache_file::FileCache;
 
@@ -21,7 +22,7 @@ const HOUR: Duration = Duration::from_secs(3600);
 fn main() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     match std::env::var(ROLE).ok().as_deref() {
-        Some("writer") => runtime.block_on(writer(200)),
+        Some("writer") => runtime.block_on(writer(100)),
         Some("endless") => runtime.block_on(endless_writer()),
         Some(other) => panic!("unknown role {other}"),
         None => {
@@ -196,12 +197,14 @@ async fn writer(rounds: u32) {
 /// Child role: writes large values until killed, saying "ready" once every key is written.
 async fn endless_writer() {
     let (cache, id) = child_cache().await;
-    for round in 0.. {
+    // Made beforehand, so that the child spends its time writing, where the kill should land.
+    let values: Vec<[Bytes; 2]> = (0..KEYS)
+        .map(|k| [0, 1].map(|round| big_value(k, id, round).into()))
+        .collect();
+    for round in 0usize.. {
         for k in 0..KEYS {
-            cache
-                .set(&key(k), big_value(k, id, round).into(), HOUR)
-                .await
-                .unwrap();
+            let value = values[k as usize][round % 2].clone();
+            cache.set(&key(k), value, HOUR).await.unwrap();
         }
         if round == 0 {
             let mut out = std::io::stdout();
@@ -236,9 +239,9 @@ fn shared_keys() -> Vec<String> {
     (0..KEYS).map(key).collect()
 }
 
-/// A value of up to 300 KB, its length varying with the round.
+/// A value of up to 100 KB, its length varying with the round.
 fn value(k: u32, writer: u32, round: u32) -> Vec<u8> {
-    generate(k, writer, round, 300_000)
+    generate(k, writer, round, 100_000)
 }
 
 /// A value of up to 2 MB, so that a kill likely lands inside a write.
@@ -257,7 +260,8 @@ fn generate(k: u32, writer: u32, round: u32, max: u32) -> Vec<u8> {
         state ^= state << 13;
         state ^= state >> 7;
         state ^= state << 17;
-        out.push((state >> 24) as u8);
+        let take = (len as usize - out.len()).min(8);
+        out.extend_from_slice(&state.to_le_bytes()[..take]);
     }
     out
 }
@@ -272,7 +276,7 @@ fn check(value: &[u8], k: u32) -> (u32, u32) {
     let field = |i: usize| u32::from_le_bytes(value[i * 4..i * 4 + 4].try_into().unwrap());
     assert_eq!(field(0), k, "a value of another key");
     let (writer, round, max) = (field(1), field(2), field(3));
-    assert!([300_000, 2_000_000].contains(&max), "a torn header");
+    assert!([100_000, 2_000_000].contains(&max), "a torn header");
     assert!(
         value == generate(k, writer, round, max),
         "a torn or corrupt value"
