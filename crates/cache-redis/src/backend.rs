@@ -1,0 +1,346 @@
+//! [`RedisCache`]: cache-core's [`Cache`] on Redis or Redis Cluster.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use cache_core::{Cache, Entry, Error, Result, check_ttl};
+use redis::{Client, Cmd, FromRedisValue, Pipeline, RedisResult};
+
+use crate::RedisConfig;
+use crate::cluster::group_by_slot;
+use crate::connect::Conn;
+use crate::error::ErrorContext;
+
+/// The longest TTL accepted: 2^62 ms, about 146 million years.
+///
+/// Redis refuses a `PX` whose expiry time, now plus the TTL in milliseconds, overflows a
+/// signed 64-bit millisecond count; 2^62 ms keeps well clear of that for any clock reading.
+pub const MAX_TTL: Duration = Duration::from_millis(1 << 62);
+
+/// cache-core's [`Cache`] on one Redis server or a Redis Cluster.
+///
+/// Cloning is cheap and shares the connection. Every call is bounded by the operation timeout
+/// and fails with [`Error::Timeout`] beyond it, or sooner with [`Error::Unavailable`] when the
+/// server refuses connections; the connection is re-established by the next calls once the
+/// server is back. `Debug` and `Display` never show the password.
+///
+/// # Commands
+/// - `set` is one `SET key value PX ms`: the TTL in milliseconds, rounded up, so a
+///   sub-millisecond TTL lives 1 ms.
+/// - `get_many` is one `MGET`, and `set_many` one pipeline of `SET … PX`; on a cluster,
+///   keys are grouped by hash slot, one `MGET` or pipeline per slot, sent concurrently and
+///   reassembled in order. A batch is not atomic: when it fails part-way, some entries may
+///   have been written.
+/// - `ttl` is `PTTL`; a key without an expiry, which this backend never writes, reports
+///   [`Duration::MAX`].
+#[derive(Clone)]
+pub struct RedisCache {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    conn: Conn,
+    prefix: String,
+    description: String,
+    errors: ErrorContext,
+}
+
+impl RedisCache {
+    /// The settings to build a cache from, starting from the defaults.
+    pub fn builder() -> RedisConfig {
+        RedisConfig::new()
+    }
+
+    /// Connects to `url` (any form of [`RedisUrl`](crate::RedisUrl)) with the default settings.
+    ///
+    /// # Errors
+    /// As [`RedisConfig::build`].
+    pub async fn from_url(url: &str) -> Result<Self> {
+        RedisConfig::from_url(url)?.build().await
+    }
+
+    /// Connects through a redis-rs client the program already has, with the default
+    /// settings.
+    ///
+    /// # Errors
+    /// As [`RedisConfig::build`].
+    pub async fn from_client(client: Client) -> Result<Self> {
+        RedisConfig::new().client(client).build().await
+    }
+
+    /// Connects to a Redis Cluster through its seed nodes (`redis://host:port` each), with
+    /// the default settings.
+    ///
+    /// # Errors
+    /// As [`RedisConfig::build`].
+    pub async fn from_cluster_nodes<I, S>(seed_nodes: I) -> Result<Self>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        RedisConfig::new().cluster_nodes(seed_nodes).build().await
+    }
+
+    pub(crate) fn new(
+        conn: Conn,
+        prefix: String,
+        description: String,
+        errors: ErrorContext,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                conn,
+                prefix,
+                description,
+                errors,
+            }),
+        }
+    }
+
+    /// The prefix put in front of every key.
+    pub fn key_prefix(&self) -> &str {
+        &self.inner.prefix
+    }
+
+    /// The limit of one operation.
+    pub fn operation_timeout(&self) -> Duration {
+        self.inner.errors.timeout
+    }
+
+    /// Whether this talks to a Redis Cluster.
+    pub fn is_cluster(&self) -> bool {
+        matches!(self.inner.conn, Conn::Cluster(_))
+    }
+
+    /// Sends `PING`: whether the server answers within the operation timeout.
+    ///
+    /// # Errors
+    /// [`Error::Unavailable`], [`Error::Timeout`] or [`Error::Backend`].
+    pub async fn ping(&self) -> Result<()> {
+        self.run("PING", &Cmd::new().arg("PING").clone()).await
+    }
+
+    fn key<'a>(&self, key: &'a str) -> Cow<'a, [u8]> {
+        if self.inner.prefix.is_empty() {
+            Cow::Borrowed(key.as_bytes())
+        } else {
+            Cow::Owned([self.inner.prefix.as_bytes(), key.as_bytes()].concat())
+        }
+    }
+
+    /// Runs one command within the operation timeout.
+    async fn run<T: FromRedisValue>(&self, operation: &str, cmd: &Cmd) -> Result<T> {
+        let attempt = with_retry(&self.inner.conn, |mut conn| async move {
+            cmd.query_async(&mut conn).await
+        });
+        self.bounded(operation, attempt).await
+    }
+
+    /// Runs one pipeline within the operation timeout.
+    async fn run_pipe(&self, operation: &str, pipe: &Pipeline) -> Result<()> {
+        let attempt = with_retry(&self.inner.conn, |mut conn| async move {
+            pipe.query_async::<()>(&mut conn).await
+        });
+        self.bounded(operation, attempt).await
+    }
+
+    async fn bounded<T>(
+        &self,
+        operation: &str,
+        attempt: impl Future<Output = RedisResult<T>>,
+    ) -> Result<T> {
+        let errors = &self.inner.errors;
+        match tokio::time::timeout(errors.timeout, attempt).await {
+            Ok(result) => result.map_err(|e| errors.map(operation, e)),
+            Err(_) => Err(Error::Timeout(errors.timeout)),
+        }
+    }
+}
+
+/// Runs `query` on a clone of `conn`, and once more when the connection was refused.
+///
+/// A connection manager keeps its last reconnection attempt; when that attempt failed
+/// while the server was down, the first call after the server is back gets its stale
+/// "connection refused" and starts a new attempt, which the second try waits for. Nothing
+/// was sent when a connection was refused, so the retry never repeats a write.
+async fn with_retry<T, F, Fut>(conn: &Conn, query: F) -> RedisResult<T>
+where
+    F: Fn(Conn) -> Fut,
+    Fut: Future<Output = RedisResult<T>>,
+{
+    match query(conn.clone()).await {
+        Err(e) if e.is_connection_refusal() && matches!(conn, Conn::Single(_)) => {
+            query(conn.clone()).await
+        }
+        result => result,
+    }
+}
+
+/// `SET key value PX ms`, with the TTL rounded up to whole milliseconds.
+fn set_cmd(key: &[u8], value: &[u8], ttl: Duration) -> Cmd {
+    let millis = u64::try_from(ttl.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX);
+    let mut cmd = Cmd::new();
+    cmd.arg("SET")
+        .arg(key)
+        .arg(value)
+        .arg("PX")
+        .arg(millis.max(1));
+    cmd
+}
+
+#[async_trait]
+impl Cache for RedisCache {
+    async fn get(&self, key: &str) -> Result<Option<Bytes>> {
+        self.run("GET", Cmd::new().arg("GET").arg(&*self.key(key)))
+            .await
+    }
+
+    async fn set(&self, key: &str, value: Bytes, ttl: Duration) -> Result<()> {
+        check_ttl(ttl, MAX_TTL)?;
+        self.run("SET", &set_cmd(&self.key(key), &value, ttl)).await
+    }
+
+    async fn delete(&self, key: &str) -> Result<bool> {
+        let removed: u64 = self
+            .run("DEL", Cmd::new().arg("DEL").arg(&*self.key(key)))
+            .await?;
+        Ok(removed > 0)
+    }
+
+    async fn ttl(&self, key: &str) -> Result<Option<Duration>> {
+        let millis: i64 = self
+            .run("PTTL", Cmd::new().arg("PTTL").arg(&*self.key(key)))
+            .await?;
+        Ok(match millis {
+            -1 => Some(Duration::MAX),
+            ms if ms >= 0 => Some(Duration::from_millis(ms.unsigned_abs())),
+            _ => None,
+        })
+    }
+
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Bytes>>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<Cow<'_, [u8]>> = keys.iter().map(|k| self.key(k)).collect();
+        let values: Vec<Option<Bytes>> = if self.is_cluster() {
+            self.get_many_by_slot(&keys).await?
+        } else {
+            self.run("MGET", Cmd::new().arg("MGET").arg(&keys)).await?
+        };
+        if values.len() != keys.len() {
+            return Err(Error::Backend {
+                message: format!(
+                    "MGET of {} keys returned {} values",
+                    keys.len(),
+                    values.len()
+                ),
+                source: None,
+            });
+        }
+        Ok(values)
+    }
+
+    async fn set_many(&self, entries: Vec<Entry>) -> Result<()> {
+        for entry in &entries {
+            check_ttl(entry.ttl, MAX_TTL)?;
+        }
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let keys: Vec<Cow<'_, [u8]>> = entries.iter().map(|e| self.key(&e.key)).collect();
+        let groups = if self.is_cluster() {
+            group_by_slot(&keys)
+        } else {
+            vec![(0..keys.len()).collect()]
+        };
+        let pipes: Vec<Pipeline> = groups
+            .iter()
+            .map(|group| {
+                let mut pipe = Pipeline::with_capacity(group.len());
+                for &i in group {
+                    pipe.add_command(set_cmd(&keys[i], &entries[i].value, entries[i].ttl))
+                        .ignore();
+                }
+                pipe
+            })
+            .collect();
+        match pipes.as_slice() {
+            [pipe] => self.run_pipe("SET pipeline", pipe).await,
+            _ => {
+                let conn = &self.inner.conn;
+                let all = futures::future::try_join_all(pipes.iter().map(|pipe| {
+                    with_retry(conn, move |mut c| async move {
+                        pipe.query_async::<()>(&mut c).await
+                    })
+                }));
+                self.bounded("SET pipeline", all).await.map(drop)
+            }
+        }
+    }
+
+    fn max_ttl(&self) -> Duration {
+        MAX_TTL
+    }
+}
+
+impl RedisCache {
+    /// One `MGET` per hash slot, sent concurrently, the values put back in key order.
+    async fn get_many_by_slot(&self, keys: &[Cow<'_, [u8]>]) -> Result<Vec<Option<Bytes>>> {
+        let groups = group_by_slot(keys);
+        let conn = &self.inner.conn;
+        let per_group = futures::future::try_join_all(groups.iter().map(|group| {
+            let mut cmd = Cmd::new();
+            cmd.arg("MGET");
+            for &i in group {
+                cmd.arg(&*keys[i]);
+            }
+            async move {
+                let mut conn = conn.clone();
+                cmd.query_async::<Vec<Option<Bytes>>>(&mut conn).await
+            }
+        }));
+        let per_group = self.bounded("MGET", per_group).await?;
+        let mut values = vec![None; keys.len()];
+        for (group, group_values) in groups.iter().zip(per_group) {
+            if group_values.len() != group.len() {
+                return Err(Error::Backend {
+                    message: format!(
+                        "MGET of {} keys returned {} values",
+                        group.len(),
+                        group_values.len()
+                    ),
+                    source: None,
+                });
+            }
+            for (&i, value) in group.iter().zip(group_values) {
+                values[i] = value;
+            }
+        }
+        Ok(values)
+    }
+}
+
+impl fmt::Debug for RedisCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisCache")
+            .field("target", &self.inner.description)
+            .field("key_prefix", &self.inner.prefix)
+            .field("operation_timeout", &self.inner.errors.timeout)
+            .finish()
+    }
+}
+
+impl fmt::Display for RedisCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Redis cache at {}", self.inner.description)?;
+        if !self.inner.prefix.is_empty() {
+            write!(f, " (keys prefixed {:?})", self.inner.prefix)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,276 @@
+//! The textual form of a cache location: one Redis, or a Redis Cluster by its seed nodes.
+
+use std::fmt;
+use std::str::FromStr;
+
+use cache_core::Error;
+
+/// The port a URL without one means.
+const DEFAULT_PORT: u16 = 6379;
+
+/// A parsed Redis location, as given by a URL:
+///
+/// | form | meaning |
+/// |------|---------|
+/// | `redis://[[user]:password@]host[:port][/db]` | one Redis; port 6379 and database 0 by default |
+/// | `rediss://…` | the same over TLS (feature `tls`) |
+/// | `redis+cluster://[[user]:password@]host:port[,host:port…][/]` | a Redis Cluster, given by one or more seed nodes |
+/// | `rediss+cluster://…` | a Redis Cluster over TLS (feature `tls`) |
+///
+/// A user name or password with reserved characters (`@ : / % ,`) is percent-encoded, as in
+/// any URL. An IPv6 host is written in brackets: `redis://[::1]:6380`. A cluster has only
+/// database 0, so its URL names no other.
+///
+/// `Display` and `Debug` show the URL with the password replaced by `***`, and no error from
+/// [`RedisUrl::parse`] contains the password.
+///
+/// ```
+/// use cache_redis::RedisUrl;
+///
+/// let url: RedisUrl = "redis+cluster://:hunter2@10.0.0.1:7000,10.0.0.2:7000".parse()?;
+/// assert!(url.is_cluster());
+/// assert_eq!(url.nodes().len(), 2);
+/// assert_eq!(url.to_string(), "redis+cluster://:***@10.0.0.1:7000,10.0.0.2:7000/0");
+/// # Ok::<(), cache_core::Error>(())
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct RedisUrl {
+    cluster: bool,
+    tls: bool,
+    nodes: Vec<(String, u16)>,
+    username: Option<String>,
+    password: Option<String>,
+    db: i64,
+}
+
+impl RedisUrl {
+    /// Parses `url` (see the forms above).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] naming the part that is wrong (scheme, host, port,
+    /// database, percent-encoding), never quoting the password.
+    pub fn parse(url: &str) -> Result<Self, Error> {
+        let bad = |what: String| Error::invalid_argument(format!("bad Redis URL: {what}"));
+        let (scheme, rest) = url.split_once("://").ok_or_else(|| {
+            bad("expected scheme://host:port, such as redis://127.0.0.1:6379".into())
+        })?;
+        let (tls, cluster) = match scheme.to_ascii_lowercase().as_str() {
+            "redis" => (false, false),
+            "rediss" => (true, false),
+            "redis+cluster" => (false, true),
+            "rediss+cluster" => (true, true),
+            other => {
+                return Err(bad(format!(
+                    "unknown scheme `{other}` (expected redis, rediss, redis+cluster or rediss+cluster)"
+                )));
+            }
+        };
+        // The user info may itself contain `/` or `?`; it ends at the last `@`.
+        let (userinfo, hostpart) = match rest.rfind('@') {
+            Some(at) => (Some(&rest[..at]), &rest[at + 1..]),
+            None => (None, rest),
+        };
+        let (username, password) = match userinfo {
+            None => (None, None),
+            Some(info) => {
+                let (user, pass) = info.split_once(':').unwrap_or((info, ""));
+                let user = percent_decode(user).map_err(|e| bad(format!("user name: {e}")))?;
+                // Only the position is named: the password's text never enters a message.
+                let pass = percent_decode(pass)
+                    .map_err(|_| bad("password: bad percent-encoding".into()))?;
+                (
+                    (!user.is_empty()).then_some(user),
+                    (!pass.is_empty()).then_some(pass),
+                )
+            }
+        };
+        let end = hostpart.find(['/', '?', '#']).unwrap_or(hostpart.len());
+        let (hosts, tail) = hostpart.split_at(end);
+        let db = parse_db(tail).map_err(bad)?;
+        let nodes = hosts
+            .split(',')
+            .enumerate()
+            .map(|(i, node)| parse_node(node).map_err(|e| bad(format!("node {}: {e}", i + 1))))
+            .collect::<Result<Vec<_>, _>>()?;
+        if !cluster && nodes.len() > 1 {
+            return Err(bad(format!(
+                "{} hosts given to `{scheme}://`; a cluster's seed nodes take `{scheme}+cluster://`",
+                nodes.len()
+            )));
+        }
+        if cluster && db != 0 {
+            return Err(bad(format!(
+                "database {db}: a Redis Cluster has only database 0"
+            )));
+        }
+        if tls && !cfg!(feature = "tls") {
+            return Err(bad(format!(
+                "`{scheme}://` needs cache-redis built with its `tls` feature"
+            )));
+        }
+        Ok(Self {
+            cluster,
+            tls,
+            nodes,
+            username,
+            password,
+            db,
+        })
+    }
+
+    /// Whether this names a Redis Cluster.
+    pub fn is_cluster(&self) -> bool {
+        self.cluster
+    }
+
+    /// Whether connections use TLS.
+    pub fn is_tls(&self) -> bool {
+        self.tls
+    }
+
+    /// The host and port of the server, or of every seed node of a cluster.
+    pub fn nodes(&self) -> &[(String, u16)] {
+        &self.nodes
+    }
+
+    /// The database number (always 0 for a cluster).
+    pub fn db(&self) -> i64 {
+        self.db
+    }
+
+    /// The user name, if any (Redis 6 ACL).
+    pub fn username(&self) -> Option<&str> {
+        self.username.as_deref()
+    }
+
+    /// Whether a password is set; the password itself stays private to the crate.
+    pub fn has_password(&self) -> bool {
+        self.password.is_some()
+    }
+
+    pub(crate) fn password(&self) -> Option<&str> {
+        self.password.as_deref()
+    }
+
+    /// The same node(s) as the seed nodes of a cluster.
+    pub(crate) fn into_cluster(mut self) -> Self {
+        self.cluster = true;
+        self
+    }
+
+    /// Adds the node of `other` as a seed node; both must agree on TLS and credentials.
+    pub(crate) fn with_seed_node(mut self, other: Self) -> Result<Self, String> {
+        if other.tls != self.tls
+            || other.username != self.username
+            || other.password != self.password
+        {
+            return Err("its TLS or credentials differ from the first seed node's".into());
+        }
+        self.nodes.extend(other.nodes);
+        Ok(self)
+    }
+}
+
+impl FromStr for RedisUrl {
+    type Err = Error;
+
+    fn from_str(url: &str) -> Result<Self, Error> {
+        Self::parse(url)
+    }
+}
+
+impl fmt::Display for RedisUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let scheme = if self.tls { "rediss" } else { "redis" };
+        let cluster = if self.cluster { "+cluster" } else { "" };
+        write!(f, "{scheme}{cluster}://")?;
+        match (&self.username, self.password.is_some()) {
+            (Some(user), true) => write!(f, "{}:***@", percent_encode(user))?,
+            (Some(user), false) => write!(f, "{}@", percent_encode(user))?,
+            (None, true) => f.write_str(":***@")?,
+            (None, false) => {}
+        }
+        for (i, (host, port)) in self.nodes.iter().enumerate() {
+            let sep = if i == 0 { "" } else { "," };
+            if host.contains(':') {
+                write!(f, "{sep}[{host}]:{port}")?;
+            } else {
+                write!(f, "{sep}{host}:{port}")?;
+            }
+        }
+        write!(f, "/{}", self.db)
+    }
+}
+
+impl fmt::Debug for RedisUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RedisUrl({self})")
+    }
+}
+
+fn parse_db(tail: &str) -> Result<i64, String> {
+    if tail.starts_with(['?', '#']) || tail.contains(['?', '#']) {
+        return Err("query parameters and fragments are not supported".into());
+    }
+    match tail.trim_start_matches('/') {
+        "" => Ok(0),
+        db => db
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| format!("database `{db}` is not a non-negative number")),
+    }
+}
+
+fn parse_node(node: &str) -> Result<(String, u16), String> {
+    let (host, port) = if let Some(v6) = node.strip_prefix('[') {
+        let (host, after) = v6.split_once(']').ok_or("unclosed `[` in an IPv6 host")?;
+        (host, after.strip_prefix(':'))
+    } else {
+        match node.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (node, None),
+        }
+    };
+    if host.is_empty() || host.contains(['/', '@', ' ', '[', ']']) {
+        return Err(format!("host `{host}` is empty or malformed"));
+    }
+    let port = match port {
+        None => DEFAULT_PORT,
+        Some(port) => port
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p != 0)
+            .ok_or_else(|| format!("port `{port}` is not a number from 1 to 65535"))?,
+    };
+    Ok((host.to_owned(), port))
+}
+
+fn percent_decode(text: &str) -> Result<String, String> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut bytes = text.bytes();
+    while let Some(b) = bytes.next() {
+        if b != b'%' {
+            out.push(b);
+            continue;
+        }
+        let hex = [bytes.next(), bytes.next()];
+        let digit = |d: Option<u8>| d.and_then(|d| (d as char).to_digit(16));
+        match hex.map(digit) {
+            [Some(hi), Some(lo)] => out.push((hi * 16 + lo) as u8),
+            _ => return Err("bad percent-encoding".into()),
+        }
+    }
+    String::from_utf8(out).map_err(|_| "not UTF-8 after percent-decoding".into())
+}
+
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
