@@ -26,9 +26,19 @@ pub(crate) fn ci() -> Result<()> {
     test(&[])
 }
 
-/// The criterion benchmarks, then the table built from their results.
+/// The criterion benchmarks, then the tables built from their results. Arguments after
+/// `bench` go to criterion (e.g. a filter, or `--measurement-time 3`).
 pub(crate) fn bench(extra: &[String]) -> Result<()> {
-    let mut args = vec!["bench", "--package", "benches"];
+    let mut args = vec!["bench", "--package", "benches", "--"];
     args.extend(extra.iter().map(String::as_str));
-    cargo(&args)
+    cargo(&args)?;
+    cargo(&[
+        "run",
+        "--quiet",
+        "--release",
+        "--package",
+        "benches",
+        "--bin",
+        "codec_report",
+    ])
 }

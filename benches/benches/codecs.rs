@@ -1,0 +1,29 @@
+//! Encode and decode of the real instrument list with every format and compression.
+
+use benches::{codecs, linear_instruments};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use serde_json::Value;
+
+fn encode_decode(c: &mut Criterion) {
+    let list = linear_instruments();
+    let decoded_len = serde_json::to_vec(&list).expect("serializable").len() as u64;
+    let mut encode = c.benchmark_group("encode");
+    encode.throughput(Throughput::Bytes(decoded_len));
+    for (name, codec) in codecs() {
+        encode.bench_function(&name, |b| b.iter(|| codec.encode(&list).expect("encodes")));
+    }
+    encode.finish();
+
+    let mut decode = c.benchmark_group("decode");
+    decode.throughput(Throughput::Bytes(decoded_len));
+    for (name, codec) in codecs() {
+        let stored = codec.encode(&list).expect("encodes");
+        decode.bench_function(&name, |b| {
+            b.iter(|| codec.decode::<Value>(&stored).expect("decodes"));
+        });
+    }
+    decode.finish();
+}
+
+criterion_group!(benches, encode_decode);
+criterion_main!(benches);
