@@ -134,7 +134,17 @@ impl RedisCache {
 
     /// Runs one command within the operation timeout.
     async fn run<T: FromRedisValue>(&self, operation: &str, cmd: &Cmd) -> Result<T> {
-        let attempt = with_retry(&self.inner.conn, |mut conn| async move {
+        self.run_with(operation, true, cmd).await
+    }
+
+    /// Runs one command within the operation timeout; `idempotent` as in [`with_retry`].
+    async fn run_with<T: FromRedisValue>(
+        &self,
+        operation: &str,
+        idempotent: bool,
+        cmd: &Cmd,
+    ) -> Result<T> {
+        let attempt = with_retry(&self.inner.conn, idempotent, |mut conn| async move {
             cmd.query_async(&mut conn).await
         });
         self.bounded(operation, attempt).await
@@ -142,7 +152,7 @@ impl RedisCache {
 
     /// Runs one pipeline within the operation timeout.
     async fn run_pipe(&self, operation: &str, pipe: &Pipeline) -> Result<()> {
-        let attempt = with_retry(&self.inner.conn, |mut conn| async move {
+        let attempt = with_retry(&self.inner.conn, true, |mut conn| async move {
             pipe.query_async::<()>(&mut conn).await
         });
         self.bounded(operation, attempt).await
@@ -161,19 +171,25 @@ impl RedisCache {
     }
 }
 
-/// Runs `query` on a clone of `conn`, and once more when the connection was refused.
+/// Runs `query` on a clone of `conn`, and once more when the connection was refused, or,
+/// for an idempotent `query`, dropped.
 ///
-/// A connection manager keeps its last reconnection attempt; when that attempt failed
-/// while the server was down, the first call after the server is back gets its stale
-/// "connection refused" and starts a new attempt, which the second try waits for. Nothing
-/// was sent when a connection was refused, so the retry never repeats a write.
-async fn with_retry<T, F, Fut>(conn: &Conn, query: F) -> RedisResult<T>
+/// A connection manager finds out that the server closed its connection only when a
+/// command fails on it, and keeps its last reconnection attempt, failed or not; so the first
+/// call after a restart fails on the dead connection (or the stale attempt) while starting a
+/// new one, which the second try waits for. Nothing was sent when a connection was refused;
+/// a dropped one may have delivered the command, so only commands that can run twice with
+/// the same effect (GET, SET, PTTL, MGET) are tried again.
+async fn with_retry<T, F, Fut>(conn: &Conn, idempotent: bool, query: F) -> RedisResult<T>
 where
     F: Fn(Conn) -> Fut,
     Fut: Future<Output = RedisResult<T>>,
 {
     match query(conn.clone()).await {
-        Err(e) if e.is_connection_refusal() && matches!(conn, Conn::Single(_)) => {
+        Err(e)
+            if matches!(conn, Conn::Single(_))
+                && (e.is_connection_refusal() || (idempotent && e.is_connection_dropped())) =>
+        {
             query(conn.clone()).await
         }
         result => result,
@@ -274,7 +290,7 @@ impl Cache for RedisCache {
             _ => {
                 let conn = &self.inner.conn;
                 let all = futures::future::try_join_all(pipes.iter().map(|pipe| {
-                    with_retry(conn, move |mut c| async move {
+                    with_retry(conn, true, move |mut c| async move {
                         pipe.query_async::<()>(&mut c).await
                     })
                 }));

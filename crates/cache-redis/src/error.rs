@@ -58,7 +58,6 @@ pub(crate) fn is_unavailable(error: &RedisError) -> bool {
     error.is_io_error()
         || error.is_connection_refusal()
         || error.is_connection_dropped()
-        || error.is_unrecoverable_error()
         || matches!(
             error.kind(),
             ErrorKind::ClusterConnectionNotFound

@@ -1,0 +1,218 @@
+//! A server that dies, comes back, or stalls: exact outcomes, then recovery in-process.
+
+mod common;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use cache_core::{Cache, Error};
+use cache_redis::RedisCache;
+use redis_test_server::RedisServer;
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+/// A timeout far longer than any call on loopback takes, so that an `Unavailable` can only
+/// come from a refused or dropped connection, never from waiting the limit out.
+const PATIENT: Duration = Duration::from_secs(10);
+
+async fn cache_on(server: &RedisServer, timeout: Duration) -> RedisCache {
+    RedisCache::builder()
+        .url(server.url())
+        .operation_timeout(timeout)
+        .build()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn killed_mid_flight_fails_fast_then_recovers_after_restart() {
+    let mut server = RedisServer::start().unwrap();
+    let cache = cache_on(&server, PATIENT).await;
+    cache
+        .set("k", Bytes::from_static(b"before"), MINUTE)
+        .await
+        .unwrap();
+
+    // Readers and writers hammer the server while it is killed under them.
+    let mut tasks = tokio::task::JoinSet::new();
+    for worker in 0..8 {
+        let cache = cache.clone();
+        tasks.spawn(async move {
+            let mut outcomes = Vec::new();
+            for round in 0..400 {
+                let outcome = if worker % 2 == 0 {
+                    cache.get("k").await.map(drop)
+                } else {
+                    let value = Bytes::from(format!("{worker}:{round}"));
+                    cache.set(&format!("w{worker}"), value, MINUTE).await
+                };
+                let failed = outcome.is_err();
+                outcomes.push(outcome);
+                if failed {
+                    break;
+                }
+                tokio::task::yield_now().await;
+            }
+            outcomes
+        });
+    }
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    server.stop();
+
+    let mut failures = 0;
+    while let Some(outcomes) = tasks.join_next().await {
+        for outcome in outcomes.unwrap() {
+            match outcome {
+                Ok(()) => {}
+                Err(Error::Unavailable { .. }) => failures += 1,
+                Err(other) => panic!("an in-flight call failed with {other:?}, not Unavailable"),
+            }
+        }
+    }
+    assert!(failures > 0, "no call saw the server die");
+
+    // Down: every kind of call fails with Unavailable, not a timeout.
+    for _ in 0..3 {
+        assert!(matches!(
+            cache.get("k").await,
+            Err(Error::Unavailable { .. })
+        ));
+        let set = cache.set("k", Bytes::from_static(b"x"), MINUTE).await;
+        assert!(matches!(set, Err(Error::Unavailable { .. })), "{set:?}");
+        assert!(matches!(
+            cache.ttl("k").await,
+            Err(Error::Unavailable { .. })
+        ));
+        assert!(matches!(
+            cache.get_many(&["k".into()]).await,
+            Err(Error::Unavailable { .. })
+        ));
+    }
+
+    // Back, empty (nothing persisted): the very next calls succeed on the same cache.
+    server.restart().unwrap();
+    assert_eq!(cache.get("k").await.unwrap(), None);
+    cache
+        .set("k", Bytes::from_static(b"after"), MINUTE)
+        .await
+        .unwrap();
+    assert_eq!(
+        cache.get("k").await.unwrap().as_deref(),
+        Some(&b"after"[..])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connection_recovers_after_restart() {
+    let mut server = RedisServer::start().unwrap();
+    let cache = cache_on(&server, PATIENT).await;
+    cache
+        .set("k", Bytes::from_static(b"v"), MINUTE)
+        .await
+        .unwrap();
+    server.restart().unwrap();
+    // The first call after the restart finds the connection the server closed, and
+    // reconnects within the same call.
+    assert_eq!(
+        cache.get("k").await.unwrap(),
+        None,
+        "the restarted server is empty"
+    );
+    cache
+        .set("k", Bytes::from_static(b"v2"), MINUTE)
+        .await
+        .unwrap();
+    assert_eq!(cache.get("k").await.unwrap().as_deref(), Some(&b"v2"[..]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timed_out_command_leaves_the_connection_usable() {
+    let server = RedisServer::start().unwrap();
+    let timeout = Duration::from_millis(200);
+    let cache = cache_on(&server, timeout).await;
+    cache
+        .set("a", Bytes::from_static(b"value a"), MINUTE)
+        .await
+        .unwrap();
+    cache
+        .set("b", Bytes::from_static(b"value b"), MINUTE)
+        .await
+        .unwrap();
+
+    // The server stops serving commands (other than the admin's) until unpaused.
+    server.cli(&["client", "pause", "3000", "ALL"]).unwrap();
+    let stalled = cache.get("a").await;
+    assert!(
+        matches!(stalled, Err(Error::Timeout(t)) if t == timeout),
+        "{stalled:?}"
+    );
+    let stalled = cache.set("c", Bytes::from_static(b"c"), MINUTE).await;
+    assert!(matches!(stalled, Err(Error::Timeout(_))), "{stalled:?}");
+    // Let the pause lapse rather than `CLIENT UNPAUSE`, which in Redis 7.0 also drops keys
+    // that have a TTL. This PING is itself held until the pause ends.
+    assert_eq!(server.cli(&["ping"]).unwrap().trim(), "PONG");
+
+    // The late replies to the abandoned commands are not handed to the next ones.
+    assert_eq!(
+        cache.get("b").await.unwrap().as_deref(),
+        Some(&b"value b"[..])
+    );
+    assert_eq!(
+        cache.get("a").await.unwrap().as_deref(),
+        Some(&b"value a"[..])
+    );
+    assert_eq!(
+        cache.get_many(&["b".into(), "a".into()]).await.unwrap(),
+        vec![
+            Some(Bytes::from_static(b"value b")),
+            Some(Bytes::from_static(b"value a"))
+        ]
+    );
+}
+
+#[tokio::test]
+async fn build_against_a_stopped_server_is_unavailable() {
+    let mut server = RedisServer::start().unwrap();
+    let url = server.url();
+    server.stop();
+    let err = RedisCache::builder().url(&url).build().await.unwrap_err();
+    assert!(matches!(err, Error::Unavailable { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn server_refusals_are_backend_errors() {
+    let server = RedisServer::builder()
+        .arg("--maxmemory")
+        .arg("2mb")
+        .arg("--maxmemory-policy")
+        .arg("noeviction")
+        .start()
+        .unwrap();
+    let cache = RedisCache::builder()
+        .url(server.url())
+        .key_prefix("app:")
+        .build()
+        .await
+        .unwrap();
+    server.cli(&["lpush", "app:list", "x"]).unwrap();
+    let err = cache.get("list").await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Backend { message, .. } if message.contains("WRONGTYPE")),
+        "{err:?}"
+    );
+
+    let big = Bytes::from(vec![7u8; 4 << 20]);
+    let err = cache.set("big", big.clone(), MINUTE).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Backend { message, .. } if message.contains("OOM")),
+        "{err:?}"
+    );
+    let err = cache
+        .set_many(vec![cache_core::Entry::new("big", big, MINUTE)])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Backend { .. }), "{err:?}");
+    // Refusals leave the connection as it was.
+    assert_eq!(cache.get("big").await.unwrap(), None);
+    assert!(cache.delete("list").await.unwrap());
+}

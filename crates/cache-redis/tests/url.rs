@@ -1,0 +1,119 @@
+//! URL forms, and errors that name the bad part without the password.
+
+use cache_core::Error;
+use cache_redis::RedisUrl;
+
+const SECRET: &str = "pa55-w0rd";
+
+fn message(url: &str) -> String {
+    match RedisUrl::parse(url) {
+        Err(Error::InvalidArgument(message)) => message,
+        other => panic!("{url}: expected InvalidArgument, got {other:?}"),
+    }
+}
+
+#[test]
+fn standalone_forms() {
+    let url = RedisUrl::parse("redis://127.0.0.1:6380/2").unwrap();
+    assert!(!url.is_cluster() && !url.is_tls());
+    assert_eq!(url.nodes(), &[("127.0.0.1".to_owned(), 6380)]);
+    assert_eq!(url.db(), 2);
+    assert!(!url.has_password());
+
+    let url = RedisUrl::parse("redis://cache.internal").unwrap();
+    assert_eq!(url.nodes(), &[("cache.internal".to_owned(), 6379)]);
+    assert_eq!(url.db(), 0);
+    assert_eq!(url.to_string(), "redis://cache.internal:6379/0");
+
+    let url = RedisUrl::parse("redis://[::1]:7000/").unwrap();
+    assert_eq!(url.nodes(), &[("::1".to_owned(), 7000)]);
+    assert_eq!(url.to_string(), "redis://[::1]:7000/0");
+}
+
+#[test]
+fn credentials_are_decoded_and_never_shown() {
+    let url = RedisUrl::parse(&format!("redis://app:{SECRET}%40x@h:1/0")).unwrap();
+    assert_eq!(url.username(), Some("app"));
+    assert!(url.has_password());
+    assert_eq!(url.to_string(), "redis://app:***@h:1/0");
+    assert!(!format!("{url:?}").contains(SECRET));
+
+    // A password with an unencoded `/` or `@` still ends at the last `@`.
+    let url = RedisUrl::parse(&format!("redis://:{SECRET}/@x@h:1")).unwrap();
+    assert_eq!(url.nodes(), &[("h".to_owned(), 1)]);
+    assert_eq!(url.to_string(), "redis://:***@h:1/0");
+}
+
+#[test]
+fn cluster_forms() {
+    let url = RedisUrl::parse(&format!(
+        "redis+cluster://:{SECRET}@a:7000,b:7001,[::1]:7002"
+    ))
+    .unwrap();
+    assert!(url.is_cluster());
+    assert_eq!(url.nodes().len(), 3);
+    assert_eq!(url.nodes()[2], ("::1".to_owned(), 7002));
+    assert_eq!(
+        url.to_string(),
+        "redis+cluster://:***@a:7000,b:7001,[::1]:7002/0"
+    );
+    assert!(RedisUrl::parse("redis+cluster://a:7000/0").is_ok());
+}
+
+#[test]
+fn tls_forms() {
+    let url = RedisUrl::parse("rediss://h:6380").unwrap();
+    assert!(url.is_tls() && !url.is_cluster());
+    let url = RedisUrl::parse("rediss+cluster://a:1,b:2").unwrap();
+    assert!(url.is_tls() && url.is_cluster());
+    assert_eq!(url.to_string(), "rediss+cluster://a:1,b:2/0");
+}
+
+#[test]
+fn errors_name_the_bad_part() {
+    let cases = [
+        ("http://h:1", "scheme `http`"),
+        ("127.0.0.1:6379", "scheme://"),
+        ("redis://h:port/0", "port `port`"),
+        ("redis://h:0", "port `0`"),
+        ("redis://h:70000", "port `70000`"),
+        ("redis:///0", "host ``"),
+        ("redis://h:1/x", "database `x`"),
+        ("redis://h:1/-1", "database `-1`"),
+        ("redis://h:1/0?protocol=3", "query parameters"),
+        ("redis://a:1,b:2", "redis+cluster://"),
+        ("redis+cluster://a:1,b:2/3", "only database 0"),
+        ("redis+cluster://a:1,:2", "node 2"),
+        ("redis://[::1:1", "IPv6"),
+    ];
+    for (url, part) in cases {
+        let message = message(url);
+        assert!(
+            message.contains(part),
+            "{url}: {message:?} does not name {part:?}"
+        );
+    }
+}
+
+#[test]
+fn errors_never_contain_the_password() {
+    for url in [
+        format!("redis://:{SECRET}@h:port"),
+        format!("redis://:{SECRET}@h:1/x"),
+        format!("redis://:{SECRET}%zz@h:1"),
+        format!("redis+cluster://:{SECRET}@a:1,b:2/5"),
+        format!("ftp://:{SECRET}@h:1"),
+        format!("redis://:{SECRET}@a:1,b:2"),
+    ] {
+        let message = message(&url);
+        assert!(!message.contains(SECRET), "{message}");
+        assert!(!message.contains("pa55"), "{message}");
+    }
+    assert!(message(&format!("redis://:{SECRET}%zz@h:1")).contains("password"));
+}
+
+#[test]
+fn from_str_matches_parse() {
+    let url: RedisUrl = "redis://h:1/3".parse().unwrap();
+    assert_eq!(url, RedisUrl::parse("redis://h:1/3").unwrap());
+}
