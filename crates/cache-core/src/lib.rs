@@ -27,6 +27,9 @@
 //!   or corrupt bytes. Its module docs give the byte layout.
 //! - [`TypedCache`]: serde values over any `Cache` and `Codec`, with
 //!   [`TypedCache::get_or_fetch`] for read-through.
+//! - [`ReadThrough`]: per-dataset read-through with a [`Freshness`] policy (TTL, jitter, how
+//!   long a stale copy is kept to serve when the upstream fails), [`SingleFlight`] so that
+//!   concurrent misses share one fetch, and [`Stats`] counters.
 //! - [`MemoryCache`] (feature `memory`, on by default): a bounded in-process backend.
 //! - [`testing`] (feature `testing`): the conformance suite every backend passes.
 //! - `MockCache` (feature `mock`): a mockall mock of [`Cache`] for other crates' tests.
@@ -44,8 +47,12 @@ mod cache;
 mod codec;
 pub mod envelope;
 mod error;
+mod flight;
+mod freshness;
 #[cfg(feature = "memory")]
 mod memory;
+mod read_through;
+mod stats;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod typed;
@@ -58,6 +65,10 @@ pub use codec::{
     DEFAULT_MAX_DECODED_SIZE, Format, Stored,
 };
 pub use error::{BoxError, DecodeError, Error, Result};
+pub use flight::SingleFlight;
+pub use freshness::Freshness;
 #[cfg(feature = "memory")]
 pub use memory::MemoryCache;
+pub use read_through::{Lookup, ReadThrough, Source};
+pub use stats::Stats;
 pub use typed::TypedCache;

@@ -1,0 +1,94 @@
+//! [`Freshness`]: how long a value is fresh, how long a stale copy is kept, and TTL jitter.
+
+use std::time::Duration;
+
+use crate::{Error, Result};
+
+/// How long a cached value is served as fresh, and for how long after that a stale copy is
+/// kept to be served when the upstream fails.
+///
+/// A value lives in the backend for its fresh time plus `max_stale`; its age comes from the
+/// write time in its envelope. The fresh time of each key is stretched by up to `jitter`
+/// (a fraction of the TTL) by a hash of the key, so that keys written together do not all go
+/// stale together; every process computes the same stretch for the same key.
+///
+/// ```
+/// use std::time::Duration;
+/// use cache_core::Freshness;
+///
+/// let policy = Freshness::new(Duration::from_secs(60))
+///     .with_max_stale(Duration::from_secs(24 * 3600))
+///     .with_jitter(0.1)?;
+/// let fresh = policy.fresh_for("instruments:linear");
+/// assert!(fresh >= Duration::from_secs(60) && fresh < Duration::from_secs(66));
+/// assert_eq!(policy.fresh_for("instruments:linear"), fresh, "the same for every reader");
+/// # Ok::<_, cache_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Freshness {
+    ttl: Duration,
+    max_stale: Duration,
+    jitter: f64,
+}
+
+impl Freshness {
+    /// Fresh for `ttl`, no stale copy kept, no jitter.
+    pub const fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            max_stale: Duration::ZERO,
+            jitter: 0.0,
+        }
+    }
+
+    /// Keeps a stale copy for `max_stale` past its fresh time, to serve when fetching fails.
+    pub const fn with_max_stale(mut self, max_stale: Duration) -> Self {
+        self.max_stale = max_stale;
+        self
+    }
+
+    /// Stretches each key's fresh time by up to `fraction` of the TTL.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] unless `fraction` is in `0.0..=1.0`.
+    pub fn with_jitter(mut self, fraction: f64) -> Result<Self> {
+        if !(0.0..=1.0).contains(&fraction) {
+            return Err(Error::invalid_argument(format!(
+                "jitter {fraction} is not a fraction in 0.0..=1.0"
+            )));
+        }
+        self.jitter = fraction;
+        Ok(self)
+    }
+
+    /// The TTL before jitter.
+    pub const fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    /// How long a stale copy is kept past its fresh time.
+    pub const fn max_stale(&self) -> Duration {
+        self.max_stale
+    }
+
+    /// How long the value under `key` is fresh: the TTL stretched by this key's jitter.
+    pub fn fresh_for(&self, key: &str) -> Duration {
+        let unit = fnv1a(key.as_bytes()) as f64 / u64::MAX as f64;
+        let stretch = Duration::try_from_secs_f64(self.ttl.as_secs_f64() * self.jitter * unit)
+            .unwrap_or_default();
+        self.ttl.saturating_add(stretch)
+    }
+
+    /// How long the backend keeps the value under `key`: fresh time plus `max_stale`,
+    /// saturating rather than overflowing (the backend then refuses what it cannot hold).
+    pub fn storage_ttl(&self, key: &str) -> Duration {
+        self.fresh_for(key).saturating_add(self.max_stale)
+    }
+}
+
+/// FNV-1a, 64 bits: stable across processes, builds and platforms, unlike std's hasher.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}

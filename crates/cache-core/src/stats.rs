@@ -1,0 +1,85 @@
+//! Counters of what a [`ReadThrough`](crate::ReadThrough) did.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Live counters, shared by a read-through cache and its in-flight fetches.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    hits: AtomicU64,
+    misses: AtomicU64,
+    stale: AtomicU64,
+    fetches: AtomicU64,
+    fetch_errors: AtomicU64,
+    cache_errors: AtomicU64,
+}
+
+/// What happened so far: one count per call for `hits`, `misses` and `stale`, one per
+/// upstream call for `fetches` and `fetch_errors`, one per failed cache read or write for
+/// `cache_errors`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Calls answered from a fresh cached value.
+    pub hits: u64,
+    /// Calls that found nothing fresh and waited for a fetch.
+    pub misses: u64,
+    /// Calls answered with a stale copy because the fetch failed.
+    pub stale: u64,
+    /// Upstream calls made (concurrent misses share one).
+    pub fetches: u64,
+    /// Upstream calls that failed.
+    pub fetch_errors: u64,
+    /// Cache reads or writes that failed, or entries that could not be decoded.
+    pub cache_errors: u64,
+}
+
+impl std::ops::Add for Stats {
+    type Output = Self;
+
+    fn add(self, other: Self) -> Self {
+        Self {
+            hits: self.hits + other.hits,
+            misses: self.misses + other.misses,
+            stale: self.stale + other.stale,
+            fetches: self.fetches + other.fetches,
+            fetch_errors: self.fetch_errors + other.fetch_errors,
+            cache_errors: self.cache_errors + other.cache_errors,
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+pub(crate) enum Event {
+    Hit,
+    Miss,
+    Stale,
+    Fetch,
+    FetchError,
+    CacheError,
+}
+
+impl Counters {
+    pub(crate) fn record(&self, event: Event) {
+        let counter = match event {
+            Event::Hit => &self.hits,
+            Event::Miss => &self.misses,
+            Event::Stale => &self.stale,
+            Event::Fetch => &self.fetches,
+            Event::FetchError => &self.fetch_errors,
+            Event::CacheError => &self.cache_errors,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn snapshot(&self) -> Stats {
+        let read = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        Stats {
+            hits: read(&self.hits),
+            misses: read(&self.misses),
+            stale: read(&self.stale),
+            fetches: read(&self.fetches),
+            fetch_errors: read(&self.fetch_errors),
+            cache_errors: read(&self.cache_errors),
+        }
+    }
+}

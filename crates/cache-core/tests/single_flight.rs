@@ -1,0 +1,71 @@
+//! SingleFlight: shared calls, shared errors, cancelled leaders.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use cache_core::SingleFlight;
+use tokio::sync::Notify;
+
+#[tokio::test]
+async fn an_error_is_shared_by_every_caller() {
+    let flights = SingleFlight::<u32, String>::new();
+    let gate = Arc::new(Notify::new());
+    let call = || {
+        let gate = gate.clone();
+        flights.run("k", move || async move {
+            gate.notified().await;
+            Err("boom".to_owned())
+        })
+    };
+    let (a, b, _) = tokio::join!(call(), call(), async { gate.notify_one() });
+    assert_eq!(a.unwrap_err().as_str(), "boom");
+    assert_eq!(b.unwrap_err().as_str(), "boom");
+    assert_eq!(flights.in_flight(), 0);
+}
+
+#[tokio::test]
+async fn a_follower_finishes_the_flight_of_a_cancelled_leader() {
+    let flights = Arc::new(SingleFlight::<u32, String>::new());
+    let calls = Arc::new(AtomicUsize::new(0));
+    let gate = Arc::new(Notify::new());
+    let start = |flights: Arc<SingleFlight<u32, String>>| {
+        let (calls, gate) = (calls.clone(), gate.clone());
+        tokio::spawn(async move {
+            flights
+                .run("k", move || async move {
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    gate.notified().await;
+                    Ok(7)
+                })
+                .await
+        })
+    };
+    let leader = start(flights.clone());
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let follower = start(flights.clone());
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    leader.abort();
+    gate.notify_one();
+    assert_eq!(*follower.await.unwrap().unwrap(), 7);
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        1,
+        "the follower joined, it did not start over"
+    );
+    assert_eq!(flights.in_flight(), 0, "the finished flight is retired");
+}
+
+#[tokio::test]
+async fn distinct_keys_fly_separately_and_later_calls_start_anew() {
+    let flights = SingleFlight::<usize, String>::new();
+    let calls = AtomicUsize::new(0);
+    let call = |key: &'static str| {
+        let n = calls.fetch_add(1, Ordering::SeqCst);
+        flights.run(key, move || async move { Ok(n) })
+    };
+    let (a, b) = tokio::join!(call("a"), call("b"));
+    assert_ne!(*a.unwrap(), *b.unwrap());
+    let later = call("a").await.unwrap();
+    assert_eq!(*later, 2, "a finished flight is not a cache");
+}
