@@ -41,6 +41,12 @@ impl Freshness {
         }
     }
 
+    /// The same policy with another TTL.
+    pub const fn with_ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = ttl;
+        self
+    }
+
     /// Keeps a stale copy for `max_stale` past its fresh time, to serve when fetching fails.
     pub const fn with_max_stale(mut self, max_stale: Duration) -> Self {
         self.max_stale = max_stale;
@@ -69,6 +75,11 @@ impl Freshness {
     /// How long a stale copy is kept past its fresh time.
     pub const fn max_stale(&self) -> Duration {
         self.max_stale
+    }
+
+    /// The largest stretch of a key's fresh time, as a fraction of the TTL.
+    pub const fn jitter(&self) -> f64 {
+        self.jitter
     }
 
     /// How long the value under `key` is fresh: the TTL stretched by this key's jitter.

@@ -131,14 +131,38 @@ where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>> + Send + 'static,
     {
+        self.lookup(key, fetch, Store::Fetched).await
+    }
+
+    /// Like [`ReadThrough::get`], for a `refresh` that stores the value itself (with
+    /// [`ReadThrough::put`]), as when one upstream call refreshes several datasets at once:
+    /// the value is not written a second time.
+    ///
+    /// # Errors
+    /// As [`ReadThrough::get`].
+    pub async fn get_refreshed<F, Fut>(&self, key: &str, refresh: F) -> Result<Lookup<T>, Arc<E>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+    {
+        self.lookup(key, refresh, Store::ByRefresh).await
+    }
+
+    async fn lookup<F, Fut>(&self, key: &str, fetch: F, store: Store) -> Result<Lookup<T>, Arc<E>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+    {
         let stale = match self.read(key).await {
             Some(found) if found.source == Source::Cache => {
                 self.counters.record(Event::Hit);
+                tracing::debug!(key, age = ?found.age, "cache hit");
                 return Ok(found);
             }
             found => found,
         };
         self.counters.record(Event::Miss);
+        tracing::debug!(key, stale = stale.is_some(), "cache miss");
         let cache = self.cache.clone();
         let (policy, counters, owned_key) = (self.policy, self.counters.clone(), key.to_owned());
         let flight = self.flights.run(key, move || {
@@ -156,7 +180,9 @@ where
                     counters.record(Event::FetchError);
                     tracing::warn!(key = owned_key, %error, "fetch failed");
                 })?;
-                write(&cache, &policy, &counters, &owned_key, &value).await;
+                if store == Store::Fetched {
+                    write(&cache, &policy, &counters, &owned_key, &value).await;
+                }
                 Ok(Lookup {
                     value: Arc::new(value),
                     source: Source::Upstream,
@@ -199,6 +225,15 @@ where
     async fn read(&self, key: &str) -> Option<Lookup<T>> {
         read(&self.cache, &self.policy, &self.counters, key).await
     }
+}
+
+/// Who writes a fetched value to the cache.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Store {
+    /// The read-through, once the fetch returns it.
+    Fetched,
+    /// The refresh itself.
+    ByRefresh,
 }
 
 /// The cached value under `key`, marked [`Source::Cache`] when fresh and [`Source::Stale`]
