@@ -200,3 +200,24 @@ fn jitter_stretches_each_key_the_same_way_everywhere() {
         assert!(Freshness::new(HOUR).with_jitter(bad).is_err(), "{bad}");
     }
 }
+
+#[tokio::test]
+async fn get_refreshed_leaves_the_write_to_the_refresh() {
+    let mut mock = MockCache::new();
+    mock.expect_max_ttl().return_const(HOUR * 24);
+    mock.expect_get().returning(|_| Ok(None));
+    mock.expect_set().times(0);
+    let cache: ReadThrough<Vec<String>, String, _> = ReadThrough::new(
+        TypedCache::new(Arc::new(mock), Codec::msgpack()),
+        Freshness::new(HOUR),
+    );
+    let lookup = cache
+        .get_refreshed("k", || async { Ok(list(&["A"])) })
+        .await
+        .unwrap();
+    assert_eq!(
+        (lookup.source, &*lookup.value),
+        (Source::Upstream, &list(&["A"]))
+    );
+    assert_eq!(cache.stats().fetches, 1);
+}
