@@ -1,1 +1,26 @@
-//! Cached Bybit market data: read-through caching per dataset over any `cache-core` backend and any instruments source.
+//! Cached Bybit market data: each dataset of each market read through any `cache-core`
+//! backend on its own schedule, from any instruments source.
+//!
+//! | dataset | default TTL | stored as |
+//! |---|---|---|
+//! | [`Dataset::Instruments`] | 60 s | MessagePack + zstd |
+//! | [`Dataset::Symbols`] | 24 h | MessagePack (+ zstd when large) |
+//! | [`Dataset::FundingIntervals`] | 1 h | MessagePack (+ zstd when large) |
+//!
+//! [`MarketData`] is the entry point; [`Policy`] configures freshness and encoding per
+//! dataset. Keys are `market-data:{dataset}:v{schema}:{market}`, so a new model version
+//! never reads old bytes.
+#![deny(missing_docs)]
+
+mod derive;
+mod error;
+mod market;
+mod policy;
+mod service;
+
+pub use cache_core::{Lookup, Source, Stats};
+pub use derive::FundingIntervals;
+pub use error::Error;
+pub use market::{Dataset, Market, cache_key};
+pub use policy::{DEFAULT_MAX_STALE, DEFAULT_NAMESPACE, DatasetPolicy, Policy};
+pub use service::{MarketData, MarketStats};

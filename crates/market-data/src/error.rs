@@ -1,0 +1,29 @@
+//! What a market-data call can fail with.
+
+use std::sync::Arc;
+
+use bybit_client::Category;
+
+use crate::Dataset;
+
+/// A market-data call failed: nothing usable was cached and the upstream could not answer,
+/// or the call asked for something that does not exist.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The upstream failed and no fresh or stale copy was cached. The error is shared with
+    /// every concurrent caller that waited on the same fetch.
+    #[error("no data: {0}")]
+    Upstream(#[source] Arc<bybit_client::Error>),
+    /// The category has no such dataset (funding intervals of spot or options).
+    #[error("category {category} has no {dataset}")]
+    Unsupported {
+        /// The dataset asked for.
+        dataset: Dataset,
+        /// The category asked about.
+        category: Category,
+    },
+    /// A bad argument, such as options without a base coin.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+}

@@ -1,0 +1,119 @@
+//! [`Policy`]: freshness and encoding of each dataset.
+
+use std::time::Duration;
+
+use cache_core::{Codec, Compression, Freshness};
+
+use crate::Dataset;
+
+/// How long a dataset is fresh and how it is stored.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DatasetPolicy {
+    /// TTL, stale copy and jitter.
+    pub freshness: Freshness,
+    /// Format and compression.
+    pub codec: Codec,
+}
+
+/// The policy of every dataset, and the namespace of their keys.
+///
+/// Defaults: instruments fresh for 60 s, stored as MessagePack + zstd (the list is large);
+/// symbols for 24 h and funding intervals for 1 h, as MessagePack (compressed when large);
+/// every TTL stretched by up to 10 % per key; a stale copy kept 24 h past its TTL, served when
+/// the upstream fails.
+///
+/// ```
+/// use std::time::Duration;
+/// use market_data::{Dataset, Policy};
+///
+/// let policy = Policy::default()
+///     .with_ttl(Dataset::Instruments, Duration::from_secs(90))
+///     .with_max_stale(Duration::from_secs(3600));
+/// assert_eq!(policy.dataset(Dataset::Instruments).freshness.ttl(), Duration::from_secs(90));
+/// assert_eq!(policy.dataset(Dataset::Symbols).freshness.max_stale(), Duration::from_secs(3600));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    namespace: String,
+    instruments: DatasetPolicy,
+    symbols: DatasetPolicy,
+    funding_intervals: DatasetPolicy,
+}
+
+/// The default namespace of keys.
+pub const DEFAULT_NAMESPACE: &str = "market-data";
+/// How long a stale copy is kept past its TTL by default.
+pub const DEFAULT_MAX_STALE: Duration = Duration::from_secs(24 * 3600);
+const JITTER: f64 = 0.1;
+
+impl Default for Policy {
+    fn default() -> Self {
+        let dataset = |ttl: Duration, compression: Compression| DatasetPolicy {
+            freshness: Freshness::new(ttl)
+                .with_max_stale(DEFAULT_MAX_STALE)
+                .with_jitter(JITTER)
+                .unwrap_or(Freshness::new(ttl)),
+            codec: Codec::msgpack()
+                .with_compression(compression)
+                .unwrap_or(Codec::msgpack()),
+        };
+        Self {
+            namespace: DEFAULT_NAMESPACE.to_owned(),
+            instruments: dataset(Duration::from_secs(60), Compression::ZSTD),
+            symbols: dataset(Duration::from_secs(24 * 3600), Compression::ZSTD),
+            funding_intervals: dataset(Duration::from_secs(3600), Compression::ZSTD),
+        }
+    }
+}
+
+impl Policy {
+    /// The namespace every key starts with.
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    /// The policy of one dataset.
+    pub const fn dataset(&self, dataset: Dataset) -> &DatasetPolicy {
+        match dataset {
+            Dataset::Instruments => &self.instruments,
+            Dataset::Symbols => &self.symbols,
+            Dataset::FundingIntervals => &self.funding_intervals,
+        }
+    }
+
+    fn dataset_mut(&mut self, dataset: Dataset) -> &mut DatasetPolicy {
+        match dataset {
+            Dataset::Instruments => &mut self.instruments,
+            Dataset::Symbols => &mut self.symbols,
+            Dataset::FundingIntervals => &mut self.funding_intervals,
+        }
+    }
+
+    /// Keys start with `namespace` instead of `market-data`.
+    pub fn with_namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.namespace = namespace.into();
+        self
+    }
+
+    /// `dataset` is fresh for `ttl`.
+    pub fn with_ttl(mut self, dataset: Dataset, ttl: Duration) -> Self {
+        let policy = self.dataset_mut(dataset);
+        policy.freshness = policy.freshness.with_ttl(ttl);
+        self
+    }
+
+    /// Every dataset keeps a stale copy `max_stale` past its TTL (zero: none).
+    pub fn with_max_stale(mut self, max_stale: Duration) -> Self {
+        for dataset in Dataset::ALL {
+            let policy = self.dataset_mut(dataset);
+            policy.freshness = policy.freshness.with_max_stale(max_stale);
+        }
+        self
+    }
+
+    /// `dataset` follows `policy`.
+    pub fn with_dataset(mut self, dataset: Dataset, policy: DatasetPolicy) -> Self {
+        *self.dataset_mut(dataset) = policy;
+        self
+    }
+}

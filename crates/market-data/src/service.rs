@@ -1,0 +1,300 @@
+//! [`MarketData`]: the datasets of each market, read through the cache.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use bybit_client::{InstrumentList, InstrumentSource};
+use cache_core::{Cache, Lookup, ReadThrough, SingleFlight, Stats, TypedCache};
+use tracing::Instrument;
+
+use crate::derive::{self, FundingIntervals};
+use crate::{Dataset, Error, Market, Policy, cache_key};
+
+type UpstreamError = Arc<bybit_client::Error>;
+type Cached<T> = ReadThrough<T, UpstreamError, Arc<dyn Cache>>;
+
+/// Bybit market data, each dataset read through the cache on its own schedule.
+///
+/// One upstream fetch of a market's instruments refreshes every dataset derived from it, and
+/// concurrent callers in this process share it. See [`ReadThrough`] for how fresh, stale and
+/// failed cases are served. Clones share everything.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::sync::Arc;
+/// use bybit_client::testing::MockBybit;
+/// use bybit_client::{BybitClient, Category, ClientConfig};
+/// use cache_core::MemoryCache;
+/// use market_data::{Market, MarketData, Policy};
+///
+/// let bybit = MockBybit::start().await; // a local server with recorded responses
+/// let client = BybitClient::new(ClientConfig::new(bybit.base_url()))?;
+/// let data = MarketData::new(Arc::new(MemoryCache::new(64 << 20)), Arc::new(client), Policy::default());
+///
+/// let linear = Market::new(Category::Linear)?;
+/// let symbols = data.symbols(&linear).await?; // fetched, and every linear dataset stored
+/// let funding = data.funding_intervals(&linear).await?; // from the cache
+/// assert_eq!(symbols.value.len(), 214);
+/// assert_eq!(data.stats().upstream_fetches, 1);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct MarketData {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    source: Arc<dyn InstrumentSource>,
+    policy: Policy,
+    instruments: Cached<InstrumentList>,
+    symbols: Cached<Vec<String>>,
+    funding_intervals: Cached<FundingIntervals>,
+    upstream: SingleFlight<InstrumentList, bybit_client::Error>,
+    upstream_fetches: AtomicU64,
+}
+
+/// The counters of every dataset, and of upstream fetches.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MarketStats {
+    /// The instruments dataset.
+    pub instruments: Stats,
+    /// The symbols dataset.
+    pub symbols: Stats,
+    /// The funding intervals dataset.
+    pub funding_intervals: Stats,
+    /// Upstream calls made (each one paginates through a whole market).
+    pub upstream_fetches: u64,
+}
+
+impl MarketStats {
+    /// The sum over datasets.
+    pub fn total(&self) -> Stats {
+        self.instruments + self.symbols + self.funding_intervals
+    }
+}
+
+impl std::fmt::Debug for MarketData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MarketData")
+            .field("policy", &self.inner.policy)
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+impl MarketData {
+    /// Market data from `source`, cached in `cache` by `policy`.
+    pub fn new(cache: Arc<dyn Cache>, source: Arc<dyn InstrumentSource>, policy: Policy) -> Self {
+        let inner = Inner {
+            instruments: cached(&cache, &policy, Dataset::Instruments),
+            symbols: cached(&cache, &policy, Dataset::Symbols),
+            funding_intervals: cached(&cache, &policy, Dataset::FundingIntervals),
+            source,
+            policy,
+            upstream: SingleFlight::new(),
+            upstream_fetches: AtomicU64::new(0),
+        };
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> &Policy {
+        &self.inner.policy
+    }
+
+    /// The cache key of `dataset` for `market`.
+    pub fn key(&self, dataset: Dataset, market: &Market) -> String {
+        cache_key(self.inner.policy.namespace(), dataset, market)
+    }
+
+    /// Every instrument of `market`, every field as Bybit sent it.
+    ///
+    /// # Errors
+    /// [`Error::Upstream`] when the upstream fails and nothing usable is cached.
+    pub async fn instruments(&self, market: &Market) -> Result<Lookup<InstrumentList>, Error> {
+        let inner = self.inner.clone();
+        let refresh = Inner::derived(inner, market.clone(), |list| list.clone());
+        self.read(
+            &self.inner.instruments,
+            Dataset::Instruments,
+            market,
+            refresh,
+        )
+        .await
+    }
+
+    /// The symbols of `market`, in Bybit's order.
+    ///
+    /// # Errors
+    /// [`Error::Upstream`] when the upstream fails and nothing usable is cached.
+    pub async fn symbols(&self, market: &Market) -> Result<Lookup<Vec<String>>, Error> {
+        let refresh = Inner::derived(self.inner.clone(), market.clone(), derive::symbols);
+        self.read(&self.inner.symbols, Dataset::Symbols, market, refresh)
+            .await
+    }
+
+    /// Symbol to funding interval in minutes, for linear and inverse contracts.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] for spot and options; [`Error::Upstream`] when the upstream
+    /// fails and nothing usable is cached.
+    pub async fn funding_intervals(
+        &self,
+        market: &Market,
+    ) -> Result<Lookup<FundingIntervals>, Error> {
+        let dataset = Dataset::FundingIntervals;
+        if !dataset.applies_to(market.category()) {
+            return Err(Error::Unsupported {
+                dataset,
+                category: market.category(),
+            });
+        }
+        let refresh = Inner::derived(
+            self.inner.clone(),
+            market.clone(),
+            derive::funding_intervals,
+        );
+        self.read(&self.inner.funding_intervals, dataset, market, refresh)
+            .await
+    }
+
+    /// Removes every dataset of `market` from the cache; returns how many entries were there.
+    ///
+    /// # Errors
+    /// The cache's errors.
+    pub async fn clear(&self, market: &Market) -> cache_core::Result<usize> {
+        let mut removed = 0;
+        for dataset in Dataset::ALL {
+            let key = self.key(dataset, market);
+            let was_there = match dataset {
+                Dataset::Instruments => self.inner.instruments.remove(&key).await?,
+                Dataset::Symbols => self.inner.symbols.remove(&key).await?,
+                Dataset::FundingIntervals => self.inner.funding_intervals.remove(&key).await?,
+            };
+            removed += usize::from(was_there);
+        }
+        Ok(removed)
+    }
+
+    /// The counters so far.
+    pub fn stats(&self) -> MarketStats {
+        MarketStats {
+            instruments: self.inner.instruments.stats(),
+            symbols: self.inner.symbols.stats(),
+            funding_intervals: self.inner.funding_intervals.stats(),
+            upstream_fetches: self.inner.upstream_fetches.load(Ordering::Relaxed),
+        }
+    }
+
+    async fn read<T, Fut>(
+        &self,
+        cached: &Cached<T>,
+        dataset: Dataset,
+        market: &Market,
+        refresh: Fut,
+    ) -> Result<Lookup<T>, Error>
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
+        Fut: Future<Output = Result<T, UpstreamError>> + Send + 'static,
+    {
+        let key = self.key(dataset, market);
+        let span = tracing::info_span!("market_data", %dataset, %market);
+        let lookup = cached
+            .get_refreshed(&key, || refresh)
+            .instrument(span)
+            .await
+            .map_err(|shared| Error::Upstream(UpstreamError::clone(&shared)))?;
+        tracing::debug!(%dataset, %market, source = ?lookup.source, age = ?lookup.age, "served");
+        Ok(lookup)
+    }
+}
+
+fn cached<T>(cache: &Arc<dyn Cache>, policy: &Policy, dataset: Dataset) -> Cached<T>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
+{
+    let policy = policy.dataset(dataset);
+    ReadThrough::new(
+        TypedCache::new(cache.clone(), policy.codec),
+        policy.freshness,
+    )
+}
+
+impl Inner {
+    /// A refresh of `market` (shared with concurrent ones) that yields what `derive` makes of
+    /// the fresh list.
+    fn derived<T>(
+        inner: Arc<Self>,
+        market: Market,
+        derive: impl FnOnce(&InstrumentList) -> T + Send + 'static,
+    ) -> impl Future<Output = Result<T, UpstreamError>> + Send + 'static {
+        async move {
+            let list: Arc<InstrumentList> = Self::refresh(inner, market).await?;
+            Ok(derive(&list))
+        }
+    }
+
+    /// Fetches `market`'s instruments, once for all concurrent callers, and stores every
+    /// dataset derived from them. Nothing is stored when the fetch fails.
+    async fn refresh(
+        inner: Arc<Self>,
+        market: Market,
+    ) -> Result<Arc<InstrumentList>, UpstreamError> {
+        let this = inner.clone();
+        let flight_market = market.clone();
+        inner
+            .upstream
+            .run(&market.to_string(), move || async move {
+                this.upstream_fetches.fetch_add(1, Ordering::Relaxed);
+                let started = Instant::now();
+                let list = this.source.instruments(&flight_market.query()).await?;
+                tracing::info!(
+                    market = %flight_market,
+                    instruments = list.len(),
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "fetched from upstream"
+                );
+                this.store(&flight_market, &list).await;
+                Ok(list)
+            })
+            .await
+    }
+
+    async fn store(&self, market: &Market, list: &InstrumentList) {
+        let key = |dataset| cache_key(self.policy.namespace(), dataset, market);
+        let results = [
+            (
+                Dataset::Instruments,
+                self.instruments.put(&key(Dataset::Instruments), list).await,
+            ),
+            (
+                Dataset::Symbols,
+                self.symbols
+                    .put(&key(Dataset::Symbols), &derive::symbols(list))
+                    .await,
+            ),
+            (
+                Dataset::FundingIntervals,
+                if Dataset::FundingIntervals.applies_to(market.category()) {
+                    let intervals = derive::funding_intervals(list);
+                    self.funding_intervals
+                        .put(&key(Dataset::FundingIntervals), &intervals)
+                        .await
+                } else {
+                    Ok(())
+                },
+            ),
+        ];
+        for (dataset, result) in results {
+            if let Err(error) = result {
+                tracing::warn!(%dataset, %market, %error, "cache write failed; served uncached");
+            }
+        }
+    }
+}
