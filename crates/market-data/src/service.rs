@@ -229,15 +229,13 @@ where
 impl Inner {
     /// A refresh of `market` (shared with concurrent ones) that yields what `derive` makes of
     /// the fresh list.
-    fn derived<T>(
+    async fn derived<T>(
         inner: Arc<Self>,
         market: Market,
         derive: impl FnOnce(&InstrumentList) -> T + Send + 'static,
-    ) -> impl Future<Output = Result<T, UpstreamError>> + Send + 'static {
-        async move {
-            let list: Arc<InstrumentList> = Self::refresh(inner, market).await?;
-            Ok(derive(&list))
-        }
+    ) -> Result<T, UpstreamError> {
+        let list = Self::refresh(inner, market).await?;
+        Ok(derive(&list))
     }
 
     /// Fetches `market`'s instruments, once for all concurrent callers, and stores every
