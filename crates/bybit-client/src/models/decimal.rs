@@ -80,7 +80,8 @@ impl Scalar for Decimal {
         }
         // Arithmetic shift and mask undo `mantissa * 32 + scale`, negative mantissas included.
         let scale = (v & 31) as u32;
-        rust_decimal::Decimal::try_from_i128_with_scale(v >> 5, scale)
+        let mantissa = i64::try_from(v >> 5).ok()?;
+        rust_decimal::Decimal::try_new(mantissa, scale)
             .ok()
             .map(Self)
     }

@@ -51,6 +51,39 @@ macro_rules! bybit_model {
             }
         }
 
+        impl $crate::models::field::FillFromMap for $name {
+            fn fill_from_map<'de, A: ::serde::de::MapAccess<'de>>(
+                &mut self,
+                mut map: A,
+            ) -> Result<(), A::Error> {
+                use $crate::models::field::{FillSeed, Key};
+                #[allow(non_camel_case_types, dead_code, clippy::enum_variant_names)]
+                enum F { $($of,)* }
+                $( let mut $rf: Option<$rt> = None; )*
+                while let Some(key) = map.next_key::<Key<'de>>()? {
+                    match key.as_str() {
+                        $( $rk => $rf = Some(map.next_value()?), )*
+                        $(
+                            $ok => {
+                                if let Some(blank) = map.next_value_seed(FillSeed(&mut self.$of))? {
+                                    self.blanks.set(F::$of as u32, blank);
+                                }
+                            }
+                        )*
+                        other => {
+                            let value: ::serde_json::Value = map.next_value()?;
+                            self.extra.insert(other.to_owned(), value);
+                        }
+                    }
+                }
+                $(
+                    self.$rf = $rf.ok_or_else(
+                        || <A::Error as ::serde::de::Error>::missing_field($rk))?;
+                )*
+                Ok(())
+            }
+        }
+
         impl<'de> ::serde::Deserialize<'de> for $name {
             fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 struct V;
@@ -61,35 +94,9 @@ macro_rules! bybit_model {
                         f.write_str(concat!("a Bybit ", stringify!($name), " object"))
                     }
 
-                    fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                        self,
-                        mut map: A,
-                    ) -> Result<$name, A::Error> {
-                        use $crate::models::field::{Blank, Key, Slot, SlotSeed};
-                        #[allow(non_camel_case_types, dead_code, clippy::enum_variant_names)]
-                        enum F { $($of,)* }
-                        $( let mut $rf: Option<$rt> = None; )*
+                    fn visit_map<A: ::serde::de::MapAccess<'de>>(self, map: A) -> Result<$name, A::Error> {
                         let mut out = $name::default();
-                        while let Some(key) = map.next_key::<Key<'de>>()? {
-                            match key.as_str() {
-                                $( $rk => $rf = Some(map.next_value()?), )*
-                                $(
-                                    $ok => match map.next_value_seed(SlotSeed::<$ot>::new())? {
-                                        Slot::Value(v) => out.$of = Some(v),
-                                        Slot::Empty => out.blanks.set(F::$of as u32, Blank::Empty),
-                                        Slot::Null => out.blanks.set(F::$of as u32, Blank::Null),
-                                    },
-                                )*
-                                other => {
-                                    let value: ::serde_json::Value = map.next_value()?;
-                                    out.extra.insert(other.to_owned(), value);
-                                }
-                            }
-                        }
-                        $(
-                            out.$rf = $rf.ok_or_else(
-                                || <A::Error as ::serde::de::Error>::missing_field($rk))?;
-                        )*
+                        $crate::models::field::FillFromMap::fill_from_map(&mut out, map)?;
                         Ok(out)
                     }
                 }
@@ -97,7 +104,23 @@ macro_rules! bybit_model {
             }
         }
 
-        $crate::models::field::plain_field!($name);
+        impl $crate::models::field::FieldValue for $name {
+            fn slot<'de, D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> Result<$crate::models::field::Slot<Self>, D::Error> {
+                Ok(match <Option<$name> as ::serde::Deserialize>::deserialize(deserializer)? {
+                    Some(v) => $crate::models::field::Slot::Value(v),
+                    None => $crate::models::field::Slot::Null,
+                })
+            }
+
+            fn fill<'de, D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+                place: &mut Option<Self>,
+            ) -> Result<Option<$crate::models::field::Blank>, D::Error> {
+                $crate::models::field::fill_model(deserializer, place)
+            }
+        }
     };
 }
 pub(crate) use bybit_model;
