@@ -1,0 +1,117 @@
+//! The command line: what the program accepts.
+
+use std::time::Duration;
+
+use bybit_client::Category;
+use clap::{Args, Parser, Subcommand};
+
+/// Cached Bybit market data: symbols, instruments and funding intervals, served from a
+/// cache while fresh and fetched from Bybit when not.
+#[derive(Debug, Parser)]
+#[command(name = "market-data", version, about, max_term_width = 100)]
+pub(crate) struct Cli {
+    /// Where to cache: `memory`, a directory, `redis://[:password@]host:port/db`,
+    /// `rediss://…` (TLS), or `redis+cluster://host1:port1,host2:port2`.
+    /// Default: a directory in the user's cache directory.
+    #[arg(long, env = "MARKET_DATA_CACHE", global = true, value_name = "URL")]
+    pub cache: Option<String>,
+
+    /// Bybit's REST base URL.
+    #[arg(
+        long,
+        env = "BYBIT_BASE_URL",
+        global = true,
+        value_name = "URL",
+        default_value = "https://api.bybit.com"
+    )]
+    pub bybit_url: String,
+
+    /// How long instruments are fresh (e.g. 90s, 5m).
+    #[arg(long, global = true, value_name = "DURATION", value_parser = positive_duration)]
+    pub ttl_instruments: Option<Duration>,
+
+    /// How long symbol lists are fresh.
+    #[arg(long, global = true, value_name = "DURATION", value_parser = positive_duration)]
+    pub ttl_symbols: Option<Duration>,
+
+    /// How long funding intervals are fresh.
+    #[arg(long, global = true, value_name = "DURATION", value_parser = positive_duration)]
+    pub ttl_funding: Option<Duration>,
+
+    /// How long past its TTL a stale copy may be served when Bybit fails (0s: never).
+    #[arg(long, global = true, value_name = "DURATION", default_value = "24h",
+          value_parser = humantime::parse_duration)]
+    pub max_stale: Duration,
+
+    /// Print JSON on stdout instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// More logging on stderr (-v info, -vv debug); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+
+    /// Errors only on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// One symbol per line.
+    Symbols(MarketArgs),
+    /// A table of instruments, or with --json the instrument objects as Bybit sent them.
+    Instruments {
+        #[command(flatten)]
+        market: MarketArgs,
+        /// Only this symbol.
+        #[arg(long)]
+        symbol: Option<String>,
+    },
+    /// Symbol and funding interval in minutes (linear and inverse).
+    FundingIntervals(MarketArgs),
+    /// Manage the cache.
+    #[command(subcommand)]
+    Cache(CacheCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum CacheCommand {
+    /// Remove our entries: of one category, or of every category.
+    Clear {
+        /// Only this category.
+        #[arg(long, value_parser = category)]
+        category: Option<Category>,
+        /// For options: the base coin whose entries to remove.
+        #[arg(long)]
+        base_coin: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct MarketArgs {
+    /// spot, linear, inverse or option.
+    #[arg(long, value_parser = category)]
+    pub category: Category,
+    /// The base coin; required for options (e.g. BTC), optional for the others.
+    #[arg(long)]
+    pub base_coin: Option<String>,
+}
+
+fn category(value: &str) -> Result<Category, String> {
+    Category::ALL
+        .into_iter()
+        .find(|c| c.as_str().eq_ignore_ascii_case(value))
+        .ok_or_else(|| "expected one of spot, linear, inverse, option".to_owned())
+}
+
+fn positive_duration(value: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(value) {
+        Ok(d) if d.is_zero() => Err("a TTL must be longer than zero".to_owned()),
+        Ok(d) => Ok(d),
+        Err(e) => Err(e.to_string()),
+    }
+}

@@ -1,0 +1,213 @@
+//! `market-data`: cached Bybit market data on the command line.
+//!
+//! stdout carries data only; logs and warnings go to stderr. Exit status: 0 with data (also
+//! when a stale copy was served), 1 when no data could be had, 2 for bad usage or
+//! configuration.
+#![allow(
+    clippy::print_stderr,
+    reason = "a command-line program reports on stderr"
+)]
+
+mod backend;
+mod cli;
+mod output;
+mod progress;
+
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use bybit_client::{BybitClient, Category, ClientConfig};
+use clap::Parser;
+use market_data::{Dataset, Error, Lookup, Market, MarketData, Policy, Source};
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::{CacheCommand, Cli, Command};
+
+/// Why the program stops without data.
+enum Failure {
+    /// Bad usage or configuration: exit 2.
+    Usage(String),
+    /// No data could be had: exit 1.
+    NoData(String),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // clap prints help and version on stdout and exits 0 for them, usage errors 2.
+            let _ = error.print();
+            return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
+        }
+    };
+    init_logging(&cli);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => return report(&Failure::NoData(format!("cannot start: {error}"))),
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => report(&failure),
+    }
+}
+
+fn report(failure: &Failure) -> ExitCode {
+    let (message, code) = match failure {
+        Failure::Usage(message) => (message, 2),
+        Failure::NoData(message) => (message, 1),
+    };
+    eprintln!("market-data: {message}");
+    ExitCode::from(code)
+}
+
+fn init_logging(cli: &Cli) {
+    let default = match (cli.quiet, cli.verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, _) => "debug",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr)
+        .with_ansi(io::stderr().is_terminal())
+        .with_target(false)
+        .init();
+}
+
+async fn run(cli: Cli) -> Result<(), Failure> {
+    let cache = backend::open(cli.cache.as_deref())
+        .await
+        .map_err(Failure::Usage)?;
+    let client = BybitClient::new(ClientConfig::new(cli.bybit_url.clone()))
+        .map_err(|e| Failure::Usage(format!("--bybit-url {:?}: {e}", cli.bybit_url)))?;
+    let source = progress::WithProgress {
+        inner: client,
+        enabled: !cli.quiet,
+    };
+    let data = MarketData::new(cache, Arc::new(source), policy(&cli));
+    let mut out = io::stdout().lock();
+    let written = match &cli.command {
+        Command::Symbols(args) => {
+            let market = market(args.category, args.base_coin.clone())?;
+            let lookup = data.symbols(&market).await.map_err(no_data)?;
+            note(&lookup, Dataset::Symbols, &market);
+            output::symbols(&mut out, &lookup.value, cli.json)
+        }
+        Command::FundingIntervals(args) => {
+            let market = market(args.category, args.base_coin.clone())?;
+            let lookup = data.funding_intervals(&market).await.map_err(no_data)?;
+            note(&lookup, Dataset::FundingIntervals, &market);
+            output::funding(&mut out, &lookup.value, cli.json)
+        }
+        Command::Instruments {
+            market: args,
+            symbol,
+        } => {
+            let market = market(args.category, args.base_coin.clone())?;
+            let lookup = data.instruments(&market).await.map_err(no_data)?;
+            note(&lookup, Dataset::Instruments, &market);
+            let selected = output::select(&lookup.value, symbol.as_deref());
+            if selected.is_empty() {
+                let symbol = symbol.as_deref().unwrap_or_default();
+                return Err(Failure::NoData(format!(
+                    "no {market} instrument named {symbol:?}"
+                )));
+            }
+            output::instruments(&mut out, &selected, cli.json)
+        }
+        Command::Cache(CacheCommand::Clear {
+            category,
+            base_coin,
+        }) => {
+            return clear(&data, *category, base_coin.clone()).await;
+        }
+    };
+    written
+        .and_then(|()| out.flush())
+        .or_else(|e| {
+            if e.kind() == io::ErrorKind::BrokenPipe {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        })
+        .map_err(|e| Failure::NoData(format!("cannot write output: {e}")))
+}
+
+fn policy(cli: &Cli) -> Policy {
+    let mut policy = Policy::default().with_max_stale(cli.max_stale);
+    for (dataset, ttl) in [
+        (Dataset::Instruments, cli.ttl_instruments),
+        (Dataset::Symbols, cli.ttl_symbols),
+        (Dataset::FundingIntervals, cli.ttl_funding),
+    ] {
+        if let Some(ttl) = ttl {
+            policy = policy.with_ttl(dataset, ttl);
+        }
+    }
+    policy
+}
+
+fn market(category: Category, base_coin: Option<String>) -> Result<Market, Failure> {
+    Market::with_base_coin(category, base_coin).map_err(|e| Failure::Usage(e.to_string()))
+}
+
+fn no_data(error: Error) -> Failure {
+    match error {
+        Error::Unsupported { .. } | Error::InvalidArgument(_) => Failure::Usage(error.to_string()),
+        other => Failure::NoData(other.to_string()),
+    }
+}
+
+/// Says on stderr where the data came from: always for a stale copy, with -v otherwise.
+fn note<T>(lookup: &Lookup<T>, dataset: Dataset, market: &Market) {
+    match lookup.source {
+        Source::Stale => tracing::warn!(
+            %dataset, %market, age = %humantime::format_duration(round(lookup.age)),
+            "Bybit failed; served a stale copy"
+        ),
+        source => tracing::info!(%dataset, %market, ?source, age = ?round(lookup.age), "served"),
+    }
+}
+
+fn round(age: std::time::Duration) -> std::time::Duration {
+    std::time::Duration::from_secs(age.as_secs())
+}
+
+async fn clear(
+    data: &MarketData,
+    category: Option<Category>,
+    base_coin: Option<String>,
+) -> Result<(), Failure> {
+    let markets: Vec<Market> = match category {
+        Some(category) => vec![market(category, base_coin)?],
+        None => {
+            let mut all: Vec<Market> = [Category::Spot, Category::Linear, Category::Inverse]
+                .into_iter()
+                .filter_map(|c| Market::new(c).ok())
+                .collect();
+            if let Some(coin) = base_coin {
+                all.push(Market::option(coin));
+            }
+            all
+        }
+    };
+    let mut removed = 0;
+    for market in &markets {
+        removed += data
+            .clear(market)
+            .await
+            .map_err(|e| Failure::NoData(format!("cannot clear {market}: {e}")))?;
+    }
+    tracing::info!(removed, "cache cleared");
+    if !markets.iter().any(|m| m.category() == Category::Option) {
+        tracing::info!("option entries are per base coin: name one with --base-coin to clear them");
+    }
+    Ok(())
+}

@@ -1,0 +1,242 @@
+//! The `market-data` program against the local mock Bybit: output, caching across runs,
+//! stale copies and exit statuses.
+
+use std::process::Output;
+use std::time::Duration;
+
+use bybit_client::testing::MockBybit;
+use bybit_client::testing::fixtures::{LINEAR_214, values};
+use serde_json::Value;
+
+/// Runs the program with `args`, caching in `cache`, against `bybit`.
+async fn run(cache: &str, bybit: &str, args: &[&str]) -> Output {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_market-data"));
+    command
+        .args(["--cache", cache, "--bybit-url", bybit])
+        .args(args)
+        .env_remove("RUST_LOG")
+        .env_remove("MARKET_DATA_CACHE")
+        .env_remove("BYBIT_BASE_URL");
+    command.output().await.unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+/// An address nothing listens on.
+fn dead_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    format!("http://{}", listener.local_addr().unwrap())
+}
+
+#[tokio::test]
+async fn the_second_run_is_served_from_the_cache_directory() {
+    let bybit = MockBybit::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().to_str().unwrap();
+
+    let first = run(
+        cache,
+        &bybit.base_url(),
+        &["symbols", "--category", "linear"],
+    )
+    .await;
+    assert!(first.status.success(), "{}", stderr(&first));
+    let symbols: Vec<String> = stdout(&first).lines().map(str::to_owned).collect();
+    assert_eq!(symbols.len(), 214);
+    assert_eq!(
+        symbols[0],
+        values(LINEAR_214)[0]["symbol"].as_str().unwrap()
+    );
+    let fetched = bybit.request_count();
+    assert!(fetched > 1, "the first run paginated");
+
+    let second = run(
+        cache,
+        &bybit.base_url(),
+        &["funding-intervals", "--category", "linear"],
+    )
+    .await;
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert_eq!(stdout(&second).lines().count(), 214);
+    assert!(stdout(&second).lines().all(|l| {
+        l.split('\t')
+            .nth(1)
+            .is_some_and(|m| m.parse::<u32>().is_ok())
+    }));
+    assert_eq!(
+        bybit.request_count(),
+        fetched,
+        "the second run fetched nothing"
+    );
+}
+
+#[tokio::test]
+async fn json_instruments_carry_every_field_bybit_sent() {
+    let bybit = MockBybit::start().await;
+    let output = run(
+        "memory",
+        &bybit.base_url(),
+        &["instruments", "--category", "linear", "--json"],
+    )
+    .await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    let printed: Vec<Value> = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(
+        printed,
+        values(LINEAR_214),
+        "every instrument, field and value as recorded"
+    );
+}
+
+#[tokio::test]
+async fn json_symbols_and_funding_intervals_have_their_shapes() {
+    let bybit = MockBybit::start().await;
+    let symbols = run(
+        "memory",
+        &bybit.base_url(),
+        &["symbols", "--category", "inverse", "--json"],
+    )
+    .await;
+    let symbols: Vec<String> = serde_json::from_str(&stdout(&symbols)).unwrap();
+    assert_eq!(symbols, ["ADAUSD", "BITUSD"]);
+    let funding = run(
+        "memory",
+        &bybit.base_url(),
+        &["funding-intervals", "--category", "linear", "--json"],
+    )
+    .await;
+    let funding: serde_json::Map<String, Value> = serde_json::from_str(&stdout(&funding)).unwrap();
+    assert_eq!(funding.len(), 214);
+    assert!(funding.values().all(Value::is_u64));
+}
+
+#[tokio::test]
+async fn one_instrument_as_a_table() {
+    let bybit = MockBybit::start().await;
+    let output = run(
+        "memory",
+        &bybit.base_url(),
+        &["instruments", "--category", "linear", "--symbol", "btcusdt"],
+    )
+    .await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].starts_with("SYMBOL"));
+    assert!(
+        lines[1].starts_with("BTCUSDT ") && lines[1].contains("0.10"),
+        "{}",
+        lines[1]
+    );
+}
+
+#[tokio::test]
+async fn a_stale_copy_is_served_with_a_warning_and_status_zero() {
+    let bybit = MockBybit::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().to_str().unwrap();
+    let args = ["--ttl-symbols", "100ms", "symbols", "--category", "linear"];
+    assert!(run(cache, &bybit.base_url(), &args).await.status.success());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let stale = run(cache, &dead_url(), &args).await;
+    assert!(stale.status.success(), "{}", stderr(&stale));
+    assert_eq!(stdout(&stale).lines().count(), 214);
+    assert!(stderr(&stale).contains("stale"), "{}", stderr(&stale));
+}
+
+#[tokio::test]
+async fn no_data_is_status_one() {
+    let output = run(
+        "memory",
+        &dead_url(),
+        &["symbols", "--category", "linear", "-q"],
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).is_empty());
+    assert!(
+        stderr(&output).starts_with("market-data: no data"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[tokio::test]
+async fn bad_usage_is_status_two_with_the_bad_value_named() {
+    let url = dead_url();
+    let linear: &[&str] = &["symbols", "--category", "linear"];
+    let cases: [(&str, &[&str], &str); 5] = [
+        ("memory", &["symbols", "--category", "futures"], "futures"),
+        ("ftp://host", linear, "ftp"),
+        ("redis://h:notaport", linear, "notaport"),
+        (
+            "memory",
+            &["--ttl-symbols", "soon", "symbols", "--category", "linear"],
+            "soon",
+        ),
+        ("memory", &["symbols", "--category", "option"], "base coin"),
+    ];
+    for (cache, args, named) in cases {
+        let output = run(cache, &url, args).await;
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains(named),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(!stderr(&output).contains("panicked"), "{args:?}");
+        assert!(stdout(&output).is_empty(), "{args:?}");
+    }
+}
+
+#[tokio::test]
+async fn cache_clear_removes_our_entries() {
+    let bybit = MockBybit::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().to_str().unwrap();
+    assert!(
+        run(
+            cache,
+            &bybit.base_url(),
+            &["symbols", "--category", "linear"]
+        )
+        .await
+        .status
+        .success()
+    );
+    let fetched = bybit.request_count();
+    let clear = run(
+        cache,
+        &bybit.base_url(),
+        &["cache", "clear", "--category", "linear"],
+    )
+    .await;
+    assert!(clear.status.success(), "{}", stderr(&clear));
+    assert!(
+        run(
+            cache,
+            &bybit.base_url(),
+            &["symbols", "--category", "linear"]
+        )
+        .await
+        .status
+        .success()
+    );
+    assert!(
+        bybit.request_count() > fetched,
+        "fetched again after clearing"
+    );
+}
