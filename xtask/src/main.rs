@@ -9,6 +9,7 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{Context, Result, bail};
 
+mod demo;
 mod tasks;
 
 const USAGE: &str = "\
@@ -17,7 +18,8 @@ usage: cargo xtask <task>
 tasks:
   test    run every test of the workspace (unit, integration, doc)
   ci      what CI runs: cargo fmt --check, clippy -D warnings, then `test`
-  bench   run the criterion benchmarks and print their table
+  bench   run the criterion benchmarks and print their tables
+  demo    run market-data twice against the local mock Bybit: fetched, then cached
 ";
 
 fn main() -> ExitCode {
@@ -26,6 +28,7 @@ fn main() -> ExitCode {
         Some("test") => tasks::test(&args[1..]),
         Some("ci") => tasks::ci(),
         Some("bench") => tasks::bench(&args[1..]),
+        Some("demo") => demo::demo(),
         Some("help" | "-h" | "--help") => {
             print!("{USAGE}");
             Ok(())

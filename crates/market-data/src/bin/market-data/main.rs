@@ -172,12 +172,16 @@ fn note<T>(lookup: &Lookup<T>, dataset: Dataset, market: &Market) {
             %dataset, %market, age = %humantime::format_duration(round(lookup.age)),
             "Bybit failed; served a stale copy"
         ),
-        source => tracing::info!(%dataset, %market, ?source, age = ?round(lookup.age), "served"),
+        source => tracing::info!(
+            %dataset, %market, ?source, age = %humantime::format_duration(round(lookup.age)),
+            "served"
+        ),
     }
 }
 
+/// The age to the millisecond, as the envelope records it.
 fn round(age: std::time::Duration) -> std::time::Duration {
-    std::time::Duration::from_secs(age.as_secs())
+    std::time::Duration::from_millis(u64::try_from(age.as_millis()).unwrap_or(u64::MAX))
 }
 
 async fn clear(
