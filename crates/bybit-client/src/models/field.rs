@@ -37,6 +37,14 @@ impl Blanks {
         self.empty == 0 && self.null == 0
     }
 
+    pub(crate) fn masks(&self) -> (u64, u64) {
+        (self.empty, self.null)
+    }
+
+    pub(crate) fn from_masks(empty: u64, null: u64) -> Self {
+        Self { empty, null }
+    }
+
     pub(crate) fn get(&self, bit: u32) -> Option<Blank> {
         let mask = 1u64 << bit;
         if self.empty & mask != 0 {
@@ -141,6 +149,7 @@ impl<'de, T: FieldValue> DeserializeSeed<'de> for FillSeed<'_, T> {
 
 /// A model that can decode a map's entries into an existing value.
 pub(crate) trait FillFromMap: Default {
+    fn fill_from_seq<'de, A: serde::de::SeqAccess<'de>>(&mut self, seq: A) -> Result<(), A::Error>;
     fn fill_from_map<'de, A: serde::de::MapAccess<'de>>(&mut self, map: A) -> Result<(), A::Error>;
 }
 
@@ -177,6 +186,9 @@ pub(crate) fn fill_model<'de, T: FillFromMap, D: Deserializer<'de>>(
         }
         fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
             self.0.fill_from_map(map)
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+            self.0.fill_from_seq(seq)
         }
     }
 

@@ -51,7 +51,52 @@ macro_rules! bybit_model {
             }
         }
 
+        impl $crate::models::positional::WritePositional for $name {
+            fn write_positional<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                use ::serde::ser::SerializeTuple;
+                use $crate::models::positional::Positional;
+                const LEN: usize = 3 $( + { let _ = $rk; 1 } )* $( + { let _ = $ok; 1 } )*;
+                let mut tuple = serializer.serialize_tuple(LEN)?;
+                $( tuple.serialize_element(&self.$rf)?; )*
+                $( tuple.serialize_element(&Positional(&self.$of))?; )*
+                let (empty, null) = self.blanks.masks();
+                tuple.serialize_element(&empty)?;
+                tuple.serialize_element(&null)?;
+                tuple.serialize_element(&self.extra)?;
+                tuple.end()
+            }
+        }
+
         impl $crate::models::field::FillFromMap for $name {
+            fn fill_from_seq<'de, A: ::serde::de::SeqAccess<'de>>(
+                &mut self,
+                mut seq: A,
+            ) -> Result<(), A::Error> {
+                use $crate::models::field::FillSeed;
+                let mut index = 0usize;
+                let missing = |index: usize| {
+                    <A::Error as ::serde::de::Error>::invalid_length(
+                        index, &concat!("a positional ", stringify!($name)))
+                };
+                $(
+                    self.$rf = seq.next_element()?.ok_or_else(|| missing(index))?;
+                    index += 1;
+                )*
+                $(
+                    // A blank reads as nil here; the masks below say which kind it was.
+                    seq.next_element_seed(FillSeed(&mut self.$of))?.ok_or_else(|| missing(index))?;
+                    index += 1;
+                )*
+                let empty: u64 = seq.next_element()?.ok_or_else(|| missing(index))?;
+                let null: u64 = seq.next_element()?.ok_or_else(|| missing(index + 1))?;
+                self.blanks = $crate::models::field::Blanks::from_masks(empty, null);
+                self.extra = seq.next_element()?.ok_or_else(|| missing(index + 2))?;
+                if seq.next_element::<::serde::de::IgnoredAny>()?.is_some() {
+                    return Err(missing(index + 4));
+                }
+                Ok(())
+            }
+
             fn fill_from_map<'de, A: ::serde::de::MapAccess<'de>>(
                 &mut self,
                 mut map: A,
@@ -97,6 +142,12 @@ macro_rules! bybit_model {
                     fn visit_map<A: ::serde::de::MapAccess<'de>>(self, map: A) -> Result<$name, A::Error> {
                         let mut out = $name::default();
                         $crate::models::field::FillFromMap::fill_from_map(&mut out, map)?;
+                        Ok(out)
+                    }
+
+                    fn visit_seq<A: ::serde::de::SeqAccess<'de>>(self, seq: A) -> Result<$name, A::Error> {
+                        let mut out = $name::default();
+                        $crate::models::field::FillFromMap::fill_from_seq(&mut out, seq)?;
                         Ok(out)
                     }
                 }
@@ -186,6 +237,7 @@ macro_rules! string_enum {
         }
 
         $crate::models::field::plain_field!($name);
+        $crate::models::positional::leaf_positional!($name);
     };
 }
 pub(crate) use string_enum;

@@ -12,6 +12,7 @@ mod filters;
 mod linear;
 pub(crate) mod macros;
 mod option;
+pub mod positional;
 mod scalar;
 mod spot;
 mod time;
@@ -29,6 +30,7 @@ pub use filters::{
 };
 pub use linear::{InverseInstrument, LinearInstrument, LinearInverseInstrument};
 pub use option::{OptionInstrument, OptionLotSizeFilter};
+pub use positional::{Positional, SCHEMA_VERSION, WritePositional};
 pub use spot::{SpotInstrument, SpotLotSizeFilter, SpotPriceFilter};
 pub use time::TimestampMs;
 
@@ -114,6 +116,21 @@ impl InstrumentList {
             Self::Linear(l) | Self::Inverse(l) => l.iter().map(|i| i.symbol.as_str()).collect(),
             Self::Option(l) => l.iter().map(|i| i.symbol.as_str()).collect(),
         }
+    }
+}
+
+impl WritePositional for InstrumentList {
+    /// `{"category": ..., "list": [positional instruments]}`, read back by `Deserialize`.
+    fn write_positional<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("InstrumentList", 2)?;
+        s.serialize_field("category", &self.category())?;
+        match self {
+            Self::Spot(l) => s.serialize_field("list", &Positional(l))?,
+            Self::Linear(l) | Self::Inverse(l) => s.serialize_field("list", &Positional(l))?,
+            Self::Option(l) => s.serialize_field("list", &Positional(l))?,
+        }
+        s.end()
     }
 }
 
