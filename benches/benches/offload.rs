@@ -1,13 +1,13 @@
 //! Where decoding should leave the async runtime: the cost of a hop to tokio's blocking pool
 //! against the cost of decoding values of growing size inline.
 
-use benches::linear_instruments;
+use bybit_client::LinearInverseInstrument;
+use bybit_client::testing::fixtures::{LINEAR_214, values};
 use cache_core::{Codec, Compression};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use serde_json::Value;
 
 /// Instrument counts whose zstd-3 MessagePack values span about 1 KiB to 1 MiB decoded.
-const SIZES: [usize; 7] = [2, 8, 32, 64, 128, 214, 856];
+const SIZES: [usize; 8] = [2, 8, 16, 32, 64, 128, 214, 856];
 
 fn offload(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -20,20 +20,28 @@ fn offload(c: &mut Criterion) {
             .iter(|| async { tokio::task::spawn_blocking(|| 1).await.expect("joins") });
     });
 
-    let list = linear_instruments();
-    let all = list.as_array().expect("a list");
+    let recorded: Vec<LinearInverseInstrument> = values(LINEAR_214)
+        .into_iter()
+        .map(|v| serde_json::from_value(v).expect("the recorded instruments parse"))
+        .collect();
     let codec = Codec::msgpack()
         .with_compression(Compression::ZSTD)
         .expect("valid level");
     for count in SIZES {
         // Beyond the 214 recorded instruments the list repeats itself, as a bigger list would.
-        let subset: Vec<&Value> = all.iter().cycle().take(count).collect();
+        let subset: Vec<&LinearInverseInstrument> = recorded.iter().cycle().take(count).collect();
         let stored = codec.encode(&subset).expect("encodes");
         let decoded_len = u32::from_le_bytes(stored[16..20].try_into().expect("4 bytes"));
         group.bench_with_input(
             BenchmarkId::new("decode-inline", decoded_len),
             &stored,
-            |b, stored| b.iter(|| codec.decode::<Value>(stored).expect("decodes")),
+            |b, stored| {
+                b.iter(|| {
+                    codec
+                        .decode::<Vec<LinearInverseInstrument>>(stored)
+                        .expect("decodes")
+                });
+            },
         );
     }
     group.finish();

@@ -27,7 +27,9 @@ fn main() -> Result<()> {
         );
     }
 
-    println!("\nDecoding inline against a hop to the blocking pool (msgpack+zstd-3):\n");
+    println!(
+        "\nDecoding typed instruments (the real linear list, repeated beyond 214) inline, against a hop to the blocking pool (msgpack+zstd-3):\n"
+    );
     let hop = mean_ns(&dir, "offload", "spawn_blocking-roundtrip")?;
     println!("| decoded bytes | decode inline | spawn_blocking round trip |");
     println!("|---:|---:|---:|");
