@@ -137,6 +137,7 @@ impl RedisConfig {
 
     /// Trusts the CA certificate `pem` for `rediss://` instead of the system's roots.
     #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     pub fn tls_root_cert(mut self, pem: impl Into<Vec<u8>>) -> Self {
         self.root_cert = Some(pem.into());
         self

@@ -43,7 +43,7 @@
 //!
 //! # Features
 //! - `tls`: `rediss://` and `rediss+cluster://` with rustls (ring), trusting the system's
-//!   roots or [`RedisConfig::tls_root_cert`].
+//!   roots or a CA given to `RedisConfig::tls_root_cert`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod backend;

@@ -17,9 +17,10 @@
 //! ```
 //!
 //! # Requirements
-//! `redis-server` and `redis-cli` on the `PATH` (Debian: `apt-get install redis-server`);
-//! `openssl` too for [`ServerBuilder::tls`]. The binaries can be overridden with the
-//! `REDIS_SERVER_BIN` and `REDIS_CLI_BIN` environment variables.
+//! `redis-server` and `redis-cli` on the `PATH` (Debian: `apt-get install redis-server`),
+//! built with TLS for [`ServerBuilder::tls`] (Debian's is); certificates are made in-process.
+//! The binaries can be overridden with the `REDIS_SERVER_BIN` and `REDIS_CLI_BIN` environment
+//! variables.
 //!
 //! # Guarantees
 //! - Every server listens on `127.0.0.1` only, on a port the OS reported free, never 6379,

@@ -49,7 +49,7 @@ impl ServerBuilder {
     }
 
     /// Also listens for TLS on a second free port, with a certificate signed by a CA made
-    /// for this server ([`RedisServer::tls_files`]); needs `openssl`.
+    /// for this server ([`RedisServer::tls_files`]).
     pub fn tls(mut self) -> Self {
         self.tls = true;
         self

@@ -1,11 +1,15 @@
-//! A throwaway certificate authority and server certificate, made with the `openssl` CLI.
+//! A throwaway certificate authority and server certificate, made in-process with rcgen.
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+use rcgen::{
+    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
+    KeyPair, KeyUsagePurpose,
+};
 
 /// PEM files for a TLS test server: a self-signed CA and a server certificate it signed for
-/// `127.0.0.1` and `localhost`, valid for two days.
+/// `127.0.0.1` and `localhost` (P-256 keys).
 #[derive(Debug, Clone)]
 pub struct TlsFiles {
     /// The CA certificate a client trusts.
@@ -17,65 +21,20 @@ pub struct TlsFiles {
 }
 
 impl TlsFiles {
-    /// Generates the files in `dir` with `openssl` (P-256 keys).
+    /// Generates the files in `dir`.
     ///
     /// # Errors
-    /// When `openssl` is missing or fails; the error carries its output.
+    /// When a certificate cannot be made or a file cannot be written.
     pub fn generate(dir: &Path) -> io::Result<Self> {
         let files = Self {
             ca_cert: dir.join("ca.crt"),
             cert: dir.join("server.crt"),
             key: dir.join("server.key"),
         };
-        let ca_key = dir.join("ca.key");
-        let csr = dir.join("server.csr");
-        let ext = dir.join("server.ext");
-        std::fs::write(
-            &ext,
-            "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=critical,CA:FALSE\n\
-             keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
-        )?;
-        let ec = [
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-        ];
-        openssl(
-            dir,
-            &[
-                &["req", "-x509"],
-                &ec[..],
-                &["-days", "2", "-subj", "/CN=redis-test-server CA"],
-            ]
-            .concat(),
-            &[("-keyout", &ca_key), ("-out", &files.ca_cert)],
-            &[
-                "-addext",
-                "basicConstraints=critical,CA:TRUE",
-                "-addext",
-                "keyUsage=critical,keyCertSign,cRLSign",
-            ],
-        )?;
-        openssl(
-            dir,
-            &[&["req"], &ec[..], &["-subj", "/CN=localhost"]].concat(),
-            &[("-keyout", &files.key), ("-out", &csr)],
-            &[],
-        )?;
-        openssl(
-            dir,
-            &["x509", "-req", "-days", "2", "-set_serial", "1"],
-            &[
-                ("-in", &csr),
-                ("-CA", &files.ca_cert),
-                ("-CAkey", &ca_key),
-                ("-extfile", &ext),
-                ("-out", &files.cert),
-            ],
-            &[],
-        )?;
+        let (ca_pem, cert_pem, key_pem) = make_certificates().map_err(io::Error::other)?;
+        std::fs::write(&files.ca_cert, ca_pem)?;
+        std::fs::write(&files.cert, cert_pem)?;
+        std::fs::write(&files.key, key_pem)?;
         Ok(files)
     }
 
@@ -88,25 +47,25 @@ impl TlsFiles {
     }
 }
 
-fn openssl(dir: &Path, args: &[&str], paths: &[(&str, &PathBuf)], tail: &[&str]) -> io::Result<()> {
-    let mut command = Command::new("openssl");
-    command.current_dir(dir).args(args);
-    for (flag, path) in paths {
-        command.arg(flag).arg(path);
-    }
-    let output = command.args(tail).output().map_err(|e| {
-        io::Error::new(
-            e.kind(),
-            format!("cannot run openssl (is it installed?): {e}"),
-        )
-    })?;
-    if output.status.success() {
-        return Ok(());
-    }
-    Err(io::Error::other(format!(
-        "openssl {} failed ({}): {}",
-        args.join(" "),
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    )))
+/// The CA certificate, the server certificate and the server key, as PEM.
+///
+/// Clients such as rustls refuse a self-signed certificate used directly as the server's,
+/// hence a separate CA.
+fn make_certificates() -> Result<(String, String, String), rcgen::Error> {
+    let mut ca = CertificateParams::new(Vec::<String>::new())?;
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    ca.distinguished_name
+        .push(DnType::CommonName, "redis-test-server CA");
+    let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate()?)?;
+
+    let mut server = CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])?;
+    server
+        .distinguished_name
+        .push(DnType::CommonName, "localhost");
+    server.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    server.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    let key = KeyPair::generate()?;
+    let cert = server.signed_by(&key, &ca)?;
+    Ok((ca.pem(), cert.pem(), key.serialize_pem()))
 }
