@@ -8,12 +8,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::Bytes;
 use cache_core::{Cache, Entry, Error, Result, check_ttl};
-use redis::{Client, Cmd, FromRedisValue, Pipeline, RedisResult};
+use redis::{Client, Cmd, Pipeline};
 
 use crate::RedisConfig;
 use crate::cluster::group_by_slot;
 use crate::connect::Conn;
 use crate::error::ErrorContext;
+use crate::run::with_retry;
 
 /// The longest TTL accepted: 2^62 ms, about 146 million years.
 ///
@@ -39,14 +40,14 @@ pub const MAX_TTL: Duration = Duration::from_millis(1 << 62);
 ///   [`Duration::MAX`].
 #[derive(Clone)]
 pub struct RedisCache {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
-struct Inner {
-    conn: Conn,
-    prefix: String,
-    description: String,
-    errors: ErrorContext,
+pub(crate) struct Inner {
+    pub(crate) conn: Conn,
+    pub(crate) prefix: String,
+    pub(crate) description: String,
+    pub(crate) errors: ErrorContext,
 }
 
 impl RedisCache {
@@ -121,7 +122,7 @@ impl RedisCache {
     /// # Errors
     /// [`Error::Unavailable`], [`Error::Timeout`] or [`Error::Backend`].
     pub async fn ping(&self) -> Result<()> {
-        self.run("PING", &Cmd::new().arg("PING").clone()).await
+        self.run("PING", &redis::cmd("PING")).await
     }
 
     fn key<'a>(&self, key: &'a str) -> Cow<'a, [u8]> {
@@ -130,69 +131,6 @@ impl RedisCache {
         } else {
             Cow::Owned([self.inner.prefix.as_bytes(), key.as_bytes()].concat())
         }
-    }
-
-    /// Runs one command within the operation timeout.
-    async fn run<T: FromRedisValue>(&self, operation: &str, cmd: &Cmd) -> Result<T> {
-        self.run_with(operation, true, cmd).await
-    }
-
-    /// Runs one command within the operation timeout; `idempotent` as in [`with_retry`].
-    async fn run_with<T: FromRedisValue>(
-        &self,
-        operation: &str,
-        idempotent: bool,
-        cmd: &Cmd,
-    ) -> Result<T> {
-        let attempt = with_retry(&self.inner.conn, idempotent, |mut conn| async move {
-            cmd.query_async(&mut conn).await
-        });
-        self.bounded(operation, attempt).await
-    }
-
-    /// Runs one pipeline within the operation timeout.
-    async fn run_pipe(&self, operation: &str, pipe: &Pipeline) -> Result<()> {
-        let attempt = with_retry(&self.inner.conn, true, |mut conn| async move {
-            pipe.query_async::<()>(&mut conn).await
-        });
-        self.bounded(operation, attempt).await
-    }
-
-    async fn bounded<T>(
-        &self,
-        operation: &str,
-        attempt: impl Future<Output = RedisResult<T>>,
-    ) -> Result<T> {
-        let errors = &self.inner.errors;
-        match tokio::time::timeout(errors.timeout, attempt).await {
-            Ok(result) => result.map_err(|e| errors.map(operation, e)),
-            Err(_) => Err(Error::Timeout(errors.timeout)),
-        }
-    }
-}
-
-/// Runs `query` on a clone of `conn`, and once more when the connection was refused, or,
-/// for an idempotent `query`, dropped.
-///
-/// A connection manager finds out that the server closed its connection only when a
-/// command fails on it, and keeps its last reconnection attempt, failed or not; so the first
-/// call after a restart fails on the dead connection (or the stale attempt) while starting a
-/// new one, which the second try waits for. Nothing was sent when a connection was refused;
-/// a dropped one may have delivered the command, so only commands that can run twice with
-/// the same effect (GET, SET, PTTL, MGET) are tried again.
-async fn with_retry<T, F, Fut>(conn: &Conn, idempotent: bool, query: F) -> RedisResult<T>
-where
-    F: Fn(Conn) -> Fut,
-    Fut: Future<Output = RedisResult<T>>,
-{
-    match query(conn.clone()).await {
-        Err(e)
-            if matches!(conn, Conn::Single(_))
-                && (e.is_connection_refusal() || (idempotent && e.is_connection_dropped())) =>
-        {
-            query(conn.clone()).await
-        }
-        result => result,
     }
 }
 

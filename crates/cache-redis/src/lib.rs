@@ -51,6 +51,7 @@ mod cluster;
 mod config;
 mod connect;
 mod error;
+mod run;
 mod url;
 
 pub use backend::{MAX_TTL, RedisCache};

@@ -32,13 +32,15 @@
 //!   while a test unwinds from a panic. A process killed with `SIGKILL` cannot run destructors,
 //!   so its servers outlive it.
 
+mod builder;
 mod cluster;
 mod net;
 mod server;
 mod tls;
 
+pub use builder::ServerBuilder;
 pub use cluster::RedisCluster;
-pub use server::{RedisServer, ServerBuilder};
+pub use server::RedisServer;
 pub use tls::TlsFiles;
 
 use std::ffi::OsString;
