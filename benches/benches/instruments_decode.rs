@@ -5,13 +5,17 @@
 //! loop. Reference (Python msgpack+zlib to dicts, same kind of machine): about 460 µs for the
 //! linear list and 780 µs for the option list; the floor is 3× faster.
 //!
-//! For comparison it also times decompression alone, decoding alone, and decoding into
-//! generic `serde_json::Value` trees (what a dynamic-language cache does).
+//! For comparison it also times decompression alone, decoding alone, decoding into generic
+//! `serde_json::Value` trees (what a dynamic-language cache does), and the positional form
+//! (`Positional`, MessagePack arrays: no field names, only safe under a key that carries
+//! `SCHEMA_VERSION`).
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;
 
-use bybit_client::models::{LinearInverseInstrument, OptionInstrument};
+use bybit_client::models::{
+    LinearInverseInstrument, OptionInstrument, Positional, WritePositional,
+};
 use bybit_client::testing::fixtures::{self, LINEAR_214, OPTION_500};
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde::Serialize;
@@ -22,19 +26,31 @@ const ZSTD_LEVEL: i32 = 3;
 struct Prepared {
     packed: Vec<u8>,
     compressed: Vec<u8>,
+    positional: Vec<u8>,
+    positional_len: usize,
 }
 
-fn prepare<T: DeserializeOwned + Serialize>(fixture: &str, expected: usize) -> Prepared {
+fn prepare<T: DeserializeOwned + Serialize + WritePositional>(
+    fixture: &str,
+    expected: usize,
+) -> Prepared {
     let values = fixtures::values(fixture);
     let list: Vec<T> =
         serde_json::from_value(serde_json::Value::Array(values)).expect("fixture decodes");
     assert_eq!(list.len(), expected, "{fixture}");
     let packed = rmp_serde::to_vec_named(&list).expect("encodes");
     let compressed = zstd::bulk::compress(&packed, ZSTD_LEVEL).expect("compresses");
-    Prepared { packed, compressed }
+    let array = rmp_serde::to_vec(&Positional(&list)).expect("encodes");
+    let positional = zstd::bulk::compress(&array, ZSTD_LEVEL).expect("compresses");
+    Prepared {
+        packed,
+        compressed,
+        positional,
+        positional_len: array.len(),
+    }
 }
 
-fn bench_list<T: DeserializeOwned + Serialize>(
+fn bench_list<T: DeserializeOwned + Serialize + WritePositional>(
     c: &mut Criterion,
     name: &str,
     fixture: &str,
@@ -46,6 +62,15 @@ fn bench_list<T: DeserializeOwned + Serialize>(
     group.bench_function("zstd3+msgpack_map->typed", |b| {
         b.iter(|| {
             let packed = zstd::bulk::decompress(black_box(&p.compressed), raw_len).unwrap();
+            let list: Vec<T> = rmp_serde::from_slice(&packed).unwrap();
+            assert_eq!(list.len(), expected);
+            list
+        })
+    });
+    group.bench_function("zstd3+msgpack_array->typed", |b| {
+        b.iter(|| {
+            let packed =
+                zstd::bulk::decompress(black_box(&p.positional), p.positional_len).unwrap();
             let list: Vec<T> = rmp_serde::from_slice(&packed).unwrap();
             assert_eq!(list.len(), expected);
             list
