@@ -17,9 +17,20 @@
 //! # }
 //! ```
 //!
+//! A list is fetched whole or not at all: every page is followed (`limit=1000`) until the
+//! cursor is empty or a page is empty, a repeated cursor or more than
+//! [`ClientConfig::max_pages`] pages is an [`Error::Pagination`], and rate limits, 5xx and
+//! timeouts are retried a bounded number of times ([`RetryPolicy`]).
+//!
+//! The [`models`] keep Bybit's field names and exact values (decimals keep their scale,
+//! `""`/`null` and unknown fields are kept), so serializing them to JSON or to MessagePack
+//! maps (`rmp_serde::to_vec_named`) and back loses nothing. [`models::Positional`] writes the
+//! cheaper-to-decode array form, for caches keyed by [`models::SCHEMA_VERSION`].
+//!
 //! Features: `mock` exposes [`MockInstrumentSource`] (mockall); `testing` exposes
-//! [`testing`], a local mock Bybit server serving the recorded fixtures, and the
-//! `mock-bybit` binary.
+//! `testing`, a local mock Bybit serving the recorded fixtures in pages with injectable
+//! faults (`testing::MockBybit::start().await.base_url()`), and the `mock-bybit` binary
+//! (`mock-bybit --port 18080` prints its base URL and serves until interrupted).
 
 mod client;
 mod config;

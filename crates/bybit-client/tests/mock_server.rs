@@ -267,3 +267,14 @@ async fn a_bad_base_url_is_a_config_error() {
         Err(Error::Config(_))
     ));
 }
+
+#[tokio::test]
+async fn a_404_is_an_http_error_and_not_retried() {
+    let (mock, r) = linear_with(MockBybit::builder().fault(Fault::html_error_page(0, 404))).await;
+    let err = r.unwrap_err();
+    assert!(
+        matches!(err, Error::Http { status: 404, .. }) && !err.is_retryable(),
+        "{err:?}"
+    );
+    assert_eq!(mock.request_count(), 1);
+}

@@ -13,7 +13,7 @@ use super::scalar::{self, Scalar};
 /// `"12.50"` reads as 12.50 with scale 2 and writes back as `"12.50"`.
 ///
 /// It dereferences to [`rust_decimal::Decimal`] for arithmetic. Equality is numeric
-/// (`12.50 == 12.5`); [`Decimal::to_string`] gives the exact text.
+/// (`12.50 == 12.5`); its `Display` (`to_string()`) gives the exact text.
 ///
 /// In human-readable formats (JSON) it is a string. In compact formats (MessagePack) it is
 /// one integer, `mantissa * 32 + scale`, when the mantissa fits in 58 bits (every price and
