@@ -4,8 +4,10 @@
 //! concurrency 1 and 64, against a `redis-server` started for the run.
 //!
 //! `cargo run --release -p benches --bin redis_throughput -- [--seconds S] [--rounds N]`
-//! prints one table; every figure is the median of N slices of S seconds (defaults 15 and
-//! 0.25), the layers taking turns slice by slice so that a busy machine slows them alike.
+//! prints one table. The layers take turns in slices of S seconds, N slices each (defaults
+//! 0.25 and 20); a rate is the median of its slices, and a ratio the median of the ratios of
+//! slices taken one right after the other, so that load elsewhere on a shared machine falls
+//! on both sides of a ratio alike.
 //! `--profile-typed-gets N` only runs N typed GETs at concurrency 1, for a profiler.
 #![allow(clippy::print_stdout, reason = "a report prints its table")]
 
@@ -159,8 +161,8 @@ struct Args {
 
 fn args() -> Result<Args> {
     let mut parsed = Args {
-        seconds: 1.0,
-        rounds: 5,
+        seconds: 0.25,
+        rounds: 20,
         profile_typed_gets: None,
     };
     let mut args = std::env::args().skip(1);
@@ -234,7 +236,17 @@ async fn main() -> Result<()> {
         }
     }
     let rate = |layer, op, c| median(samples[&(layer, op, c)].clone());
-    print_table(&s, size, reference, args, &rate);
+    let ratio = |layer, op, c| {
+        let raw = &samples[&(Layer::Raw, op, c)];
+        median(
+            samples[&(layer, op, c)]
+                .iter()
+                .zip(raw)
+                .map(|(x, r)| x / r)
+                .collect(),
+        )
+    };
+    print_table(&s, size, reference, args, &rate, &ratio);
     Ok(())
 }
 
@@ -244,10 +256,12 @@ fn print_table(
     reference: [f64; 2],
     args: Args,
     rate: &dyn Fn(Layer, Op, usize) -> f64,
+    paired_ratio: &dyn Fn(Layer, Op, usize) -> f64,
 ) {
     println!(
         "Redis GET/SET of the 214-instrument linear list: {} instruments, {size} bytes stored \
-         (msgpack + zstd-3 in cache-core's envelope); median of {} slices of {} s per cell, layers interleaved",
+         (msgpack + zstd-3 in cache-core's envelope); medians of {} interleaved slices of {} s; \
+         ratios are medians of back-to-back slice pairs",
         s.list.len(),
         args.rounds,
         args.seconds
@@ -275,9 +289,7 @@ fn print_table(
     let ratio = |name: &str, layer| {
         let cells: Vec<String> = [Op::Get, Op::Set]
             .iter()
-            .flat_map(|&op| {
-                CONCURRENCY.map(|c| format!("{:.2}", rate(layer, op, c) / rate(Layer::Raw, op, c)))
-            })
+            .flat_map(|&op| CONCURRENCY.map(|c| format!("{:.2}", paired_ratio(layer, op, c))))
             .collect();
         println!("| {name} | {} |", cells.join(" | "));
     };

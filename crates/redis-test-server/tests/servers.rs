@@ -85,3 +85,18 @@ fn bad_argument_fails_with_the_log() {
         "the log is in the error: {message}"
     );
 }
+
+#[test]
+fn a_panicking_test_still_stops_its_server() {
+    let (port_tx, port_rx) = std::sync::mpsc::channel();
+    let outcome = std::thread::spawn(move || {
+        let server = RedisServer::start().unwrap();
+        port_tx.send(server.port()).unwrap();
+        panic!("a test fails while its server runs");
+    })
+    .join();
+    assert!(outcome.is_err(), "the thread panicked");
+    let port = port_rx.recv().unwrap();
+    let connect = std::net::TcpStream::connect(("127.0.0.1", port));
+    assert!(connect.is_err(), "server on port {port} outlived the panic");
+}
