@@ -2,6 +2,8 @@
 
 mod common;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -10,6 +12,9 @@ use cache_redis::RedisCache;
 use redis_test_server::RedisServer;
 
 const MINUTE: Duration = Duration::from_secs(60);
+const WORKERS: usize = 8;
+/// A bound on each worker's loop; the kill ends them long before.
+const MAX_ROUNDS: usize = 10_000_000;
 
 /// A timeout far longer than any call on loopback takes, so that an `Unavailable` can only
 /// come from a refused or dropped connection, never from waiting the limit out.
@@ -33,43 +38,42 @@ async fn killed_mid_flight_fails_fast_then_recovers_after_restart() {
         .await
         .unwrap();
 
-    // Readers and writers hammer the server while it is killed under them.
+    // Readers and writers hammer the server, each until its first failure, while it is
+    // killed under them.
+    let started = Arc::new(AtomicUsize::new(0));
     let mut tasks = tokio::task::JoinSet::new();
-    for worker in 0..8 {
-        let cache = cache.clone();
+    for worker in 0..WORKERS {
+        let (cache, started) = (cache.clone(), started.clone());
         tasks.spawn(async move {
-            let mut outcomes = Vec::new();
-            for round in 0..400 {
+            for round in 0..MAX_ROUNDS {
                 let outcome = if worker % 2 == 0 {
                     cache.get("k").await.map(drop)
                 } else {
                     let value = Bytes::from(format!("{worker}:{round}"));
                     cache.set(&format!("w{worker}"), value, MINUTE).await
                 };
-                let failed = outcome.is_err();
-                outcomes.push(outcome);
-                if failed {
-                    break;
+                match outcome {
+                    Ok(()) if round == 0 => drop(started.fetch_add(1, Ordering::SeqCst)),
+                    Ok(()) => {}
+                    Err(error) => return (round, Some(error)),
                 }
-                tokio::task::yield_now().await;
             }
-            outcomes
+            (MAX_ROUNDS, None)
         });
     }
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    while started.load(Ordering::SeqCst) < WORKERS {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
     server.stop();
 
-    let mut failures = 0;
-    while let Some(outcomes) = tasks.join_next().await {
-        for outcome in outcomes.unwrap() {
-            match outcome {
-                Ok(()) => {}
-                Err(Error::Unavailable { .. }) => failures += 1,
-                Err(other) => panic!("an in-flight call failed with {other:?}, not Unavailable"),
-            }
+    while let Some(done) = tasks.join_next().await {
+        let (succeeded, error) = done.unwrap();
+        assert!(succeeded > 0, "every worker ran before the kill");
+        match error {
+            Some(Error::Unavailable { .. }) => {}
+            other => panic!("an in-flight call ended with {other:?}, not Unavailable"),
         }
     }
-    assert!(failures > 0, "no call saw the server die");
 
     // Down: every kind of call fails with Unavailable, not a timeout.
     for _ in 0..3 {
