@@ -2,19 +2,27 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared};
 
-type Flight<T, E> = Shared<BoxFuture<'static, Result<Arc<T>, Arc<E>>>>;
+type Outcome<T, E> = Result<Arc<T>, Arc<E>>;
+type Flight<T, E> = Shared<BoxFuture<'static, Outcome<T, E>>>;
+type Table<T, E> = HashMap<String, (u64, Flight<T, E>)>;
+type Flights<T, E> = Mutex<Table<T, E>>;
 
 /// Deduplicates concurrent calls per key: while a call for a key is in flight, every other
 /// caller of that key awaits the same call and gets its result.
 ///
-/// The call runs as long as any caller still awaits it; when every caller has gone, it stops
-/// where it is and the next caller of the key starts it over. A result is not remembered
-/// once the call is over: that is the cache's job.
+/// # Behavior
+/// - The call runs on a task of its own (`tokio::spawn`, so a tokio runtime is needed): it
+///   finishes even when every caller has gone away (timed out or cancelled), and the next
+///   caller after it finished starts a new call. A half-done call is never resumed later.
+/// - A result is not remembered once the call is over: that is the cache's job.
+/// - A call that panics makes each of its waiting callers panic the same way; the key is then
+///   free, and the next caller starts a new call.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -39,22 +47,23 @@ type Flight<T, E> = Shared<BoxFuture<'static, Result<Arc<T>, Arc<E>>>>;
 /// # }
 /// ```
 pub struct SingleFlight<T, E> {
-    flights: Mutex<HashMap<String, Flight<T, E>>>,
+    flights: Arc<Flights<T, E>>,
+    next_id: AtomicU64,
 }
 
 impl<T, E> Default for SingleFlight<T, E> {
     fn default() -> Self {
         Self {
-            flights: Mutex::new(HashMap::new()),
+            flights: Arc::default(),
+            next_id: AtomicU64::new(0),
         }
     }
 }
 
 impl<T, E> std::fmt::Debug for SingleFlight<T, E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let in_flight = self.lock().len();
         f.debug_struct("SingleFlight")
-            .field("in_flight", &in_flight)
+            .field("in_flight", &lock(&self.flights).len())
             .finish()
     }
 }
@@ -69,48 +78,93 @@ where
         Self::default()
     }
 
-    /// Runs `call` for `key`, or joins the call already in flight for it.
+    /// Runs `call` for `key`, or joins the call already in flight for it. `call` only builds
+    /// the future; it is not called when a flight is joined.
     ///
     /// # Errors
     /// The call's error, shared by every caller that joined it.
-    pub async fn run<F, Fut>(&self, key: &str, call: F) -> Result<Arc<T>, Arc<E>>
+    ///
+    /// # Panics
+    /// When the call panics, and outside a tokio runtime.
+    pub async fn run<F, Fut>(&self, key: &str, call: F) -> Outcome<T, E>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>> + Send + 'static,
     {
+        let joined = lock(&self.flights)
+            .get(key)
+            .map(|(_, flight)| flight.clone());
+        if let Some(flight) = joined {
+            return flight.await;
+        }
+        // Built outside the lock: `call` is the caller's code.
+        let pending = call();
         let flight = {
-            let mut flights = self.lock();
+            let mut flights = lock(&self.flights);
             match flights.get(key) {
-                Some(flight) => flight.clone(),
+                // Another caller started one meanwhile; ours is dropped unstarted.
+                Some((_, flight)) => flight.clone(),
                 None => {
-                    let flight = call()
-                        .map(|result| result.map(Arc::new).map_err(Arc::new))
-                        .boxed()
-                        .shared();
-                    flights.insert(key.to_owned(), flight.clone());
+                    let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+                    let flight = self.launch(key.to_owned(), id, pending);
+                    flights.insert(key.to_owned(), (id, flight.clone()));
                     flight
                 }
             }
         };
-        let result = flight.clone().await;
-        // Whoever sees the end first retires the flight, unless a newer one took its place;
-        // the first caller alone would leave a finished flight behind if it was cancelled.
-        let mut flights = self.lock();
-        if flights.get(key).is_some_and(|f| f.ptr_eq(&flight)) {
-            flights.remove(key);
-        }
-        result
+        flight.await
     }
 
     /// How many keys have a call in flight.
     pub fn in_flight(&self) -> usize {
-        self.lock().len()
+        lock(&self.flights).len()
+    }
+
+    fn launch<Fut>(&self, key: String, id: u64, pending: Fut) -> Flight<T, E>
+    where
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+    {
+        let retire = Retire {
+            flights: Arc::downgrade(&self.flights),
+            key,
+            id,
+        };
+        let task = tokio::spawn(async move {
+            let _retire = retire;
+            pending.await.map(Arc::new).map_err(Arc::new)
+        });
+        async move {
+            match task.await {
+                Ok(outcome) => outcome,
+                Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+                Err(_) => panic!("single-flight call cancelled: the runtime is shutting down"),
+            }
+        }
+        .boxed()
+        .shared()
     }
 }
 
-impl<T, E> SingleFlight<T, E> {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Flight<T, E>>> {
-        // The map is consistent after every statement, so a panic elsewhere cannot poison it.
-        self.flights.lock().unwrap_or_else(PoisonError::into_inner)
+/// Frees the key when its call ends, by returning or by panicking, unless a newer flight
+/// already took the key.
+struct Retire<T, E> {
+    flights: std::sync::Weak<Flights<T, E>>,
+    key: String,
+    id: u64,
+}
+
+impl<T, E> Drop for Retire<T, E> {
+    fn drop(&mut self) {
+        if let Some(flights) = self.flights.upgrade() {
+            let mut flights = lock(&flights);
+            if flights.get(&self.key).is_some_and(|(id, _)| *id == self.id) {
+                flights.remove(&self.key);
+            }
+        }
     }
+}
+
+fn lock<T, E>(flights: &Flights<T, E>) -> std::sync::MutexGuard<'_, Table<T, E>> {
+    // The map is consistent after every statement, so a panic elsewhere cannot poison it.
+    flights.lock().unwrap_or_else(PoisonError::into_inner)
 }

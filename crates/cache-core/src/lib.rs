@@ -69,6 +69,6 @@ pub use flight::SingleFlight;
 pub use freshness::Freshness;
 #[cfg(feature = "memory")]
 pub use memory::MemoryCache;
-pub use read_through::{Lookup, ReadThrough, Source};
+pub use read_through::{CLOCK_SKEW_TOLERANCE, Lookup, ReadThrough, Source};
 pub use stats::Stats;
 pub use typed::TypedCache;

@@ -4,13 +4,14 @@
 use std::fmt::Display;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
+use bytes::Bytes;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::stats::{Counters, Event};
-use crate::{Cache, Freshness, Result, SingleFlight, Stats, TypedCache};
+use crate::{Cache, Error, Freshness, Result, SingleFlight, Stats, TypedCache, envelope};
 
 /// Where a [`Lookup`]'s value came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,30 +137,41 @@ where
 
     /// Like [`ReadThrough::get`], for a `refresh` that stores the value itself (with
     /// [`ReadThrough::put`]), as when one upstream call refreshes several datasets at once:
-    /// the value is not written a second time.
+    /// the value is not written a second time. The value comes shared, so that a refresh that
+    /// keeps it too need not copy it.
     ///
     /// # Errors
     /// As [`ReadThrough::get`].
     pub async fn get_refreshed<F, Fut>(&self, key: &str, refresh: F) -> Result<Lookup<T>, Arc<E>>
     where
         F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<T, E>> + Send + 'static,
+        Fut: Future<Output = Result<Arc<T>, E>> + Send + 'static,
     {
         self.lookup(key, refresh, Store::ByRefresh).await
     }
 
-    async fn lookup<F, Fut>(&self, key: &str, fetch: F, store: Store) -> Result<Lookup<T>, Arc<E>>
+    async fn lookup<F, Fut, V>(
+        &self,
+        key: &str,
+        fetch: F,
+        store: Store,
+    ) -> Result<Lookup<T>, Arc<E>>
     where
         F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<T, E>> + Send + 'static,
+        Fut: Future<Output = Result<V, E>> + Send + 'static,
+        V: Into<Arc<T>>,
     {
-        let stale = match self.read(key).await {
-            Some(found) if found.source == Source::Cache => {
+        let found = peek(&self.cache, &self.policy, &self.counters, key).await;
+        // A cache that could not be read is not read again for the same miss.
+        let recheck = !matches!(found, Peek::Unreachable);
+        let stale = match found {
+            Peek::Fresh(found) => {
                 self.counters.record(Event::Hit);
                 tracing::debug!(key, age = ?found.age, "cache hit");
                 return Ok(found);
             }
-            found => found,
+            Peek::Stale { bytes, age } => Some((bytes, age)),
+            Peek::Missing | Peek::Unreachable => None,
         };
         self.counters.record(Event::Miss);
         tracing::debug!(key, stale = stale.is_some(), "cache miss");
@@ -170,34 +182,52 @@ where
             let pending = fetch();
             async move {
                 // A caller that missed just as the previous fetch finished finds its value here.
-                if let Some(fresh) = read(&cache, &policy, &counters, &owned_key).await {
-                    if fresh.source == Source::Cache {
+                if recheck {
+                    if let Peek::Fresh(fresh) = peek(&cache, &policy, &counters, &owned_key).await {
                         return Ok(fresh);
                     }
                 }
                 counters.record(Event::Fetch);
-                let value = pending.await.inspect_err(|error| {
-                    counters.record(Event::FetchError);
-                    tracing::warn!(key = owned_key, %error, "fetch failed");
-                })?;
+                let value: Arc<T> = pending
+                    .await
+                    .inspect_err(|error| {
+                        counters.record(Event::FetchError);
+                        tracing::warn!(key = owned_key, %error, "fetch failed");
+                    })?
+                    .into();
                 if store == Store::Fetched {
-                    write(&cache, &policy, &counters, &owned_key, &value).await;
+                    write(&cache, &policy, &counters, &owned_key, &*value).await;
                 }
                 Ok(Lookup {
-                    value: Arc::new(value),
+                    value,
                     source: Source::Upstream,
                     age: Duration::ZERO,
                 })
             }
         });
-        match (flight.await, stale) {
-            (Ok(found), _) => Ok(Lookup::clone(&found)),
-            (Err(_), Some(stale)) => {
+        let error = match flight.await {
+            Ok(found) => return Ok(Lookup::clone(&found)),
+            Err(error) => error,
+        };
+        // The stale copy is decoded only now that it is needed.
+        let Some((bytes, age)) = stale else {
+            return Err(error);
+        };
+        match self.cache.decode::<T>(bytes).await {
+            Ok(stored) => {
                 self.counters.record(Event::Stale);
-                tracing::warn!(key, age = ?stale.age, "serving a stale copy: the fetch failed");
-                Ok(stale)
+                tracing::warn!(key, ?age, "serving a stale copy: the fetch failed");
+                Ok(Lookup {
+                    value: Arc::new(stored.value),
+                    source: Source::Stale,
+                    age,
+                })
             }
-            (Err(error), None) => Err(error),
+            Err(decode) => {
+                self.counters.record(Event::CacheError);
+                tracing::warn!(key, error = %decode, "stale copy unreadable");
+                Err(error)
+            }
         }
     }
 
@@ -207,7 +237,7 @@ where
     /// # Errors
     /// The cache's errors (also counted).
     pub async fn put(&self, key: &str, value: &T) -> Result<()> {
-        let ttl = self.policy.storage_ttl(key);
+        let ttl = storage_ttl(&self.cache, &self.policy, key);
         self.cache
             .set(key, value, ttl)
             .await
@@ -221,10 +251,6 @@ where
     pub async fn remove(&self, key: &str) -> Result<bool> {
         self.cache.delete(key).await
     }
-
-    async fn read(&self, key: &str) -> Option<Lookup<T>> {
-        read(&self.cache, &self.policy, &self.counters, key).await
-    }
 }
 
 /// Who writes a fetched value to the cache.
@@ -236,38 +262,64 @@ enum Store {
     ByRefresh,
 }
 
-/// The cached value under `key`, marked [`Source::Cache`] when fresh and [`Source::Stale`]
-/// when not; `None` when there is none or it cannot be read.
-async fn read<T, C>(
+/// What the cache holds under a key.
+enum Peek<T> {
+    /// A fresh value, decoded.
+    Fresh(Lookup<T>),
+    /// A stale copy, not decoded until it is needed.
+    Stale { bytes: Bytes, age: Duration },
+    /// Nothing, or nothing readable.
+    Missing,
+    /// The cache could not be read.
+    Unreachable,
+}
+
+/// A write time this far ahead of our clock is taken as clock skew between machines; beyond
+/// it, the entry is treated as stale rather than fresh for as long as it is ahead.
+pub const CLOCK_SKEW_TOLERANCE: Duration = Duration::from_secs(5);
+
+async fn peek<T, C>(
     cache: &TypedCache<C>,
     policy: &Freshness,
     counters: &Counters,
     key: &str,
-) -> Option<Lookup<T>>
+) -> Peek<T>
 where
     T: DeserializeOwned + Send + 'static,
     C: Cache,
 {
-    match cache.get_stored::<T>(key).await {
-        Ok(Some(stored)) => {
-            let age = stored.header.age();
-            let fresh = age < policy.fresh_for(key);
-            Some(Lookup {
-                value: Arc::new(stored.value),
-                source: if fresh { Source::Cache } else { Source::Stale },
-                age,
-            })
-        }
-        Ok(None) => None,
+    let unreadable = |error: Error| {
+        counters.record(Event::CacheError);
+        tracing::warn!(key, %error, "cache entry unreadable; it will be overwritten");
+        Peek::Missing
+    };
+    let bytes = match cache.cache().get(key).await {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => return Peek::Missing,
         Err(error) => {
             counters.record(Event::CacheError);
-            if error.is_decode() {
-                tracing::warn!(key, %error, "cache entry unreadable; it will be overwritten");
-            } else {
-                tracing::warn!(key, %error, "cache read failed; fetching instead");
-            }
-            None
+            tracing::warn!(key, %error, "cache read failed; fetching instead");
+            return Peek::Unreachable;
         }
+    };
+    let header = match envelope::open(&bytes) {
+        Ok((header, _)) => header,
+        Err(error) => return unreadable(error.into()),
+    };
+    let (age, fresh) = match SystemTime::now().duration_since(header.written_at) {
+        Ok(age) => (age, age < policy.fresh_for(key)),
+        Err(ahead) => (Duration::ZERO, ahead.duration() <= CLOCK_SKEW_TOLERANCE),
+    };
+    if !fresh {
+        return Peek::Stale { bytes, age };
+    }
+    match cache.decode::<T>(bytes).await {
+        Ok(stored) => Peek::Fresh(Lookup {
+            value: Arc::new(stored.value),
+            source: Source::Cache,
+            age,
+        }),
+        Err(error) => unreadable(error),
     }
 }
 
@@ -281,8 +333,14 @@ async fn write<T, C>(
     T: Serialize,
     C: Cache,
 {
-    if let Err(error) = cache.set(key, value, policy.storage_ttl(key)).await {
+    if let Err(error) = cache.set(key, value, storage_ttl(cache, policy, key)).await {
         counters.record(Event::CacheError);
         tracing::warn!(key, %error, "cache write failed; the value is served uncached");
     }
+}
+
+/// How long the backend keeps `key`: the policy's storage TTL, within what the backend holds,
+/// so that a long `max_stale` shortens the stale copy instead of failing every write.
+fn storage_ttl<C: Cache>(cache: &TypedCache<C>, policy: &Freshness, key: &str) -> Duration {
+    policy.storage_ttl(key).min(cache.cache().max_ttl())
 }

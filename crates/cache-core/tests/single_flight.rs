@@ -69,3 +69,55 @@ async fn distinct_keys_fly_separately_and_later_calls_start_anew() {
     let later = call("a").await.unwrap();
     assert_eq!(*later, 2, "a finished flight is not a cache");
 }
+
+#[tokio::test]
+async fn a_panicking_call_frees_its_key() {
+    let flights = Arc::new(SingleFlight::<u32, String>::new());
+    let panicking = flights.clone();
+    let outcome = tokio::spawn(async move {
+        panicking
+            .run("k", || async { panic!("upstream bug") })
+            .await
+    })
+    .await;
+    assert!(outcome.unwrap_err().is_panic(), "the caller sees the panic");
+    assert_eq!(flights.in_flight(), 0);
+    assert_eq!(
+        *flights.run("k", || async { Ok(5) }).await.unwrap(),
+        5,
+        "the key works again"
+    );
+}
+
+#[tokio::test]
+async fn a_call_whose_callers_all_left_finishes_and_is_not_resumed_later() {
+    let flights = SingleFlight::<&'static str, String>::new();
+    let gate = Arc::new(Notify::new());
+    let finished = Arc::new(AtomicUsize::new(0));
+    let (g, f) = (gate.clone(), finished.clone());
+    let abandoned = flights.run("k", move || async move {
+        g.notified().await;
+        f.fetch_add(1, Ordering::SeqCst);
+        Ok("old")
+    });
+    assert!(
+        tokio::time::timeout(Duration::from_millis(20), abandoned)
+            .await
+            .is_err()
+    );
+    gate.notify_one();
+    for _ in 0..100 {
+        if flights.in_flight() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        finished.load(Ordering::SeqCst),
+        1,
+        "the call ran to its end on its own"
+    );
+    assert_eq!(flights.in_flight(), 0);
+    let fresh = flights.run("k", || async { Ok("new") }).await.unwrap();
+    assert_eq!(*fresh, "new", "a new call, not the old one resumed");
+}

@@ -23,6 +23,9 @@ pub enum Error {
         /// The category asked about.
         category: Category,
     },
+    /// The cache failed an operation that has no upstream to fall back on, such as clearing.
+    #[error("cache: {0}")]
+    Cache(#[from] cache_core::Error),
     /// A bad argument, such as options without a base coin.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),

@@ -24,11 +24,11 @@ impl Market {
     }
 
     /// Options on `base_coin`, e.g. `"BTC"`.
-    pub fn option(base_coin: impl Into<String>) -> Self {
-        Self {
-            category: Category::Option,
-            base_coin: Some(base_coin.into().to_ascii_uppercase()),
-        }
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when `base_coin` is empty or not letters and digits.
+    pub fn option(base_coin: impl Into<String>) -> Result<Self, Error> {
+        Self::with_base_coin(Category::Option, Some(base_coin.into()))
     }
 
     /// Instruments of `category`, narrowed to `base_coin` when given.
@@ -85,6 +85,7 @@ impl fmt::Display for Market {
 
 /// A view of a market's instruments, cached on its own schedule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Dataset {
     /// The whole instrument list, every field as Bybit sent it.
     Instruments,

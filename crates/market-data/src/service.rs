@@ -118,8 +118,7 @@ impl MarketData {
     /// # Errors
     /// [`Error::Upstream`] when the upstream fails and nothing usable is cached.
     pub async fn instruments(&self, market: &Market) -> Result<Lookup<InstrumentList>, Error> {
-        let inner = self.inner.clone();
-        let refresh = Inner::derived(inner, market.clone(), |list| list.clone());
+        let refresh = Inner::refresh(self.inner.clone(), market.clone());
         self.read(
             &self.inner.instruments,
             Dataset::Instruments,
@@ -168,7 +167,7 @@ impl MarketData {
     ///
     /// # Errors
     /// The cache's errors.
-    pub async fn clear(&self, market: &Market) -> cache_core::Result<usize> {
+    pub async fn clear(&self, market: &Market) -> Result<usize, Error> {
         let mut removed = 0;
         for dataset in Dataset::ALL {
             let key = self.key(dataset, market);
@@ -201,7 +200,7 @@ impl MarketData {
     ) -> Result<Lookup<T>, Error>
     where
         T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
-        Fut: Future<Output = Result<T, UpstreamError>> + Send + 'static,
+        Fut: Future<Output = Result<Arc<T>, UpstreamError>> + Send + 'static,
     {
         let key = self.key(dataset, market);
         let span = tracing::info_span!("market_data", %dataset, %market);
@@ -233,9 +232,9 @@ impl Inner {
         inner: Arc<Self>,
         market: Market,
         derive: impl FnOnce(&InstrumentList) -> T + Send + 'static,
-    ) -> Result<T, UpstreamError> {
+    ) -> Result<Arc<T>, UpstreamError> {
         let list = Self::refresh(inner, market).await?;
-        Ok(derive(&list))
+        Ok(Arc::new(derive(&list)))
     }
 
     /// Fetches `market`'s instruments, once for all concurrent callers, and stores every

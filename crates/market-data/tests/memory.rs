@@ -223,7 +223,7 @@ async fn keys_name_namespace_dataset_schema_and_market() {
         "bot-7:instruments:v1:linear"
     );
     assert_eq!(
-        data.key(Dataset::FundingIntervals, &Market::option("ETH")),
+        data.key(Dataset::FundingIntervals, &Market::option("ETH").unwrap()),
         "bot-7:funding_intervals:v1:option-ETH"
     );
 }

@@ -91,5 +91,5 @@ async fn funding_intervals_of_spot_and_options_without_a_coin_are_refused_up_fro
         Market::new(Category::Option),
         Err(Error::InvalidArgument(_))
     ));
-    assert_eq!(Market::option("btc").to_string(), "option-BTC");
+    assert_eq!(Market::option("btc").unwrap().to_string(), "option-BTC");
 }

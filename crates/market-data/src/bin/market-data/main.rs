@@ -197,7 +197,7 @@ async fn clear(
                 .filter_map(|c| Market::new(c).ok())
                 .collect();
             if let Some(coin) = base_coin {
-                all.push(Market::option(coin));
+                all.push(Market::option(coin).map_err(|e| Failure::Usage(e.to_string()))?);
             }
             all
         }
