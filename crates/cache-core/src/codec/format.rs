@@ -1,7 +1,5 @@
 //! Serialization formats: JSON and MessagePack.
 
-use std::io::Cursor;
-
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -57,17 +55,12 @@ impl Format {
         match self {
             // serde_json rejects anything but whitespace after the value by itself.
             Self::Json => serde_json::from_slice(bytes).map_err(|e| error(e.to_string())),
-            Self::MessagePack => {
-                // rmp_serde::from_slice ignores what follows the value; a cursor tells us.
-                let mut de = rmp_serde::Deserializer::new(Cursor::new(bytes));
-                let value = T::deserialize(&mut de).map_err(|e| error(e.to_string()))?;
-                let read = usize::try_from(de.position()).unwrap_or(usize::MAX);
-                match bytes.len().checked_sub(read) {
-                    Some(0) => Ok(value),
-                    Some(extra) => Err(DecodeError::TrailingBytes { extra }),
-                    None => Err(error("read past the end of the value".to_owned())),
-                }
-            }
+            Self::MessagePack => match super::msgpack_len::value_len(bytes) {
+                Some(len) if len < bytes.len() => Err(DecodeError::TrailingBytes {
+                    extra: bytes.len() - len,
+                }),
+                _ => rmp_serde::from_slice(bytes).map_err(|e| error(e.to_string())),
+            },
         }
     }
 }

@@ -2,6 +2,7 @@
 
 mod compression;
 mod format;
+mod msgpack_len;
 
 use std::time::SystemTime;
 
