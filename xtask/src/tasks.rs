@@ -32,13 +32,16 @@ pub(crate) fn bench(extra: &[String]) -> Result<()> {
     let mut args = vec!["bench", "--package", "benches", "--"];
     args.extend(extra.iter().map(String::as_str));
     cargo(&args)?;
-    cargo(&[
-        "run",
-        "--quiet",
-        "--release",
-        "--package",
-        "benches",
-        "--bin",
-        "codec_report",
-    ])
+    for report in ["codec_report", "redis_throughput"] {
+        cargo(&[
+            "run",
+            "--quiet",
+            "--release",
+            "--package",
+            "benches",
+            "--bin",
+            report,
+        ])?;
+    }
+    Ok(())
 }
