@@ -29,7 +29,7 @@ pub(crate) fn ci() -> Result<()> {
 /// The criterion benchmarks, then the tables built from their results. Arguments after
 /// `bench` go to criterion (e.g. a filter, or `--measurement-time 3`).
 pub(crate) fn bench(extra: &[String]) -> Result<()> {
-    let mut args = vec!["bench", "--package", "benches", "--"];
+    let mut args = vec!["bench", "--package", "benches", "--benches", "--"];
     args.extend(extra.iter().map(String::as_str));
     cargo(&args)?;
     for report in ["codec_report", "redis_throughput"] {
