@@ -1,8 +1,9 @@
-//! Encode and decode of the real instrument list with every format and compression.
+//! Encode and decode of the real instrument list (typed models) with every format and
+//! compression.
 
 use benches::{codecs, linear_instruments};
+use bybit_client::LinearInverseInstrument;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use serde_json::Value;
 
 fn encode_decode(c: &mut Criterion) {
     let list = linear_instruments();
@@ -19,7 +20,11 @@ fn encode_decode(c: &mut Criterion) {
     for (name, codec) in codecs() {
         let stored = codec.encode(&list).expect("encodes");
         decode.bench_function(&name, |b| {
-            b.iter(|| codec.decode::<Value>(&stored).expect("decodes"));
+            b.iter(|| {
+                codec
+                    .decode::<Vec<LinearInverseInstrument>>(&stored)
+                    .expect("decodes")
+            });
         });
     }
     decode.finish();

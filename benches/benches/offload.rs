@@ -2,7 +2,6 @@
 //! against the cost of decoding values of growing size inline.
 
 use bybit_client::LinearInverseInstrument;
-use bybit_client::testing::fixtures::{LINEAR_214, values};
 use cache_core::{Codec, Compression};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 
@@ -20,10 +19,7 @@ fn offload(c: &mut Criterion) {
             .iter(|| async { tokio::task::spawn_blocking(|| 1).await.expect("joins") });
     });
 
-    let recorded: Vec<LinearInverseInstrument> = values(LINEAR_214)
-        .into_iter()
-        .map(|v| serde_json::from_value(v).expect("the recorded instruments parse"))
-        .collect();
+    let recorded = benches::linear_instruments();
     let codec = Codec::msgpack()
         .with_compression(Compression::ZSTD)
         .expect("valid level");

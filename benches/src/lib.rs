@@ -4,6 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use bybit_client::LinearInverseInstrument;
+use bybit_client::testing::fixtures::{LINEAR_214, values};
 use cache_core::{Codec, Compression, Format};
 
 pub mod report;
@@ -14,21 +16,16 @@ pub fn workspace_root() -> &'static Path {
 }
 
 /// The real 214-instrument linear list (Bybit testnet, February 2023; see
-/// `fixtures/bybit/SOURCES.md`), as generic JSON values: `result.list` of the recorded file.
+/// `fixtures/bybit/SOURCES.md`) as `bybit-client`'s typed models, what a cache hit decodes.
 ///
 /// # Panics
-/// When the fixture is missing or not the recorded shape: benches have nothing to measure then.
-pub fn linear_instruments() -> serde_json::Value {
-    let path = workspace_root()
-        .join("fixtures/bybit/instruments-linear-hirokisan-testnet-2023-gostruct.json");
-    let text = std::fs::read_to_string(&path).expect("the linear fixture is readable");
-    let mut response: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
-    let list = response["LinearInverse"]["list"].take();
-    assert_eq!(
-        list.as_array().map(Vec::len),
-        Some(214),
-        "the recorded list"
-    );
+/// When the fixture does not parse: benches have nothing to measure then.
+pub fn linear_instruments() -> Vec<LinearInverseInstrument> {
+    let list: Vec<LinearInverseInstrument> = values(LINEAR_214)
+        .into_iter()
+        .map(|v| serde_json::from_value(v).expect("the recorded instruments parse"))
+        .collect();
+    assert_eq!(list.len(), 214, "the recorded list");
     list
 }
 

@@ -12,7 +12,7 @@ fn main() -> Result<()> {
     let json_bytes = codecs()[0].1.encode(&list)?.len() as f64;
 
     println!(
-        "Real 214-instrument linear list (fixtures/bybit, as generic JSON values), per value:\n"
+        "Real 214-instrument linear list (fixtures/bybit) as bybit-client's typed models, per value:\n"
     );
     println!("| format | compression | stored bytes | ratio to JSON | encode | decode |");
     println!("|---|---|---:|---:|---:|---:|");

@@ -184,7 +184,7 @@ fn args() -> Result<Args> {
 async fn main() -> Result<()> {
     let args = args()?;
     let server = RedisServer::start()?;
-    let list: Instruments = serde_json::from_value(benches::linear_instruments())?;
+    let list: Instruments = benches::linear_instruments();
     let codec = Codec::msgpack().with_compression(Compression::ZSTD)?;
     let backend = RedisCache::builder()
         .url(server.url())
