@@ -182,10 +182,10 @@ where
             let pending = fetch();
             async move {
                 // A caller that missed just as the previous fetch finished finds its value here.
-                if recheck {
-                    if let Peek::Fresh(fresh) = peek(&cache, &policy, &counters, &owned_key).await {
-                        return Ok(fresh);
-                    }
+                if recheck
+                    && let Peek::Fresh(fresh) = peek(&cache, &policy, &counters, &owned_key).await
+                {
+                    return Ok(fresh);
                 }
                 counters.record(Event::Fetch);
                 let value: Arc<T> = pending

@@ -144,13 +144,13 @@ impl CompressionKind {
                         extra: payload.len() - frame,
                     });
                 }
-                if let Ok(Some(size)) = zstd::zstd_safe::get_frame_content_size(payload) {
-                    if size != declared as u64 {
-                        return Err(DecodeError::LengthMismatch {
-                            declared: declared as u64,
-                            actual: size,
-                        });
-                    }
+                if let Ok(Some(size)) = zstd::zstd_safe::get_frame_content_size(payload)
+                    && size != declared as u64
+                {
+                    return Err(DecodeError::LengthMismatch {
+                        declared: declared as u64,
+                        actual: size,
+                    });
                 }
                 let mut out = Vec::with_capacity(declared);
                 zstd::bulk::Decompressor::new()
