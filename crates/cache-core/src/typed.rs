@@ -116,7 +116,8 @@ impl<C: Cache> TypedCache<C> {
     ///   the value is fetched and overwrites it, and a warning is logged.
     /// - The cache never fails a call that `fetch` can answer: when the backend cannot be read
     ///   or written, the value is fetched and returned, and a warning is logged.
-    /// - Concurrent callers on a miss each call `fetch`; deduplicating them is a layer above.
+    /// - Concurrent callers on a miss each call `fetch`; [`ReadThrough`](crate::ReadThrough)
+    ///   shares one fetch among them and keeps a stale copy for when it fails.
     ///
     /// # Errors
     /// `fetch`'s error, or [`Error::InvalidArgument`] (converted into `E`) for a zero or too
