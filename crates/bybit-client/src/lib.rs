@@ -27,7 +27,7 @@
 //! maps (`rmp_serde::to_vec_named`) and back loses nothing. [`models::Positional`] writes the
 //! cheaper-to-decode array form, for caches keyed by [`models::SCHEMA_VERSION`].
 //!
-//! Features: `mock` exposes [`MockInstrumentSource`] (mockall); `testing` exposes
+//! Features: `mock` exposes `MockInstrumentSource` (mockall); `testing` exposes
 //! `testing`, a local mock Bybit serving the recorded fixtures in pages with injectable
 //! faults (`testing::MockBybit::start().await.base_url()`), and the `mock-bybit` binary
 //! (`mock-bybit --port 18080` prints its base URL and serves until interrupted).

@@ -31,7 +31,7 @@
 //!   long a stale copy is kept to serve when the upstream fails), [`SingleFlight`] so that
 //!   concurrent misses share one fetch, and [`Stats`] counters.
 //! - [`MemoryCache`] (feature `memory`, on by default): a bounded in-process backend.
-//! - [`testing`] (feature `testing`): the conformance suite every backend passes.
+//! - `testing` (feature `testing`): the conformance suite every backend passes.
 //! - `MockCache` (feature `mock`): a mockall mock of [`Cache`] for other crates' tests.
 //!
 //! # Bad stored bytes
