@@ -159,8 +159,10 @@ impl Cache for RedisCache {
     }
 
     async fn delete(&self, key: &str) -> Result<bool> {
+        // Not retried on a dropped connection: a DEL that got through would make the second
+        // one report the key as absent.
         let removed: u64 = self
-            .run("DEL", Cmd::new().arg("DEL").arg(&*self.key(key)))
+            .run_with("DEL", false, Cmd::new().arg("DEL").arg(&*self.key(key)))
             .await?;
         Ok(removed > 0)
     }
