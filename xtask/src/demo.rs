@@ -34,7 +34,7 @@ pub(crate) fn demo() -> Result<()> {
         "build",
         "--quiet",
         "--package",
-        "market-data",
+        "market-data-cli",
         "--bin",
         "market-data",
     ])?;
