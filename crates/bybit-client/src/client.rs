@@ -106,13 +106,12 @@ impl BybitClient {
         let mut attempt = 0;
         loop {
             match self.fetch_page_once(params, cursor.as_deref()).await {
-                Ok((page, limits)) => {
-                    // The window is used up: wait for its reset rather than be refused.
-                    if let Some(wait) = limits.exhausted_wait(now_ms()) {
-                        let wait = wait.min(policy.max_delay);
-                        tracing::debug!(?wait, "rate-limit window used up, waiting for reset");
-                        tokio::time::sleep(wait).await;
-                    }
+                Ok((mut page, limits)) => {
+                    // The window is used up: the next request waits for its reset rather
+                    // than be refused (collect_pages waits only if there is one).
+                    page.wait_before_next = limits
+                        .exhausted_wait(now_ms())
+                        .map(|wait| wait.min(policy.max_delay));
                     return Ok(page);
                 }
                 Err(err) if err.is_retryable() && attempt < policy.max_retries => {

@@ -29,6 +29,7 @@ pub(crate) enum FaultKind {
     Truncated,
     RepeatCursor,
     Hang(Duration),
+    WindowExhausted(Duration),
 }
 
 /// Bybit's message for `retCode` 10006.
@@ -139,6 +140,13 @@ impl Fault {
     /// The page, sent only after `delay`.
     pub fn hang(page: usize, delay: Duration) -> Self {
         Self::new(page, FaultKind::Hang(delay))
+    }
+
+    /// The page, served normally, but with `X-Bapi-Limit-Status: 0` and a
+    /// `X-Bapi-Limit-Reset-Timestamp` `reset_after` from now: the request succeeded and used
+    /// up the rate-limit window.
+    pub fn window_exhausted(page: usize, reset_after: Duration) -> Self {
+        Self::new(page, FaultKind::WindowExhausted(reset_after))
     }
 
     /// Fires `times` times (default once).
