@@ -2,6 +2,7 @@
 
 use serde::de::DeserializeOwned;
 
+use crate::body::CappedBody;
 use crate::config::ClientConfig;
 use crate::error::Error;
 use crate::models::Category;
@@ -144,10 +145,14 @@ impl BybitClient {
         if let Some(cursor) = cursor {
             request = request.query(&[("cursor", cursor)]);
         }
-        let response = request.send().await.map_err(Error::from_reqwest)?;
+        let mut response = request.send().await.map_err(Error::from_reqwest)?;
         let status = response.status().as_u16();
         let limits = RateLimitHeaders::from_headers(response.headers());
-        let body = response.bytes().await.map_err(Error::from_reqwest)?;
+        let mut body = CappedBody::new(self.config.max_body_size, response.content_length())?;
+        while let Some(chunk) = response.chunk().await.map_err(Error::from_reqwest)? {
+            body.push(&chunk)?;
+        }
+        let body = body.finish();
         let page = decode_page(status, &body, &limits, now_ms())?;
         Ok((page, limits))
     }

@@ -30,6 +30,10 @@ pub(crate) enum FaultKind {
     RepeatCursor,
     Hang(Duration),
     WindowExhausted(Duration),
+    Padded {
+        len: usize,
+        chunked: bool,
+    },
 }
 
 /// Bybit's message for `retCode` 10006.
@@ -147,6 +151,24 @@ impl Fault {
     /// up the rate-limit window.
     pub fn window_exhausted(page: usize, reset_after: Duration) -> Self {
         Self::new(page, FaultKind::WindowExhausted(reset_after))
+    }
+
+    /// The page followed by spaces up to `len` bytes: still valid JSON, only too large.
+    /// Sent with `Content-Length`.
+    pub fn padded_body(page: usize, len: usize) -> Self {
+        Self::new(
+            page,
+            FaultKind::Padded {
+                len,
+                chunked: false,
+            },
+        )
+    }
+
+    /// Like [`Fault::padded_body`], but sent chunked, without `Content-Length`, so that only
+    /// counting the bytes as they come can tell its size.
+    pub fn padded_chunked_body(page: usize, len: usize) -> Self {
+        Self::new(page, FaultKind::Padded { len, chunked: true })
     }
 
     /// Fires `times` times (default once).

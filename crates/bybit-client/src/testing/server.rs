@@ -257,6 +257,18 @@ impl State {
             None | Some(FaultKind::RepeatCursor) => json_response(200, body),
             Some(FaultKind::Hang(delay)) => json_response(200, body).set_delay(delay),
             Some(FaultKind::WindowExhausted(after)) => exhausted(json_response(200, body), after),
+            Some(FaultKind::Padded { len, chunked }) => {
+                let mut body = body.into_bytes();
+                body.resize(body.len().max(len), b' ');
+                let response =
+                    json_response(200, String::new()).set_body_raw(body, "application/json");
+                if chunked {
+                    // hyper then frames the body in chunks and sends no Content-Length.
+                    response.insert_header("Transfer-Encoding", "chunked")
+                } else {
+                    response
+                }
+            }
             Some(FaultKind::Truncated) => json_response(200, body[..body.len() / 2].to_owned()),
             Some(FaultKind::RetCode {
                 ret_code,
