@@ -68,6 +68,7 @@ mod clock;
 mod codec;
 pub mod envelope;
 mod error;
+mod fetch_error;
 mod flight;
 mod freshness;
 #[cfg(feature = "memory")]
@@ -76,6 +77,7 @@ mod read_through;
 mod stats;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod timeouts;
 mod typed;
 
 #[cfg(feature = "mock")]
@@ -87,10 +89,12 @@ pub use codec::{
     DEFAULT_MAX_DECODED_SIZE, Format, Stored,
 };
 pub use error::{BoxError, DecodeError, Error, Result};
+pub use fetch_error::FetchError;
 pub use flight::SingleFlight;
 pub use freshness::Freshness;
 #[cfg(feature = "memory")]
 pub use memory::MemoryCache;
 pub use read_through::{CLOCK_SKEW_TOLERANCE, Lookup, ReadThrough, Source};
 pub use stats::Stats;
+pub use timeouts::FetchTimeouts;
 pub use typed::TypedCache;

@@ -167,6 +167,26 @@ impl<C: Cache> TypedCache<C> {
             .map_err(|e| DecodeError::Task(e.to_string()))?
     }
 
+    /// Decodes the payload of an envelope that [`envelope::open`](crate::envelope::open)
+    /// already checked (`payload` is what it returned), on the blocking pool when it is large:
+    /// the checksum is not verified a second time.
+    pub(crate) async fn decode_opened<T>(
+        &self,
+        header: crate::envelope::Header,
+        payload: Bytes,
+    ) -> Result<Stored<T>>
+    where
+        T: DeserializeOwned + Send + 'static,
+    {
+        let codec = self.codec;
+        if !self.is_large(payload.len().max(header.decoded_len as usize)) {
+            return codec.decode_opened(header, &payload);
+        }
+        offload(move || codec.decode_opened(header, &payload))
+            .await
+            .map_err(|e| DecodeError::Task(e.to_string()))?
+    }
+
     /// Encodes `value`, compressing on the blocking pool when it is large.
     ///
     /// # Errors

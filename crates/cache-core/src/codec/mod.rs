@@ -153,6 +153,16 @@ impl Codec {
     /// [`Error::Decode`] for anything wrong with the bytes; see [`DecodeError`].
     pub fn decode<T: DeserializeOwned>(&self, bytes: &[u8]) -> Result<Stored<T>> {
         let (header, payload) = envelope::open(bytes)?;
+        self.decode_opened(header, payload)
+    }
+
+    /// Decodes the payload of an envelope that [`envelope::open`] already checked, so that a
+    /// reader that looked at the header first verifies the checksum once, not twice.
+    pub(crate) fn decode_opened<T: DeserializeOwned>(
+        &self,
+        header: Header,
+        payload: &[u8],
+    ) -> Result<Stored<T>> {
         let declared = header.decoded_len as usize;
         if declared > self.max_decoded_size {
             return Err(DecodeError::TooLarge {
