@@ -108,7 +108,8 @@ pub fn open(bytes: &[u8]) -> Result<(Header, &[u8]), DecodeError> {
     let payload = &bytes[HEADER_LEN..];
     if payload.len() < payload_len {
         return Err(DecodeError::Truncated {
-            expected: HEADER_LEN + payload_len,
+            // Saturating: a length near 4 GiB would wrap a 32-bit usize.
+            expected: HEADER_LEN.saturating_add(payload_len),
             actual: bytes.len(),
         });
     }

@@ -71,6 +71,9 @@ mod error;
 mod fetch_error;
 mod flight;
 mod freshness;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 #[cfg(feature = "memory")]
 mod memory;
 mod read_through;

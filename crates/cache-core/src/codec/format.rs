@@ -5,6 +5,12 @@ use serde::de::DeserializeOwned;
 
 use crate::{BoxError, DecodeError};
 
+/// How deep MessagePack values may nest, as deep as serde_json lets JSON nest.
+///
+/// Deserializing recurses once per level; rmp-serde's own limit, 1024, overflows the 2 MiB
+/// stack of a tokio thread in a debug build well before it is reached, aborting the process.
+pub(crate) const MAX_DEPTH: usize = 128;
+
 /// How a value is serialized before it is (maybe) compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -59,8 +65,59 @@ impl Format {
                 Some(len) if len < bytes.len() => Err(DecodeError::TrailingBytes {
                     extra: bytes.len() - len,
                 }),
-                _ => rmp_serde::from_slice(bytes).map_err(|e| error(e.to_string())),
+                _ => {
+                    let mut deserializer = rmp_serde::Deserializer::from_read_ref(bytes);
+                    deserializer.set_max_depth(MAX_DEPTH);
+                    T::deserialize(&mut deserializer).map_err(|e| error(e.to_string()))
+                }
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::de::IgnoredAny;
+
+    use super::{Format, MAX_DEPTH};
+    use crate::DecodeError;
+
+    /// `depth` one-element arrays around a nil.
+    fn nested(depth: usize) -> Vec<u8> {
+        let mut bytes = vec![0x91; depth];
+        bytes.push(0xc0);
+        bytes
+    }
+
+    #[test]
+    fn message_pack_nests_as_deep_as_json_and_no_deeper() {
+        let format = Format::MessagePack;
+        assert!(
+            format
+                .deserialize::<IgnoredAny>(&nested(MAX_DEPTH - 1))
+                .is_ok()
+        );
+        assert!(matches!(
+            format.deserialize::<IgnoredAny>(&nested(MAX_DEPTH + 1)),
+            Err(DecodeError::Deserialize { .. })
+        ));
+        let json = |depth| format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        let value = |depth| Format::Json.deserialize::<serde_json::Value>(json(depth).as_bytes());
+        assert!(value(MAX_DEPTH - 1).is_ok());
+        assert!(value(MAX_DEPTH + 1).is_err());
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_within_a_tokio_sized_stack() {
+        // A kilobyte of nesting, decoded where the typed layer decodes: on a 2 MiB stack.
+        let outcome = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(|| {
+                let value = Format::MessagePack.deserialize::<serde_json::Value>(&nested(1000));
+                matches!(value, Err(DecodeError::Deserialize { .. }))
+            })
+            .unwrap()
+            .join();
+        assert!(matches!(outcome, Ok(true)), "{outcome:?}");
     }
 }

@@ -1,8 +1,8 @@
 //! Codecs: a [`Format`] and a [`Compression`], with the limits a reader enforces.
 
 mod compression;
-mod format;
-mod msgpack_len;
+pub(crate) mod format;
+pub(crate) mod msgpack_len;
 
 use std::time::SystemTime;
 
@@ -13,7 +13,7 @@ pub use compression::{Compression, CompressionKind};
 pub use format::Format;
 
 use crate::envelope::{self, Header};
-use crate::{DecodeError, Error, Result};
+use crate::{Error, Result};
 
 /// Values whose serialized form is shorter than this are stored uncompressed by default:
 /// compressing them saves a few bytes at best and costs a compression context.
@@ -163,15 +163,11 @@ impl Codec {
         header: Header,
         payload: &[u8],
     ) -> Result<Stored<T>> {
-        let declared = header.decoded_len as usize;
-        if declared > self.max_decoded_size {
-            return Err(DecodeError::TooLarge {
-                size: declared as u64,
-                max: self.max_decoded_size,
-            }
-            .into());
-        }
-        let serialized = header.compression.decompress(payload, declared)?;
+        let serialized = header.compression.decompress(
+            payload,
+            header.decoded_len as usize,
+            self.max_decoded_size,
+        )?;
         let value = header.format.deserialize(&serialized)?;
         Ok(Stored { value, header })
     }
