@@ -60,10 +60,7 @@ impl Header {
 pub(crate) fn seal(header: &Header, payload: &[u8]) -> Result<Vec<u8>, String> {
     let payload_len = u32::try_from(payload.len())
         .map_err(|_| format!("payload of {} bytes exceeds 4 GiB", payload.len()))?;
-    let millis = header
-        .written_at
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    let millis = crate::unix_millis(header.written_at);
     let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
     out.extend_from_slice(&MAGIC);
     out.extend_from_slice(&[VERSION, header.format.id(), header.compression.id(), 0]);
