@@ -1,6 +1,5 @@
-//! [`FileCache`]: the [`Cache`] implementation over a directory, and its builder.
+//! [`FileCache`]: the [`Cache`] implementation over a directory.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -9,6 +8,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use cache_core::{Cache, Entry, Error, Result, check_ttl};
 
+use crate::builder::FileCacheBuilder;
 use crate::entry::{self, Dir, Pending};
 use crate::layout::{MAX_KEY_LEN, MAX_VALUE_LEN};
 use crate::sweep::{self, Schedule, SweepReport};
@@ -17,32 +17,6 @@ use crate::sweep::{self, Schedule, SweepReport};
 /// switching backends never changes which TTLs are valid. Expiries are stored as Unix
 /// milliseconds in 64 bits, far beyond it.
 pub const MAX_TTL: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
-/// How often writes start a background sweep unless [`FileCacheBuilder::sweep_interval`]
-/// says otherwise.
-pub const DEFAULT_SWEEP_INTERVAL: Duration = Duration::from_secs(60 * 60);
-/// How long an operation may take unless [`FileCacheBuilder::operation_timeout`] says
-/// otherwise. A local disk answers in microseconds to milliseconds; this leaves room for a
-/// batch of synced writes on a slow disk, and bounds a call on a file system that stalls.
-pub const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// What a write waits for before it returns. Every level replaces an entry atomically, so a
-/// crashed process never leaves a torn entry; they differ in what survives a power loss or a
-/// kernel crash, and every write pays for it in `fsync` calls.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Durability {
-    /// No `fsync`. After a power loss an entry may read as missing (its checksum catches
-    /// the loss), never as wrong data.
-    NoSync,
-    /// `fsync` each file before it is renamed into place, so that after a power loss each
-    /// entry is whole: the new value or the old one. The default.
-    #[default]
-    SyncFile,
-    /// Also `fsync` the directory after the renames, so that a write that returned survives
-    /// a power loss.
-    SyncFileAndDir,
-}
-
 /// A [`Cache`] that keeps one file per key in a directory, shared safely by every process
 /// that opens it. See the [crate docs](crate) for the layout and the guarantees.
 ///
@@ -59,85 +33,18 @@ struct Inner {
     timeout: Duration,
 }
 
-/// Options for opening a [`FileCache`].
-#[derive(Debug, Clone)]
-#[must_use]
-pub struct FileCacheBuilder {
-    path: PathBuf,
-    durability: Durability,
-    sweep_interval: Option<Duration>,
-    operation_timeout: Duration,
-}
-
-impl FileCacheBuilder {
-    /// How writes are made durable; [`Durability::SyncFile`] by default.
-    pub fn durability(mut self, durability: Durability) -> Self {
-        self.durability = durability;
-        self
-    }
-
-    /// How often writes also start a background sweep (the first write after opening
-    /// does); `None` leaves sweeping to [`FileCache::purge_expired`].
-    pub fn sweep_interval(mut self, interval: Option<Duration>) -> Self {
-        self.sweep_interval = interval;
-        self
-    }
-
-    /// How long each operation, opening included, may take before it fails with
-    /// [`Error::Timeout`]; [`DEFAULT_OPERATION_TIMEOUT`] by default.
-    ///
-    /// The file system work of an operation that timed out cannot be stopped: it goes on in
-    /// the background, so a write that timed out may still take effect. See the
-    /// [crate docs](crate#timeouts-and-exiting) for what that means when a program exits.
-    pub fn operation_timeout(mut self, timeout: Duration) -> Self {
-        self.operation_timeout = timeout;
-        self
-    }
-
-    /// Creates the directory (and its parents) if needed and checks that it can be written.
-    ///
-    /// A path that is a file, or lies under one, and a zero operation timeout are
-    /// [`Error::InvalidArgument`]; a directory that cannot be created or written is
-    /// [`Error::Backend`]; a file system that does not answer in time is [`Error::Timeout`].
-    pub async fn open(self) -> Result<FileCache> {
-        if self.operation_timeout.is_zero() {
-            return Err(Error::invalid_argument(
-                "the operation timeout must be greater than zero",
-            ));
-        }
-        let path = self.path.clone();
-        blocking(self.operation_timeout, move || prepare(&path)).await?;
-        Ok(FileCache {
-            inner: Arc::new(Inner {
-                dir: Dir::new(self.path, self.durability),
-                schedule: Schedule::new(self.sweep_interval),
-                timeout: self.operation_timeout,
-            }),
-        })
-    }
-}
-
-fn prepare(path: &Path) -> Result<()> {
-    if let Err(e) = fs::create_dir_all(path) {
-        let under_a_file = path.ancestors().any(|p| p.is_file());
-        return Err(if under_a_file {
-            Error::invalid_argument(format!(
-                "cache directory {} is a file or lies under one",
-                path.display()
-            ))
-        } else {
-            entry::io_error("create cache directory", path, e)
-        });
-    }
-    // Fail at startup rather than at the first write.
-    tempfile::Builder::new()
-        .prefix(crate::paths::TEMP_PREFIX)
-        .tempfile_in(path)
-        .map(drop)
-        .map_err(|e| entry::io_error("write in cache directory", path, e))
-}
-
 impl FileCache {
+    pub(crate) fn new(dir: Dir, schedule: Schedule, timeout: Duration) -> Self {
+        let inner = Inner {
+            dir,
+            schedule,
+            timeout,
+        };
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
     /// Opens the cache in `dir` with the default options; see [`FileCacheBuilder::open`].
     pub async fn open(dir: impl Into<PathBuf>) -> Result<Self> {
         Self::builder(dir).open().await
@@ -145,12 +52,7 @@ impl FileCache {
 
     /// A builder for a cache in `dir`.
     pub fn builder(dir: impl Into<PathBuf>) -> FileCacheBuilder {
-        FileCacheBuilder {
-            path: dir.into(),
-            durability: Durability::default(),
-            sweep_interval: Some(DEFAULT_SWEEP_INTERVAL),
-            operation_timeout: DEFAULT_OPERATION_TIMEOUT,
-        }
+        FileCacheBuilder::new(dir.into())
     }
 
     /// The cache directory.
@@ -287,7 +189,7 @@ impl Cache for FileCache {
 /// Runs filesystem work on the blocking pool, waiting for it at most `limit`. If the caller
 /// stops waiting, by the limit or by dropping the future, the work still runs to its end, so
 /// an entry is written whole or not at all.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     limit: Duration,
     work: impl FnOnce() -> Result<T> + Send + 'static,
 ) -> Result<T> {
@@ -300,6 +202,7 @@ async fn blocking<T: Send + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::DEFAULT_OPERATION_TIMEOUT;
 
     #[tokio::test]
     async fn a_write_starts_a_due_sweep_that_removes_expired_entries() {

@@ -112,6 +112,7 @@
 //! process does not wait for (a sweep cut short only removes fewer files).
 
 mod backend;
+mod builder;
 mod entry;
 mod layout;
 mod paths;
@@ -121,9 +122,9 @@ mod sweep;
 #[doc(hidden)]
 pub mod fuzzing;
 
-pub use backend::{
-    DEFAULT_OPERATION_TIMEOUT, DEFAULT_SWEEP_INTERVAL, Durability, FileCache, FileCacheBuilder,
-    MAX_TTL,
+pub use backend::{FileCache, MAX_TTL};
+pub use builder::{
+    DEFAULT_OPERATION_TIMEOUT, DEFAULT_SWEEP_INTERVAL, Durability, FileCacheBuilder,
 };
 pub use layout::{MAX_KEY_LEN, MAX_VALUE_LEN};
 pub use sweep::{STRAY_TEMP_AGE, SweepReport};
