@@ -28,8 +28,12 @@
 //! - [`TypedCache`]: serde values over any `Cache` and `Codec`, with
 //!   [`TypedCache::get_or_fetch`] for read-through.
 //! - [`ReadThrough`]: per-dataset read-through with a [`Freshness`] policy (TTL, jitter, how
-//!   long a stale copy is kept to serve when the upstream fails), [`SingleFlight`] so that
-//!   concurrent misses share one fetch, and [`Stats`] counters.
+//!   long a stale copy is kept to serve when the upstream fails or is slow),
+//!   [`FetchTimeouts`] (a soft timeout after which a stale copy is served, a hard deadline
+//!   after which the fetch is abandoned), [`SingleFlight`] so that concurrent misses share
+//!   one fetch, [`FetchError`] for a fetch that failed, panicked or ran out of time, and
+//!   [`Stats`] counters.
+//! - [`unix_millis`]: the one conversion of write times to stored milliseconds.
 //! - [`MemoryCache`] (feature `memory`, on by default): a bounded in-process backend.
 //! - `testing` (feature `testing`): the conformance suite every backend passes.
 //! - `MockCache` (feature `mock`): a mockall mock of [`Cache`] for other crates' tests.

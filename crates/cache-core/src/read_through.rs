@@ -1,6 +1,7 @@
 //! [`ReadThrough`]: fresh values from the cache, one shared fetch on a miss, and a stale copy
 //! when the fetch fails or is slow.
 
+mod lookup;
 mod peek;
 
 use std::fmt::Display;
@@ -14,45 +15,12 @@ use futures_util::FutureExt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub use self::lookup::{Lookup, Source};
 pub use self::peek::CLOCK_SKEW_TOLERANCE;
 use self::peek::{Peek, StaleCopy, peek, storage_ttl, write};
 use crate::stats::{Counters, Event};
 use crate::timeouts::within;
 use crate::{Cache, FetchError, FetchTimeouts, Freshness, Result, SingleFlight, Stats, TypedCache};
-
-/// Where a [`Lookup`]'s value came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Source {
-    /// A fresh value in the cache.
-    Cache,
-    /// The upstream, just now (by this call or one it joined).
-    Upstream,
-    /// A stale copy in the cache, because the fetch failed or was slower than the soft
-    /// timeout.
-    Stale,
-}
-
-/// A value and where it came from.
-#[derive(Debug)]
-pub struct Lookup<T> {
-    /// The value, shared with the other callers that got it from the same fetch.
-    pub value: Arc<T>,
-    /// Where it came from.
-    pub source: Source,
-    /// How long ago it was written to the cache (zero when just fetched).
-    pub age: Duration,
-}
-
-impl<T> Clone for Lookup<T> {
-    fn clone(&self) -> Self {
-        Self {
-            value: Arc::clone(&self.value),
-            source: self.source,
-            age: self.age,
-        }
-    }
-}
 
 /// Read-through caching of one kind of value, for any key: fresh values come from the
 /// cache; on a miss, concurrent callers of a key in this process share one fetch, whose value
@@ -368,61 +336,6 @@ enum Store {
     ByRefresh,
 }
 
-#[cfg(test)]
-mod tests {
-    use std::time::{Duration, SystemTime};
-
-    use crate::envelope::CHECKSUMS;
-    use crate::{Cache, Codec, Freshness, MemoryCache, ReadThrough, Source, TypedCache};
-
-    const HOUR: Duration = Duration::from_secs(3600);
-
-    fn checksums() -> usize {
-        CHECKSUMS.with(std::cell::Cell::take)
-    }
-
-    /// Runs on this thread alone (small values decode inline), so that the thread's count of
-    /// checksums is the call's.
-    #[tokio::test(flavor = "current_thread")]
-    async fn each_read_of_an_entry_verifies_its_checksum_once() {
-        let backend = MemoryCache::new(1 << 20);
-        let cache: ReadThrough<Vec<u32>, String, _> = ReadThrough::new(
-            TypedCache::new(backend.clone(), Codec::msgpack()),
-            Freshness::new(HOUR).with_max_stale(HOUR),
-        );
-        cache.put("k", &vec![1, 2, 3]).await.unwrap();
-        checksums();
-        let hit = cache.get("k", || async { Err("unused".to_owned()) }).await;
-        assert_eq!(hit.unwrap().source, Source::Cache);
-        assert_eq!(checksums(), 1, "a hit reads the entry once");
-
-        let stored = backend.get("k").await.unwrap().unwrap();
-        let (header, _) = crate::envelope::open(&stored).unwrap();
-        let old = header.written_at - HOUR * 3 / 2;
-        let stale = Codec::msgpack().encode(&vec![0_u32]).unwrap();
-        backend
-            .set("old", restamp(stale, old).into(), HOUR)
-            .await
-            .unwrap();
-        checksums();
-        let served = cache
-            .get("old", || async { Err("HTTP 503".to_owned()) })
-            .await;
-        assert_eq!(served.unwrap().source, Source::Stale);
-        assert_eq!(
-            checksums(),
-            2,
-            "two reads (before the fetch, and the recheck in it), each verified once"
-        );
-    }
-
-    /// The envelope `bytes` as if written at `at`.
-    fn restamp(bytes: Vec<u8>, at: SystemTime) -> Vec<u8> {
-        let (header, payload) = crate::envelope::open(&bytes).unwrap();
-        let header = crate::envelope::Header {
-            written_at: at,
-            ..header
-        };
-        crate::envelope::seal(&header, payload).unwrap()
-    }
-}
+// Needs the memory backend, on by default.
+#[cfg(all(test, feature = "memory"))]
+mod tests;
