@@ -53,6 +53,31 @@ impl Format {
         })
     }
 
+    /// Serializes `value` if it takes at most `limit` bytes, stopping as soon as it takes
+    /// more: `Ok(None)`.
+    pub(crate) fn serialize_within<T: Serialize + ?Sized>(
+        self,
+        value: &T,
+        limit: usize,
+    ) -> Result<Option<Vec<u8>>, BoxError> {
+        let mut out = Bounded {
+            bytes: Vec::new(),
+            limit,
+            over: false,
+        };
+        let written = match self {
+            Self::Json => serde_json::to_writer(&mut out, value).map_err(BoxError::from),
+            Self::MessagePack => {
+                rmp_serde::encode::write_named(&mut out, value).map_err(BoxError::from)
+            }
+        };
+        match written {
+            Ok(()) => Ok(Some(out.bytes)),
+            Err(_) if out.over => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
     pub(crate) fn deserialize<T: DeserializeOwned>(self, bytes: &[u8]) -> Result<T, DecodeError> {
         let error = |message: String| DecodeError::Deserialize {
             format: self.name(),
@@ -72,6 +97,28 @@ impl Format {
                 }
             },
         }
+    }
+}
+
+/// A buffer that refuses to grow past `limit`, remembering that it did.
+struct Bounded {
+    bytes: Vec<u8>,
+    limit: usize,
+    over: bool,
+}
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len().saturating_add(data.len()) > self.limit {
+            self.over = true;
+            return Err(std::io::Error::other("over the size limit"));
+        }
+        self.bytes.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -105,6 +152,18 @@ mod tests {
         let value = |depth| Format::Json.deserialize::<serde_json::Value>(json(depth).as_bytes());
         assert!(value(MAX_DEPTH - 1).is_ok());
         assert!(value(MAX_DEPTH + 1).is_err());
+    }
+
+    #[test]
+    fn serializing_within_a_limit_stops_past_it() {
+        let value = vec!["x".repeat(10); 100];
+        for format in [Format::Json, Format::MessagePack] {
+            let whole = format.serialize(&value).unwrap();
+            let within = |limit| format.serialize_within(&value, limit).unwrap();
+            assert_eq!(within(whole.len()), Some(whole.clone()), "{format:?}");
+            assert_eq!(within(whole.len() - 1), None, "{format:?}");
+            assert_eq!(within(0), None, "{format:?}");
+        }
     }
 
     #[test]

@@ -176,6 +176,17 @@ impl Codec {
         self.format.serialize(value).map_err(Error::Encode)
     }
 
+    /// Serializes `value` unless it takes more than `limit` bytes (`Ok(None)`), stopping there.
+    pub(crate) fn serialize_within<T: Serialize + ?Sized>(
+        &self,
+        value: &T,
+        limit: usize,
+    ) -> Result<Option<Vec<u8>>> {
+        self.format
+            .serialize_within(value, limit)
+            .map_err(Error::Encode)
+    }
+
     /// Compresses (when worth it) and wraps already serialized bytes.
     pub(crate) fn seal(&self, serialized: &[u8]) -> Result<Vec<u8>> {
         let decoded_len = u32::try_from(serialized.len()).map_err(|_| {
