@@ -195,3 +195,37 @@ async fn a_call_whose_callers_all_left_finishes_and_is_not_resumed_later() {
     let fresh = flights.run("k", || async { Ok("new") }).await.unwrap();
     assert_eq!(*fresh, "new", "a new call, not the old one resumed");
 }
+
+#[test]
+fn a_call_whose_runtime_shuts_down_is_cancelled_for_its_waiters() {
+    let flights = Arc::new(SingleFlight::<u32, String>::new());
+    let first = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let leader = flights.clone();
+    first.spawn(async move {
+        leader
+            .run("k", std::future::pending::<Result<u32, String>>)
+            .await
+    });
+    let second = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    second.block_on(async {
+        while flights.in_flight() == 0 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        // The waiter joins the call first, then the runtime it runs on goes away.
+        let waiter = flights.run("k", || async { Ok(0) });
+        let (outcome, ()) = tokio::time::timeout(Duration::from_secs(10), async {
+            tokio::join!(waiter, async { first.shutdown_background() })
+        })
+        .await
+        .expect("the waiter was stranded");
+        assert!(matches!(outcome, Err(FetchError::Cancelled)), "{outcome:?}");
+    });
+    assert_eq!(flights.in_flight(), 0, "the key is free");
+}
