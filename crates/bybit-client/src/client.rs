@@ -152,7 +152,8 @@ impl BybitClient {
         while let Some(chunk) = response.chunk().await.map_err(Error::from_reqwest)? {
             body.push(&chunk)?;
         }
-        let page = decode_page_offloaded(status, body.finish(), limits, now_ms()).await?;
+        let cap = self.config.max_body_size;
+        let page = decode_page_offloaded(status, body.finish(), limits, now_ms(), cap).await?;
         Ok((page, limits))
     }
 }

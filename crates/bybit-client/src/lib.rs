@@ -36,6 +36,10 @@ mod body;
 mod client;
 mod config;
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
+mod guard;
 pub mod models;
 mod offload;
 mod pagination;

@@ -29,12 +29,13 @@ pub(crate) async fn decode_page_offloaded<T>(
     body: Vec<u8>,
     limits: RateLimitHeaders,
     now_ms: u64,
+    max_body_size: usize,
 ) -> Result<Page<T>, Error>
 where
     T: DeserializeOwned + Send + 'static,
 {
     offload(body.len(), move || {
-        decode_page(status, &body, &limits, now_ms)
+        decode_page(status, &body, &limits, now_ms, max_body_size)
     })
     .await?
 }

@@ -2,9 +2,11 @@
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::error::{Error, RET_CODE_RATE_LIMIT, snippet};
+use crate::guard;
 use crate::models::PageBody;
 use crate::pagination::Page;
 use crate::retry::RateLimitHeaders;
@@ -20,12 +22,14 @@ struct Envelope<'a> {
     result: Option<&'a RawValue>,
 }
 
-/// Decodes one response. `now_ms` dates the rate-limit headers.
+/// Decodes one response. `now_ms` dates the rate-limit headers; `max_body_size` bounds the
+/// largest single allocation decoding may make (see [`crate::guard`]).
 pub(crate) fn decode_page<T: DeserializeOwned>(
     status: u16,
     body: &[u8],
     limits: &RateLimitHeaders,
     now_ms: u64,
+    max_body_size: usize,
 ) -> Result<Page<T>, Error> {
     let envelope = serde_json::from_slice::<Envelope<'_>>(body);
     let rate_limited = |ret_code| Error::RateLimited {
@@ -67,6 +71,17 @@ pub(crate) fn decode_page<T: DeserializeOwned>(
         reason: "retCode 0 without a result".into(),
         snippet: snippet(body),
     })?;
+    let longest = guard::longest_array(result.get().as_bytes());
+    let elem = size_of::<T>().max(size_of::<Value>());
+    if guard::array_bytes(longest, elem) > max_body_size {
+        return Err(Error::Malformed {
+            reason: format!(
+                "an array of {longest} items could take more than the body cap of \
+                 {max_body_size} bytes (ClientConfig::max_body_size) to decode"
+            ),
+            snippet: snippet(body),
+        });
+    }
     let page: PageBody<T> = serde_json::from_str(result.get()).map_err(|e| Error::Malformed {
         reason: format!("result does not match the instrument model: {e}"),
         snippet: snippet(result.get().as_bytes()),
@@ -85,8 +100,16 @@ mod tests {
     use super::*;
     use crate::models::LinearInverseInstrument;
 
+    const CAP: usize = 1 << 20;
+
     fn decode(status: u16, body: &str) -> Result<Page<LinearInverseInstrument>, Error> {
-        decode_page(status, body.as_bytes(), &RateLimitHeaders::default(), 0)
+        decode_page(
+            status,
+            body.as_bytes(),
+            &RateLimitHeaders::default(),
+            0,
+            CAP,
+        )
     }
 
     #[test]
@@ -111,7 +134,8 @@ mod tests {
             retry_after_s: None,
         };
         let body = br#"{"retCode":10006,"retMsg":"Too many visits!","result":{},"time":1}"#;
-        let err = decode_page::<LinearInverseInstrument>(200, body, &limits, 1_000).unwrap_err();
+        let err =
+            decode_page::<LinearInverseInstrument>(200, body, &limits, 1_000, CAP).unwrap_err();
         assert!(
             matches!(err, Error::RateLimited { status: 200, ret_code: Some(10006), retry_after: Some(d) } if d.as_millis() == 250),
             "{err:?}"
@@ -133,6 +157,22 @@ mod tests {
             }
         ));
         assert!(!err.is_retryable());
+    }
+
+    #[test]
+    fn a_list_that_would_outgrow_the_cap_is_refused_before_decoding() {
+        let item = r#"{"symbol":"A"}"#;
+        let n = CAP / (2 * size_of::<LinearInverseInstrument>()) + 1;
+        let list = vec![item; n].join(",");
+        let body = format!(r#"{{"retCode":0,"result":{{"category":"linear","list":[{list}]}}}}"#);
+        assert!(body.len() < CAP);
+        match decode(200, &body).unwrap_err() {
+            Error::Malformed { reason, .. } => assert!(reason.contains("body cap"), "{reason}"),
+            other => panic!("{other:?}"),
+        }
+        let fewer = vec![item; n - 1].join(",");
+        let body = format!(r#"{{"retCode":0,"result":{{"category":"linear","list":[{fewer}]}}}}"#);
+        assert_eq!(decode(200, &body).unwrap().list.len(), n - 1);
     }
 
     #[test]
