@@ -214,7 +214,7 @@ where
                 let fetched = within(deadline, AssertUnwindSafe(pending).catch_unwind()).await;
                 let value: Arc<T> = settle(fetched, deadline, &counters, &owned_key)?.into();
                 if store == Store::Fetched {
-                    write(&cache, &policy, &counters, &owned_key, &*value).await;
+                    write(&cache, &policy, &counters, &owned_key, value.clone()).await;
                 }
                 Ok(Lookup {
                     value,

@@ -99,12 +99,14 @@ pub(super) async fn write<T, C>(
     policy: &Freshness,
     counters: &Counters,
     key: &str,
-    value: &T,
+    value: Arc<T>,
 ) where
-    T: Serialize,
+    T: Serialize + Send + Sync + 'static,
     C: Cache,
 {
-    if let Err(error) = cache.set(key, value, storage_ttl(cache, policy, key)).await {
+    // Shared, so that a large value is serialized off the runtime's threads.
+    let ttl = storage_ttl(cache, policy, key);
+    if let Err(error) = cache.set_shared(key, value, ttl).await {
         counters.record(Event::CacheError);
         tracing::warn!(key, %error, "cache write failed; the value is served uncached");
     }
