@@ -22,6 +22,17 @@
 //! [`ClientConfig::max_pages`] pages is an [`Error::Pagination`], and rate limits, 5xx and
 //! timeouts are retried a bounded number of times ([`RetryPolicy`]).
 //!
+//! # Behavior
+//! - A page whose `X-Bapi-Limit-Status` is 0 delays the next request until
+//!   `X-Bapi-Limit-Reset-Timestamp` (at most [`RetryPolicy::max_delay`]); the last page
+//!   delays nothing.
+//! - A body over [`ClientConfig::max_body_size`] (32 MiB by default) is
+//!   [`Error::BodyTooLarge`], by its `Content-Length` or while it streams, and a page that
+//!   would need a single allocation past that size to decode is [`Error::Malformed`].
+//!   Neither is retried.
+//! - Pages over 16 KiB are decoded on tokio's blocking pool, so that decoding does not hold
+//!   up the caller's runtime thread.
+//!
 //! The [`models`] keep Bybit's field names and exact values (decimals keep their scale,
 //! `""`/`null` and unknown fields are kept), so serializing them to JSON or to MessagePack
 //! maps (`rmp_serde::to_vec_named`) and back loses nothing. [`models::Positional`] writes the
