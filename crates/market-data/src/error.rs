@@ -15,6 +15,11 @@ pub enum Error {
     /// every concurrent caller that waited on the same fetch.
     #[error("no data: {0}")]
     Upstream(#[source] Arc<bybit_client::Error>),
+    /// The upstream's answer would have wiped or gutted the cached list (see
+    /// [`Policy::with_max_shrink`](crate::Policy::with_max_shrink)), and no stale copy
+    /// within the reader's bound was left to serve.
+    #[error("no data: {0}")]
+    Refused(crate::Refused),
     /// The category has no such dataset (funding intervals of spot or options).
     #[error("category {category} has no {dataset}")]
     Unsupported {

@@ -10,10 +10,10 @@ use cache_core::{Cache, Lookup, ReadThrough, SingleFlight, Stats, TypedCache};
 use tracing::Instrument;
 
 use crate::derive::{self, FundingIntervals};
+use crate::vet::{self, RefreshError, Refused};
 use crate::{Dataset, Error, Market, Policy, cache_key};
 
-type UpstreamError = Arc<bybit_client::Error>;
-type Cached<T> = ReadThrough<T, UpstreamError, Arc<dyn Cache>>;
+type Cached<T> = ReadThrough<T, RefreshError, Arc<dyn Cache>>;
 
 /// Bybit market data, each dataset read through the cache on its own schedule.
 ///
@@ -52,7 +52,7 @@ struct Inner {
     instruments: Cached<InstrumentList>,
     symbols: Cached<Vec<String>>,
     funding_intervals: Cached<FundingIntervals>,
-    upstream: SingleFlight<InstrumentList, bybit_client::Error>,
+    upstream: SingleFlight<InstrumentList, RefreshError>,
     upstream_fetches: AtomicU64,
 }
 
@@ -200,7 +200,7 @@ impl MarketData {
     ) -> Result<Lookup<T>, Error>
     where
         T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
-        Fut: Future<Output = Result<Arc<T>, UpstreamError>> + Send + 'static,
+        Fut: Future<Output = Result<Arc<T>, RefreshError>> + Send + 'static,
     {
         let key = self.key(dataset, market);
         let span = tracing::info_span!("market_data", %dataset, %market);
@@ -208,7 +208,10 @@ impl MarketData {
             .get_refreshed(&key, || refresh)
             .instrument(span)
             .await
-            .map_err(|shared| Error::Upstream(UpstreamError::clone(&shared)))?;
+            .map_err(|shared| match &*shared {
+                RefreshError::Upstream(error) => Error::Upstream(error.clone()),
+                RefreshError::Refused(refused) => Error::Refused(refused.clone()),
+            })?;
         tracing::debug!(%dataset, %market, source = ?lookup.source, age = ?lookup.age, "served");
         Ok(lookup)
     }
@@ -232,17 +235,18 @@ impl Inner {
         inner: Arc<Self>,
         market: Market,
         derive: impl FnOnce(&InstrumentList) -> T + Send + 'static,
-    ) -> Result<Arc<T>, UpstreamError> {
+    ) -> Result<Arc<T>, RefreshError> {
         let list = Self::refresh(inner, market).await?;
         Ok(Arc::new(derive(&list)))
     }
 
     /// Fetches `market`'s instruments, once for all concurrent callers, and stores every
-    /// dataset derived from them. Nothing is stored when the fetch fails.
+    /// dataset derived from them. Nothing is stored when the fetch fails or its answer is
+    /// refused.
     async fn refresh(
         inner: Arc<Self>,
         market: Market,
-    ) -> Result<Arc<InstrumentList>, UpstreamError> {
+    ) -> Result<Arc<InstrumentList>, RefreshError> {
         let this = inner.clone();
         let flight_market = market.clone();
         inner
@@ -257,10 +261,37 @@ impl Inner {
                     elapsed_ms = started.elapsed().as_millis() as u64,
                     "fetched from upstream"
                 );
+                this.vet(&flight_market, &list).await?;
                 this.store(&flight_market, &list).await;
                 Ok(list)
             })
             .await
+            .map_err(|shared| RefreshError::clone(&shared))
+    }
+
+    /// Refuses an answer that would wipe or gut the cached list (see [`vet::acceptable`]).
+    /// The cached list is read, whatever its age, only when the answer is suspect.
+    async fn vet(&self, market: &Market, list: &InstrumentList) -> Result<(), RefreshError> {
+        let max_shrink = self.policy.max_shrink();
+        if !list.is_empty() && max_shrink.is_none() {
+            return Ok(());
+        }
+        let key = cache_key(self.policy.namespace(), Dataset::Instruments, market);
+        let cached = match self.instruments.cache().get::<InstrumentList>(&key).await {
+            Ok(Some(cached)) => cached.len(),
+            // Nothing to protect, or nothing readable to compare with.
+            Ok(None) | Err(_) => return Ok(()),
+        };
+        if vet::acceptable(list.len(), cached, max_shrink) {
+            return Ok(());
+        }
+        let refused = Refused {
+            market: market.clone(),
+            answered: list.len(),
+            cached,
+        };
+        tracing::warn!(%refused, "upstream answer refused");
+        Err(RefreshError::Refused(refused))
     }
 
     async fn store(&self, market: &Market, list: &InstrumentList) {
