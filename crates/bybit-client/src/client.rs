@@ -2,6 +2,7 @@
 
 use serde::de::DeserializeOwned;
 
+use crate::body::CappedBody;
 use crate::config::ClientConfig;
 use crate::error::Error;
 use crate::models::Category;
@@ -106,13 +107,12 @@ impl BybitClient {
         let mut attempt = 0;
         loop {
             match self.fetch_page_once(params, cursor.as_deref()).await {
-                Ok((page, limits)) => {
-                    // The window is used up: wait for its reset rather than be refused.
-                    if let Some(wait) = limits.exhausted_wait(now_ms()) {
-                        let wait = wait.min(policy.max_delay);
-                        tracing::debug!(?wait, "rate-limit window used up, waiting for reset");
-                        tokio::time::sleep(wait).await;
-                    }
+                Ok((mut page, limits)) => {
+                    // The window is used up: the next request waits for its reset rather
+                    // than be refused (collect_pages waits only if there is one).
+                    page.wait_before_next = limits
+                        .exhausted_wait(now_ms())
+                        .map(|wait| wait.min(policy.max_delay));
                     return Ok(page);
                 }
                 Err(err) if err.is_retryable() && attempt < policy.max_retries => {
@@ -145,10 +145,14 @@ impl BybitClient {
         if let Some(cursor) = cursor {
             request = request.query(&[("cursor", cursor)]);
         }
-        let response = request.send().await.map_err(Error::from_reqwest)?;
+        let mut response = request.send().await.map_err(Error::from_reqwest)?;
         let status = response.status().as_u16();
         let limits = RateLimitHeaders::from_headers(response.headers());
-        let body = response.bytes().await.map_err(Error::from_reqwest)?;
+        let mut body = CappedBody::new(self.config.max_body_size, response.content_length())?;
+        while let Some(chunk) = response.chunk().await.map_err(Error::from_reqwest)? {
+            body.push(&chunk)?;
+        }
+        let body = body.finish();
         let page = decode_page(status, &body, &limits, now_ms())?;
         Ok((page, limits))
     }

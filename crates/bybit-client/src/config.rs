@@ -20,6 +20,10 @@ pub struct ClientConfig {
     pub retry: RetryPolicy,
     /// `User-Agent` header.
     pub user_agent: String,
+    /// Largest response body accepted, in bytes; a larger one is
+    /// [`Error::BodyTooLarge`](crate::Error::BodyTooLarge). Default
+    /// [`ClientConfig::DEFAULT_MAX_BODY_SIZE`].
+    pub max_body_size: usize,
 }
 
 impl ClientConfig {
@@ -27,6 +31,10 @@ impl ClientConfig {
     pub const MAINNET: &'static str = "https://api.bybit.com";
     /// Bybit testnet.
     pub const TESTNET: &'static str = "https://api-testnet.bybit.com";
+    /// Default [`ClientConfig::max_body_size`]: 32 MiB. A full page of 1000 options is
+    /// about 600 KB, so this leaves fifty times room while bounding what a broken or hostile
+    /// server can make the client hold.
+    pub const DEFAULT_MAX_BODY_SIZE: usize = 32 * 1024 * 1024;
 
     /// A configuration for any base URL, with the defaults below.
     pub fn new(base_url: impl Into<String>) -> Self {
@@ -40,6 +48,7 @@ impl ClientConfig {
             max_pages: 50,
             retry: RetryPolicy::default(),
             user_agent: concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")).into(),
+            max_body_size: Self::DEFAULT_MAX_BODY_SIZE,
         }
     }
 
@@ -69,6 +78,13 @@ impl ClientConfig {
     /// Sets the most pages one list may take.
     pub fn with_max_pages(mut self, max_pages: u32) -> Self {
         self.max_pages = max_pages;
+        self
+    }
+
+    /// Sets the largest response body accepted, in bytes. Decoding a page is also refused
+    /// when it would need a single allocation larger than this.
+    pub fn with_max_body_size(mut self, bytes: usize) -> Self {
+        self.max_body_size = bytes;
         self
     }
 

@@ -45,6 +45,20 @@ pub enum Error {
         /// Start of the response body.
         snippet: String,
     },
+    /// The response body was larger than [`ClientConfig::max_body_size`](crate::ClientConfig),
+    /// by its `Content-Length` or by the bytes received. Not retried: the same request
+    /// would bring the same body.
+    #[error(
+        "response from Bybit is larger than the body cap of {limit} bytes (ClientConfig::max_body_size){}",
+        declared.map(|d| format!("; Content-Length {d}")).unwrap_or_default()
+    )]
+    BodyTooLarge {
+        /// The cap, in bytes.
+        limit: usize,
+        /// The `Content-Length` the response declared, when that is how it was refused;
+        /// `None` when the body was refused while being received.
+        declared: Option<u64>,
+    },
     /// No answer within the configured timeout.
     #[error("request to Bybit timed out")]
     Timeout,
@@ -102,6 +116,7 @@ impl Error {
             Error::Api { ret_code, .. } => RET_CODES_TRANSIENT.contains(ret_code),
             Error::RateLimited { .. } | Error::Timeout | Error::Transport(_) => true,
             Error::Malformed { .. }
+            | Error::BodyTooLarge { .. }
             | Error::Pagination(_)
             | Error::InvalidQuery(_)
             | Error::Config(_) => false,

@@ -32,6 +32,7 @@
 //! faults (`testing::MockBybit::start().await.base_url()`), and the `mock-bybit` binary
 //! (`mock-bybit --port 18080` prints its base URL and serves until interrupted).
 
+mod body;
 mod client;
 mod config;
 mod error;

@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 use std::future::Future;
+use std::time::Duration;
 
 use crate::error::{Error, PaginationError};
 
@@ -11,6 +12,9 @@ pub(crate) struct Page<T> {
     pub(crate) category: Option<String>,
     pub(crate) list: Vec<T>,
     pub(crate) next_cursor: Option<String>,
+    /// How long to wait before the next request, when this one used up the rate-limit
+    /// window; honoured only if there is a next request.
+    pub(crate) wait_before_next: Option<Duration>,
 }
 
 /// Fetches pages until the cursor is missing or empty or a page is empty, and returns every
@@ -18,6 +22,10 @@ pub(crate) struct Page<T> {
 ///
 /// Bybit can send a cursor on its last page, and a page may hold fewer items than `limit`,
 /// so only an empty cursor or an empty page ends the list.
+///
+/// A page that used up the rate-limit window delays the request after it, never the end of
+/// the list: a caller waiting for the last page must not also wait for a window it will not
+/// use.
 pub(crate) async fn collect_pages<T, F, Fut>(
     category: &str,
     max_pages: u32,
@@ -31,12 +39,18 @@ where
     let mut seen = HashSet::new();
     let mut cursor: Option<String> = None;
     let mut page_no = 0u32;
+    let mut wait = None;
     loop {
         if page_no == max_pages {
             return Err(PaginationError::TooManyPages { max_pages }.into());
         }
+        if let Some(wait) = wait.take() {
+            tracing::debug!(?wait, "rate-limit window used up, waiting for its reset");
+            tokio::time::sleep(wait).await;
+        }
         page_no += 1;
         let page = fetch(cursor.take()).await?;
+        wait = page.wait_before_next;
         if let Some(got) = page
             .category
             .as_deref()
@@ -86,6 +100,7 @@ mod tests {
             category: None,
             list: list.to_vec(),
             next_cursor: next.map(str::to_owned),
+            wait_before_next: None,
         }
     }
 

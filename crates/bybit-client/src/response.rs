@@ -75,6 +75,7 @@ pub(crate) fn decode_page<T: DeserializeOwned>(
         category: page.category,
         list: page.list,
         next_cursor: page.next_page_cursor,
+        wait_before_next: None,
     })
 }
 

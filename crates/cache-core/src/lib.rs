@@ -64,6 +64,7 @@
 #![deny(missing_docs)]
 
 mod cache;
+mod clock;
 mod codec;
 pub mod envelope;
 mod error;
@@ -80,6 +81,7 @@ mod typed;
 #[cfg(feature = "mock")]
 pub use cache::MockCache;
 pub use cache::{Cache, Entry, check_ttl};
+pub use clock::unix_millis;
 pub use codec::{
     Codec, Compression, CompressionKind, DEFAULT_BLOCKING_THRESHOLD, DEFAULT_COMPRESS_MIN_SIZE,
     DEFAULT_MAX_DECODED_SIZE, Format, Stored,

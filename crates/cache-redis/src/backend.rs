@@ -14,7 +14,7 @@ use crate::RedisConfig;
 use crate::cluster::group_by_slot;
 use crate::connect::Conn;
 use crate::error::ErrorContext;
-use crate::run::with_retry;
+use crate::run::Retry;
 
 /// The longest TTL accepted: 2^62 ms, about 146 million years.
 ///
@@ -32,12 +32,17 @@ pub const MAX_TTL: Duration = Duration::from_millis(1 << 62);
 /// # Commands
 /// - `set` is one `SET key value PX ms`: the TTL in milliseconds, rounded up, so a
 ///   sub-millisecond TTL lives 1 ms.
-/// - `get_many` is one `MGET`, and `set_many` one pipeline of `SET … PX`; on a cluster,
-///   keys are grouped by hash slot, one `MGET` or pipeline per slot, sent concurrently and
-///   reassembled in order. A batch is not atomic: when it fails part-way, some entries may
-///   have been written.
+/// - `get_many` is one `MGET`, and `set_many` one pipeline of `SET … PX`. On a cluster,
+///   redis-rs splits the `MGET` by hash slot and puts the values back in key order, and
+///   `set_many` sends one pipeline per hash slot, concurrently. A batch is not atomic: when
+///   it fails part-way, some entries may have been written.
 /// - `ttl` is `PTTL`; a key without an expiry, which this backend never writes, reports
 ///   [`Duration::MAX`].
+///
+/// # Retries
+/// On one server, a call whose connection was found dropped is sent once more, except
+/// `delete`, which is sent again only when the connection was refused (nothing was sent). On
+/// a cluster, redis-rs's cluster connection does its own retrying, `DEL` included.
 #[derive(Clone)]
 pub struct RedisCache {
     pub(crate) inner: Arc<Inner>,
@@ -159,10 +164,12 @@ impl Cache for RedisCache {
     }
 
     async fn delete(&self, key: &str) -> Result<bool> {
-        // Not retried on a dropped connection: a DEL that got through would make the second
-        // one report the key as absent.
         let removed: u64 = self
-            .run_with("DEL", false, Cmd::new().arg("DEL").arg(&*self.key(key)))
+            .run_with(
+                "DEL",
+                Retry::IfNotSent,
+                Cmd::new().arg("DEL").arg(&*self.key(key)),
+            )
             .await?;
         Ok(removed > 0)
     }
@@ -183,11 +190,10 @@ impl Cache for RedisCache {
             return Ok(Vec::new());
         }
         let keys: Vec<Cow<'_, [u8]>> = keys.iter().map(|k| self.key(k)).collect();
-        let values: Vec<Option<Bytes>> = if self.is_cluster() {
-            self.get_many_by_slot(&keys).await?
-        } else {
-            self.run("MGET", Cmd::new().arg("MGET").arg(&keys)).await?
-        };
+        let values: Vec<Option<Bytes>> =
+            self.run("MGET", Cmd::new().arg("MGET").arg(&keys)).await?;
+        // A server (or a cluster node) that answers with the wrong count must not shift
+        // values onto other keys.
         if values.len() != keys.len() {
             return Err(Error::Backend {
                 message: format!(
@@ -228,56 +234,14 @@ impl Cache for RedisCache {
         match pipes.as_slice() {
             [pipe] => self.run_pipe("SET pipeline", pipe).await,
             _ => {
-                let conn = &self.inner.conn;
-                let all = futures::future::try_join_all(pipes.iter().map(|pipe| {
-                    with_retry(conn, true, move |mut c| async move {
-                        pipe.query_async::<()>(&mut c).await
-                    })
-                }));
-                self.bounded("SET pipeline", all).await.map(drop)
+                let all = pipes.iter().map(|pipe| self.run_pipe("SET pipeline", pipe));
+                futures::future::try_join_all(all).await.map(drop)
             }
         }
     }
 
     fn max_ttl(&self) -> Duration {
         MAX_TTL
-    }
-}
-
-impl RedisCache {
-    /// One `MGET` per hash slot, sent concurrently, the values put back in key order.
-    async fn get_many_by_slot(&self, keys: &[Cow<'_, [u8]>]) -> Result<Vec<Option<Bytes>>> {
-        let groups = group_by_slot(keys);
-        let conn = &self.inner.conn;
-        let per_group = futures::future::try_join_all(groups.iter().map(|group| {
-            let mut cmd = Cmd::new();
-            cmd.arg("MGET");
-            for &i in group {
-                cmd.arg(&*keys[i]);
-            }
-            async move {
-                let mut conn = conn.clone();
-                cmd.query_async::<Vec<Option<Bytes>>>(&mut conn).await
-            }
-        }));
-        let per_group = self.bounded("MGET", per_group).await?;
-        let mut values = vec![None; keys.len()];
-        for (group, group_values) in groups.iter().zip(per_group) {
-            if group_values.len() != group.len() {
-                return Err(Error::Backend {
-                    message: format!(
-                        "MGET of {} keys returned {} values",
-                        group.len(),
-                        group_values.len()
-                    ),
-                    source: None,
-                });
-            }
-            for (&i, value) in group.iter().zip(group_values) {
-                values[i] = value;
-            }
-        }
-        Ok(values)
     }
 }
 

@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use cache_core::Error;
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use redis::{ErrorKind, RedisError, ServerErrorKind};
 
 /// What the backend knows when it turns a redis-rs error into a [`cache_core::Error`].
@@ -36,9 +37,14 @@ impl ErrorContext {
         }
     }
 
+    /// `text` without the password, whether it appears as it is or percent-encoded, as in
+    /// a URL a driver might echo.
     fn redact(&self, text: &str) -> String {
         match self.password.as_deref() {
-            Some(password) if !password.is_empty() => text.replace(password, "***"),
+            Some(password) if !password.is_empty() => {
+                let encoded = utf8_percent_encode(password, NON_ALPHANUMERIC).to_string();
+                text.replace(password, "***").replace(&encoded, "***")
+            }
             _ => text.to_owned(),
         }
     }
@@ -86,3 +92,48 @@ impl fmt::Display for Redacted {
 }
 
 impl std::error::Error for Redacted {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context(password: &str) -> ErrorContext {
+        ErrorContext {
+            password: Some(password.to_owned()),
+            timeout: Duration::from_secs(1),
+        }
+    }
+
+    #[test]
+    fn the_password_is_removed_as_it_is_and_percent_encoded() {
+        let error = RedisError::from((
+            ErrorKind::Client,
+            "refused",
+            "redis://:p@ss/w0rd@h:1 and redis://:p%40ss%2Fw0rd@h:1".to_owned(),
+        ));
+        let mapped = context("p@ss/w0rd").map("GET", error);
+        let shown = format!(
+            "{mapped} {mapped:?} {}",
+            std::error::Error::source(&mapped).unwrap()
+        );
+        assert!(!shown.contains("w0rd"), "{shown}");
+        assert!(shown.contains("redis://:***@h:1"), "{shown}");
+    }
+
+    #[test]
+    fn kinds_of_failure() {
+        let refused = RedisError::from(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        assert!(matches!(
+            context("x").map("GET", refused),
+            Error::Unavailable { .. }
+        ));
+        let auth = RedisError::from((
+            ErrorKind::AuthenticationFailed,
+            "Password authentication failed",
+        ));
+        assert!(matches!(
+            context("x").map("connect", auth),
+            Error::Backend { .. }
+        ));
+    }
+}

@@ -39,7 +39,8 @@
 //! - TTLs are sent as `PX` milliseconds in the `SET` itself, up to [`MAX_TTL`].
 //! - An optional key prefix namespaces every key; on a cluster, see
 //!   [`RedisConfig::key_prefix`] for how it affects hash slots.
-//! - No `Debug`, `Display` or error message contains the password.
+//! - No `Debug`, `Display` or error message contains the password; [`redact_url`] hides it
+//!   in a URL-shaped text that does not parse.
 //!
 //! # Features
 //! - `tls`: `rediss://` and `rediss+cluster://` with rustls (ring), trusting the system's
@@ -51,10 +52,11 @@ mod cluster;
 mod config;
 mod connect;
 mod error;
+mod redact;
 mod run;
 mod url;
 
 pub use backend::{MAX_TTL, RedisCache};
-pub use cluster::{SLOTS, key_slot};
 pub use config::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_OPERATION_TIMEOUT, RedisConfig};
+pub use redact::redact_url;
 pub use url::RedisUrl;

@@ -4,38 +4,81 @@
 use std::future::Future;
 
 use cache_core::{Error, Result};
-use redis::{Cmd, FromRedisValue, Pipeline, RedisResult};
+use redis::{Cmd, FromRedisValue, Pipeline, RedisError, RedisResult};
 
 use crate::RedisCache;
 use crate::connect::Conn;
 
+/// When a command on a single server is sent a second time.
+///
+/// A connection manager finds out that the server closed its connection only when a
+/// command fails on it, and keeps its last reconnection attempt, failed or not; so the first
+/// call after a restart fails on the dead connection (or the stale attempt) while starting a
+/// new one, which the second try waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Retry {
+    /// After a refused or a dropped connection. A dropped one may have delivered the
+    /// command, so this is only for commands that have the same effect twice (GET, SET,
+    /// PTTL, MGET, a pipeline of SETs).
+    Idempotent,
+    /// Only after a refused connection, when nothing was sent (DEL: a DEL that got through
+    /// would make the second one report the key as absent).
+    IfNotSent,
+}
+
+impl Retry {
+    fn allows(self, error: &RedisError) -> bool {
+        error.is_connection_refusal() || (self == Self::Idempotent && error.is_connection_dropped())
+    }
+}
+
 impl RedisCache {
-    /// Runs one command within the operation timeout.
+    /// Runs one idempotent command within the operation timeout.
     pub(crate) async fn run<T: FromRedisValue>(&self, operation: &str, cmd: &Cmd) -> Result<T> {
-        self.run_with(operation, true, cmd).await
+        self.run_with(operation, Retry::Idempotent, cmd).await
     }
 
-    /// Runs one command within the operation timeout; `idempotent` as in [`with_retry`].
+    /// Runs one command within the operation timeout, trying again as `retry` allows.
     pub(crate) async fn run_with<T: FromRedisValue>(
         &self,
         operation: &str,
-        idempotent: bool,
+        retry: Retry,
         cmd: &Cmd,
     ) -> Result<T> {
-        let attempt = with_retry(&self.inner.conn, idempotent, |mut conn| async move {
-            cmd.query_async(&mut conn).await
-        });
+        let attempt = self.query(
+            retry,
+            |mut conn| async move { cmd.query_async(&mut conn).await },
+        );
         self.bounded(operation, attempt).await
     }
 
-    /// Runs one pipeline within the operation timeout.
+    /// Runs one pipeline of idempotent commands within the operation timeout.
     pub(crate) async fn run_pipe(&self, operation: &str, pipe: &Pipeline) -> Result<()> {
-        let attempt = with_retry(&self.inner.conn, true, |mut conn| async move {
+        let attempt = self.query(Retry::Idempotent, |mut conn| async move {
             pipe.query_async::<()>(&mut conn).await
         });
         self.bounded(operation, attempt).await
     }
 
+    /// Runs `query` on a clone of the connection. On a single server it is run a second time
+    /// when `retry` allows; a cluster connection redirects and retries by itself (redis-rs's
+    /// cluster retries, which also resend a command after a dropped connection).
+    async fn query<T, F, Fut>(&self, retry: Retry, query: F) -> RedisResult<T>
+    where
+        F: Fn(Conn) -> Fut,
+        Fut: Future<Output = RedisResult<T>>,
+    {
+        let conn = &self.inner.conn;
+        match conn {
+            Conn::Cluster(_) => query(conn.clone()).await,
+            Conn::Single(_) => match query(conn.clone()).await {
+                Err(e) if retry.allows(&e) => query(conn.clone()).await,
+                result => result,
+            },
+        }
+    }
+
+    /// `attempt` within the operation timeout, its error mapped without secrets.
     pub(crate) async fn bounded<T>(
         &self,
         operation: &str,
@@ -46,30 +89,5 @@ impl RedisCache {
             Ok(result) => result.map_err(|e| errors.map(operation, e)),
             Err(_) => Err(Error::Timeout(errors.timeout)),
         }
-    }
-}
-
-/// Runs `query` on a clone of `conn`, and once more when the connection was refused, or,
-/// for an idempotent `query`, dropped.
-///
-/// A connection manager finds out that the server closed its connection only when a
-/// command fails on it, and keeps its last reconnection attempt, failed or not; so the first
-/// call after a restart fails on the dead connection (or the stale attempt) while starting a
-/// new one, which the second try waits for. Nothing was sent when a connection was refused;
-/// a dropped one may have delivered the command, so only commands that can run twice with
-/// the same effect (GET, SET, PTTL, MGET) are tried again.
-pub(crate) async fn with_retry<T, F, Fut>(conn: &Conn, idempotent: bool, query: F) -> RedisResult<T>
-where
-    F: Fn(Conn) -> Fut,
-    Fut: Future<Output = RedisResult<T>>,
-{
-    match query(conn.clone()).await {
-        Err(e)
-            if matches!(conn, Conn::Single(_))
-                && (e.is_connection_refusal() || (idempotent && e.is_connection_dropped())) =>
-        {
-            query(conn.clone()).await
-        }
-        result => result,
     }
 }

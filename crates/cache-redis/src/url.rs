@@ -4,6 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use cache_core::Error;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 /// The port a URL without one means.
 const DEFAULT_PORT: u16 = 6379;
@@ -59,10 +60,21 @@ impl RedisUrl {
             "rediss" => (true, false),
             "redis+cluster" => (false, true),
             "rediss+cluster" => (true, true),
-            other => {
+            // A mistyped URL can put user info before `://`; only a scheme-like text is quoted.
+            other
+                if other
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)) =>
+            {
                 return Err(bad(format!(
                     "unknown scheme `{other}` (expected redis, rediss, redis+cluster or rediss+cluster)"
                 )));
+            }
+            _ => {
+                return Err(bad(
+                    "malformed scheme (expected redis, rediss, redis+cluster or rediss+cluster)"
+                        .into(),
+                ));
             }
         };
         // The user info may itself contain `/` or `?`; it ends at the last `@`.
@@ -185,8 +197,8 @@ impl fmt::Display for RedisUrl {
         let cluster = if self.cluster { "+cluster" } else { "" };
         write!(f, "{scheme}{cluster}://")?;
         match (&self.username, self.password.is_some()) {
-            (Some(user), true) => write!(f, "{}:***@", percent_encode(user))?,
-            (Some(user), false) => write!(f, "{}@", percent_encode(user))?,
+            (Some(user), true) => write!(f, "{}:***@", utf8_percent_encode(user, USERINFO))?,
+            (Some(user), false) => write!(f, "{}@", utf8_percent_encode(user, USERINFO))?,
             (None, true) => f.write_str(":***@")?,
             (None, false) => {}
         }
@@ -225,6 +237,9 @@ fn parse_db(tail: &str) -> Result<i64, String> {
 fn parse_node(node: &str) -> Result<(String, u16), String> {
     let (host, port) = if let Some(v6) = node.strip_prefix('[') {
         let (host, after) = v6.split_once(']').ok_or("unclosed `[` in an IPv6 host")?;
+        if !after.is_empty() && !after.starts_with(':') {
+            return Err("expected `:port` after an IPv6 host's `]`".into());
+        }
         (host, after.strip_prefix(':'))
     } else {
         match node.rsplit_once(':') {
@@ -232,6 +247,11 @@ fn parse_node(node: &str) -> Result<(String, u16), String> {
             None => (node, None),
         }
     };
+    // `redis://user:password` without `@host` reads as host `user`, port `password`: neither
+    // is quoted when it is not what it should be.
+    if !node.starts_with('[') && host.contains(':') {
+        return Err("a host with `:` is malformed (an IPv6 host is written in brackets)".into());
+    }
     if host.is_empty() || host.contains(['/', '@', ' ', '[', ']']) {
         return Err(format!("host `{host}` is empty or malformed"));
     }
@@ -241,36 +261,40 @@ fn parse_node(node: &str) -> Result<(String, u16), String> {
             .parse::<u16>()
             .ok()
             .filter(|p| *p != 0)
-            .ok_or_else(|| format!("port `{port}` is not a number from 1 to 65535"))?,
+            .ok_or_else(|| {
+                if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) {
+                    format!("port `{port}` is not a number from 1 to 65535")
+                } else {
+                    "port is not a number from 1 to 65535".to_owned()
+                }
+            })?,
     };
     Ok((host.to_owned(), port))
 }
 
-fn percent_decode(text: &str) -> Result<String, String> {
-    let mut out = Vec::with_capacity(text.len());
-    let mut bytes = text.bytes();
-    while let Some(b) = bytes.next() {
-        if b != b'%' {
-            out.push(b);
-            continue;
-        }
-        let hex = [bytes.next(), bytes.next()];
-        let digit = |d: Option<u8>| d.and_then(|d| (d as char).to_digit(16));
-        match hex.map(digit) {
-            [Some(hi), Some(lo)] => out.push((hi * 16 + lo) as u8),
-            _ => return Err("bad percent-encoding".into()),
-        }
-    }
-    String::from_utf8(out).map_err(|_| "not UTF-8 after percent-decoding".into())
-}
+/// What a user name keeps unescaped when shown: RFC 3986's unreserved characters.
+const USERINFO: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
-fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+/// Decodes `%XX` escapes. A `%` not followed by two hex digits is refused rather than kept
+/// as it is, so that a password with a stray `%` fails loudly instead of authenticating with
+/// something other than what was meant.
+fn percent_decode(text: &str) -> Result<String, String> {
+    let bytes = text.as_bytes();
+    let well_formed = bytes.iter().enumerate().all(|(i, &b)| {
+        b != b'%'
+            || bytes
+                .get(i + 1..i + 3)
+                .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+    });
+    if !well_formed {
+        return Err("bad percent-encoding".into());
+    }
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8()
+        .map(|text| text.into_owned())
+        .map_err(|_| "not UTF-8 after percent-decoding".into())
 }

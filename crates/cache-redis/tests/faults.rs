@@ -220,3 +220,53 @@ async fn server_refusals_are_backend_errors() {
     assert_eq!(cache.get("big").await.unwrap(), None);
     assert!(cache.delete("list").await.unwrap());
 }
+
+/// The server drops the cache's connection (`CLIENT KILL`), and keeps its data.
+fn drop_connections(server: &RedisServer) {
+    let killed = server.cli(&["client", "kill", "type", "normal"]).unwrap();
+    assert_ne!(killed.trim(), "0", "the cache's connection was open");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_connection_is_retried_for_reads_and_writes() {
+    let server = RedisServer::start().unwrap();
+    let cache = cache_on(&server, PATIENT).await;
+    cache
+        .set("k", Bytes::from_static(b"v"), MINUTE)
+        .await
+        .unwrap();
+
+    drop_connections(&server);
+    assert_eq!(cache.get("k").await.unwrap().as_deref(), Some(&b"v"[..]));
+    drop_connections(&server);
+    cache
+        .set("k", Bytes::from_static(b"v2"), MINUTE)
+        .await
+        .unwrap();
+    drop_connections(&server);
+    let values = cache.get_many(&["k".into()]).await.unwrap();
+    assert_eq!(values, vec![Some(Bytes::from_static(b"v2"))]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delete_on_a_dropped_connection_is_not_sent_again() {
+    let server = RedisServer::start().unwrap();
+    let cache = cache_on(&server, PATIENT).await;
+    cache
+        .set("k", Bytes::from_static(b"v"), MINUTE)
+        .await
+        .unwrap();
+
+    drop_connections(&server);
+    // A DEL that failed on a dropped connection may have been carried out; sending it again
+    // could report a key it removed as absent, so the caller is told it failed instead.
+    let deleted = cache.delete("k").await;
+    assert!(
+        matches!(deleted, Err(Error::Unavailable { .. })),
+        "{deleted:?}"
+    );
+    // Here it never reached the server; the next call reconnects and deletes the key.
+    assert_eq!(server.cli(&["exists", "k"]).unwrap().trim(), "1");
+    assert!(cache.delete("k").await.unwrap());
+    assert_eq!(cache.get("k").await.unwrap(), None);
+}

@@ -74,7 +74,11 @@ fn errors_name_the_bad_part() {
     let cases = [
         ("http://h:1", "scheme `http`"),
         ("127.0.0.1:6379", "scheme://"),
-        ("redis://h:port/0", "port `port`"),
+        ("redis://h:port/0", "port is not a number"),
+        ("redis://h:99999/0", "port `99999`"),
+        ("redis://h:1:2", "IPv6 host is written in brackets"),
+        ("redis://[::1]x", "after an IPv6 host"),
+        ("redis+sentinel://h:1", "scheme `redis+sentinel`"),
         ("redis://h:0", "port `0`"),
         ("redis://h:70000", "port `70000`"),
         ("redis:///0", "host ``"),
@@ -104,12 +108,54 @@ fn errors_never_contain_the_password() {
         format!("redis+cluster://:{SECRET}@a:1,b:2/5"),
         format!("ftp://:{SECRET}@h:1"),
         format!("redis://:{SECRET}@a:1,b:2"),
+        // Mistyped: `@host` forgotten, a colon too many, user info before `://`.
+        format!("redis://app:{SECRET}"),
+        format!("redis://app:{SECRET}/0"),
+        format!("redis://app:{SECRET}:6379"),
+        format!("redis://app:{SECRET},b:1"),
+        format!("redis:{SECRET}@h://x"),
+        format!("redis:/:{SECRET}@h:6379"),
+        format!("redis:{SECRET}@h"),
     ] {
         let message = message(&url);
         assert!(!message.contains(SECRET), "{message}");
         assert!(!message.contains("pa55"), "{message}");
     }
     assert!(message(&format!("redis://:{SECRET}%zz@h:1")).contains("password"));
+}
+
+#[test]
+fn user_names_are_shown_percent_encoded() {
+    let url = RedisUrl::parse("redis://app%3A1%20x:pw@h:1").unwrap();
+    assert_eq!(url.username(), Some("app:1 x"));
+    assert_eq!(url.to_string(), "redis://app%3A1%20x:***@h:1/0");
+    assert_eq!(
+        RedisUrl::parse(&url.to_string()).unwrap().username(),
+        url.username()
+    );
+    // Unreserved characters stay as they are.
+    let url = RedisUrl::parse("redis://a-b.c_d~e@h:1").unwrap();
+    assert_eq!(url.to_string(), "redis://a-b.c_d~e@h:1/0");
+    // A multi-byte user name decodes from its UTF-8 escapes.
+    let url = RedisUrl::parse("redis://%D0%BA%D1%8D%D1%88@h:1").unwrap();
+    assert_eq!(url.username(), Some("кэш"));
+}
+
+#[test]
+fn percent_escapes_must_be_well_formed() {
+    for url in [
+        "redis://u%@h:1",
+        "redis://u%4@h:1",
+        "redis://u%zz@h:1",
+        "redis://%ff@h:1",
+    ] {
+        assert!(message(url).contains("user name"), "{url}");
+    }
+    for url in ["redis://:p%@h:1", "redis://:p%g0@h:1", "redis://:%C3@h:1"] {
+        assert!(message(url).contains("password"), "{url}");
+    }
+    let url = RedisUrl::parse("redis://:p%25%40@h:1").unwrap();
+    assert!(url.has_password());
 }
 
 #[test]

@@ -29,6 +29,11 @@ pub(crate) enum FaultKind {
     Truncated,
     RepeatCursor,
     Hang(Duration),
+    WindowExhausted(Duration),
+    Padded {
+        len: usize,
+        chunked: bool,
+    },
 }
 
 /// Bybit's message for `retCode` 10006.
@@ -139,6 +144,31 @@ impl Fault {
     /// The page, sent only after `delay`.
     pub fn hang(page: usize, delay: Duration) -> Self {
         Self::new(page, FaultKind::Hang(delay))
+    }
+
+    /// The page, served normally, but with `X-Bapi-Limit-Status: 0` and a
+    /// `X-Bapi-Limit-Reset-Timestamp` `reset_after` from now: the request succeeded and used
+    /// up the rate-limit window.
+    pub fn window_exhausted(page: usize, reset_after: Duration) -> Self {
+        Self::new(page, FaultKind::WindowExhausted(reset_after))
+    }
+
+    /// The page followed by spaces up to `len` bytes: still valid JSON, only too large.
+    /// Sent with `Content-Length`.
+    pub fn padded_body(page: usize, len: usize) -> Self {
+        Self::new(
+            page,
+            FaultKind::Padded {
+                len,
+                chunked: false,
+            },
+        )
+    }
+
+    /// Like [`Fault::padded_body`], but sent chunked, without `Content-Length`, so that only
+    /// counting the bytes as they come can tell its size.
+    pub fn padded_chunked_body(page: usize, len: usize) -> Self {
+        Self::new(page, FaultKind::Padded { len, chunked: true })
     }
 
     /// Fires `times` times (default once).

@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
@@ -191,6 +192,14 @@ fn json_response(status: u16, body: String) -> ResponseTemplate {
         .insert_header("X-Bapi-Limit-Reset-Timestamp", now.to_string().as_str())
 }
 
+/// Headers saying the rate-limit window is used up until `after` from now.
+fn exhausted(response: ResponseTemplate, after: Duration) -> ResponseTemplate {
+    let reset = now_ms().saturating_add(u64::try_from(after.as_millis()).unwrap_or(u64::MAX));
+    response
+        .insert_header("X-Bapi-Limit-Status", "0")
+        .insert_header("X-Bapi-Limit-Reset-Timestamp", reset.to_string().as_str())
+}
+
 struct Responder(Arc<State>);
 
 impl Respond for Responder {
@@ -247,20 +256,30 @@ impl State {
         match fault {
             None | Some(FaultKind::RepeatCursor) => json_response(200, body),
             Some(FaultKind::Hang(delay)) => json_response(200, body).set_delay(delay),
+            Some(FaultKind::WindowExhausted(after)) => exhausted(json_response(200, body), after),
+            Some(FaultKind::Padded { len, chunked }) => {
+                let mut body = body.into_bytes();
+                body.resize(body.len().max(len), b' ');
+                let response =
+                    json_response(200, String::new()).set_body_raw(body, "application/json");
+                if chunked {
+                    // hyper then frames the body in chunks and sends no Content-Length.
+                    response.insert_header("Transfer-Encoding", "chunked")
+                } else {
+                    response
+                }
+            }
             Some(FaultKind::Truncated) => json_response(200, body[..body.len() / 2].to_owned()),
             Some(FaultKind::RetCode {
                 ret_code,
                 ret_msg,
                 reset_after,
             }) => {
-                let mut response = json_response(200, envelope(ret_code, &ret_msg, json!({})));
-                if let Some(after) = reset_after {
-                    let reset = now_ms() + u64::try_from(after.as_millis()).unwrap_or(u64::MAX);
-                    response = response
-                        .insert_header("X-Bapi-Limit-Status", "0")
-                        .insert_header("X-Bapi-Limit-Reset-Timestamp", reset.to_string().as_str());
+                let response = json_response(200, envelope(ret_code, &ret_msg, json!({})));
+                match reset_after {
+                    Some(after) => exhausted(response, after),
+                    None => response,
                 }
-                response
             }
             Some(FaultKind::Status {
                 status,
