@@ -13,13 +13,21 @@ pub(crate) struct Cli {
     /// Where to cache: `memory`, a directory, `redis://[:password@]host:port/db`,
     /// `rediss://…` (TLS), or `redis+cluster://host1:port1,host2:port2`.
     /// Default: a directory in the user's cache directory.
-    #[arg(long, env = "MARKET_DATA_CACHE", global = true, value_name = "URL")]
+    // The value may hold a password: help never shows it.
+    #[arg(
+        long,
+        env = "MARKET_DATA_CACHE",
+        hide_env_values = true,
+        global = true,
+        value_name = "URL"
+    )]
     pub cache: Option<String>,
 
     /// Bybit's REST base URL.
     #[arg(
         long,
         env = "BYBIT_BASE_URL",
+        hide_env_values = true,
         global = true,
         value_name = "URL",
         default_value = "https://api.bybit.com"
@@ -42,6 +50,12 @@ pub(crate) struct Cli {
     #[arg(long, global = true, value_name = "DURATION", default_value = "24h",
           value_parser = humantime::parse_duration)]
     pub max_stale: Duration,
+
+    /// Refuse a Bybit answer that lost more than this fraction of the cached instruments
+    /// (e.g. 0.5), serving the cached copy instead. An empty answer never replaces a
+    /// non-empty list either way.
+    #[arg(long, global = true, value_name = "FRACTION", value_parser = fraction)]
+    pub max_shrink: Option<f64>,
 
     /// Print JSON on stdout instead of text.
     #[arg(long, global = true)]
@@ -106,6 +120,13 @@ fn category(value: &str) -> Result<Category, String> {
         .into_iter()
         .find(|c| c.as_str().eq_ignore_ascii_case(value))
         .ok_or_else(|| "expected one of spot, linear, inverse, option".to_owned())
+}
+
+fn fraction(value: &str) -> Result<f64, String> {
+    match value.parse::<f64>() {
+        Ok(f) if (0.0..=1.0).contains(&f) => Ok(f),
+        _ => Err("expected a fraction from 0 to 1, such as 0.5".to_owned()),
+    }
 }
 
 fn positive_duration(value: &str) -> Result<Duration, String> {
