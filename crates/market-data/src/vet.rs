@@ -74,7 +74,10 @@ mod tests {
     fn an_empty_answer_replaces_only_an_empty_list() {
         assert!(acceptable(0, 0, None));
         assert!(!acceptable(0, 214, None));
-        assert!(!acceptable(0, 1, Some(1.0)), "even when any shrink is allowed");
+        assert!(
+            !acceptable(0, 1, Some(1.0)),
+            "even when any shrink is allowed"
+        );
     }
 
     #[test]

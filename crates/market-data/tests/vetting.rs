@@ -90,7 +90,10 @@ async fn an_empty_answer_serves_the_stale_copy_and_stores_nothing() {
         assert_eq!(symbols.source, Source::Stale);
         assert_eq!(symbols.value.len(), 214);
         let instruments = data.instruments(&linear()).await.unwrap();
-        assert_eq!((instruments.source, instruments.value.len()), (Source::Stale, 214));
+        assert_eq!(
+            (instruments.source, instruments.value.len()),
+            (Source::Stale, 214)
+        );
     }
     assert!(data.stats().upstream_fetches >= 2, "asked again each time");
 }
@@ -99,7 +102,11 @@ async fn an_empty_answer_serves_the_stale_copy_and_stores_nothing() {
 async fn an_empty_answer_to_a_reader_that_wants_no_stale_copy_is_a_clear_error() {
     let source = Shrinking::new().await;
     let cache = Arc::new(MemoryCache::new(64 << 20));
-    let writer = MarketData::new(cache.clone(), source.clone(), short_lived(Policy::default()));
+    let writer = MarketData::new(
+        cache.clone(),
+        source.clone(),
+        short_lived(Policy::default()),
+    );
     writer.symbols(&linear()).await.unwrap();
     tokio::time::sleep(TTL * 3).await;
     source.answer(empty);
@@ -117,7 +124,11 @@ async fn an_empty_answer_to_a_reader_that_wants_no_stale_copy_is_a_clear_error()
         other => panic!("expected a refusal, got {other:?}"),
     }
     let kept = writer.instruments(&linear()).await.unwrap();
-    assert_eq!((kept.source, kept.value.len()), (Source::Stale, 214), "nothing stored");
+    assert_eq!(
+        (kept.source, kept.value.len()),
+        (Source::Stale, 214),
+        "nothing stored"
+    );
 }
 
 #[tokio::test]
@@ -156,7 +167,11 @@ async fn a_large_shrink_is_refused_only_when_the_policy_says_so() {
         } else {
             (Source::Upstream, 71)
         };
-        assert_eq!((symbols.source, symbols.value.len()), expected, "refusing: {refused}");
+        assert_eq!(
+            (symbols.source, symbols.value.len()),
+            expected,
+            "refusing: {refused}"
+        );
     }
 }
 
