@@ -7,9 +7,9 @@ use crate::config::ClientConfig;
 use crate::error::Error;
 use crate::models::Category;
 use crate::models::{InstrumentList, LinearInverseInstrument, OptionInstrument, SpotInstrument};
+use crate::offload::decode_page_offloaded;
 use crate::pagination::{Page, collect_pages};
 use crate::query::InstrumentsQuery;
-use crate::response::decode_page;
 use crate::retry::{RateLimitHeaders, now_ms, retry_delay};
 
 const INSTRUMENTS_PATH: &str = "/v5/market/instruments-info";
@@ -84,7 +84,7 @@ impl BybitClient {
         self.fetch_all(&InstrumentsQuery::option(base_coin)).await
     }
 
-    async fn fetch_all<T: DeserializeOwned>(
+    async fn fetch_all<T: DeserializeOwned + Send + 'static>(
         &self,
         query: &InstrumentsQuery,
     ) -> Result<Vec<T>, Error> {
@@ -98,7 +98,7 @@ impl BybitClient {
     }
 
     /// One page, retried on rate limits and transient failures.
-    async fn fetch_page<T: DeserializeOwned>(
+    async fn fetch_page<T: DeserializeOwned + Send + 'static>(
         &self,
         params: &[(&'static str, String)],
         cursor: Option<String>,
@@ -132,7 +132,7 @@ impl BybitClient {
         }
     }
 
-    async fn fetch_page_once<T: DeserializeOwned>(
+    async fn fetch_page_once<T: DeserializeOwned + Send + 'static>(
         &self,
         params: &[(&'static str, String)],
         cursor: Option<&str>,
@@ -152,8 +152,7 @@ impl BybitClient {
         while let Some(chunk) = response.chunk().await.map_err(Error::from_reqwest)? {
             body.push(&chunk)?;
         }
-        let body = body.finish();
-        let page = decode_page(status, &body, &limits, now_ms())?;
+        let page = decode_page_offloaded(status, body.finish(), limits, now_ms()).await?;
         Ok((page, limits))
     }
 }

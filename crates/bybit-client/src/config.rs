@@ -10,7 +10,9 @@ pub struct ClientConfig {
     pub base_url: String,
     /// Time allowed to open a connection.
     pub connect_timeout: Duration,
-    /// Time allowed for one whole request, body included.
+    /// Time allowed for one whole request, connection and body included. A request that
+    /// times out is retried like any transient failure, so a server that hangs holds one
+    /// page for up to `(retry.max_retries + 1) * request_timeout` plus the backoffs.
     pub request_timeout: Duration,
     /// `limit` sent with every page request (Bybit allows 1..=1000).
     pub page_limit: u32,
@@ -37,11 +39,16 @@ impl ClientConfig {
     pub const DEFAULT_MAX_BODY_SIZE: usize = 32 * 1024 * 1024;
 
     /// A configuration for any base URL, with the defaults below.
+    ///
+    /// The timeouts are 3 s to connect and 5 s for a whole request. Bybit answers a full
+    /// page (up to about 600 KB) in well under a second; 5 s still lets the largest page
+    /// through at 1 Mbit/s, and keeps a hanging server from holding one page for more than
+    /// about 22 s with the default retries, rather than the minute that 15 s gave.
     pub fn new(base_url: impl Into<String>) -> Self {
         Self {
             base_url: base_url.into(),
-            connect_timeout: Duration::from_secs(5),
-            request_timeout: Duration::from_secs(15),
+            connect_timeout: Duration::from_secs(3),
+            request_timeout: Duration::from_secs(5),
             page_limit: 1000,
             // 761 linear symbols in 2026 take one page at limit=1000; 50 leaves room for
             // growth and small limits while still stopping a cursor that loops.
@@ -127,5 +134,30 @@ impl RetryPolicy {
 impl Default for RetryPolicy {
     fn default() -> Self {
         Self::new(3, Duration::from_millis(250), Duration::from_secs(10))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The longest the default configuration lets a server that never answers hold one
+    /// page: every attempt times out, and every backoff is at its longest.
+    #[test]
+    fn a_hanging_server_holds_a_page_well_under_a_minute_by_default() {
+        let config = ClientConfig::mainnet();
+        let retry = config.retry;
+        let attempts = retry.max_retries + 1;
+        let backoffs: Duration = (0..retry.max_retries)
+            .map(|n| {
+                retry
+                    .base_delay
+                    .saturating_mul(2u32.saturating_pow(n))
+                    .min(retry.max_delay)
+            })
+            .sum();
+        let worst = config.request_timeout * attempts + backoffs;
+        assert!(worst <= Duration::from_secs(30), "{worst:?}");
+        assert!(config.connect_timeout <= config.request_timeout);
     }
 }

@@ -71,6 +71,10 @@ pub enum Error {
     /// The query cannot be sent as is.
     #[error("invalid query: {0}")]
     InvalidQuery(String),
+    /// The async runtime could not run part of the work, such as a large page's decoding
+    /// on its blocking pool (it was shutting down).
+    #[error("async runtime: {0}")]
+    Runtime(String),
     /// The client configuration is unusable.
     #[error("invalid client configuration: {0}")]
     Config(String),
@@ -119,6 +123,7 @@ impl Error {
             | Error::BodyTooLarge { .. }
             | Error::Pagination(_)
             | Error::InvalidQuery(_)
+            | Error::Runtime(_)
             | Error::Config(_) => false,
         }
     }

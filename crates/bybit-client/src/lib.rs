@@ -37,6 +37,7 @@ mod client;
 mod config;
 mod error;
 pub mod models;
+mod offload;
 mod pagination;
 mod query;
 mod response;

@@ -16,8 +16,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// assert_eq!(unix_millis(UNIX_EPOCH - Duration::from_secs(1)), 0);
 /// ```
 pub fn unix_millis(at: SystemTime) -> u64 {
-    at.duration_since(UNIX_EPOCH)
-        .map_or(0, |since| u64::try_from(since.as_millis()).unwrap_or(u64::MAX))
+    at.duration_since(UNIX_EPOCH).map_or(0, |since| {
+        u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+    })
 }
 
 #[cfg(test)]

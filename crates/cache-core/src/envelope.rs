@@ -60,10 +60,7 @@ impl Header {
 pub(crate) fn seal(header: &Header, payload: &[u8]) -> Result<Vec<u8>, String> {
     let payload_len = u32::try_from(payload.len())
         .map_err(|_| format!("payload of {} bytes exceeds 4 GiB", payload.len()))?;
-    let millis = header
-        .written_at
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    let millis = crate::unix_millis(header.written_at);
     let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
     out.extend_from_slice(&MAGIC);
     out.extend_from_slice(&[VERSION, header.format.id(), header.compression.id(), 0]);
@@ -108,7 +105,8 @@ pub fn open(bytes: &[u8]) -> Result<(Header, &[u8]), DecodeError> {
     let payload = &bytes[HEADER_LEN..];
     if payload.len() < payload_len {
         return Err(DecodeError::Truncated {
-            expected: HEADER_LEN + payload_len,
+            // Saturating: a length near 4 GiB would wrap a 32-bit usize.
+            expected: HEADER_LEN.saturating_add(payload_len),
             actual: bytes.len(),
         });
     }
@@ -132,7 +130,15 @@ pub fn open(bytes: &[u8]) -> Result<(Header, &[u8]), DecodeError> {
     Ok((header, payload))
 }
 
+#[cfg(test)]
+thread_local! {
+    /// How many checksums this thread computed: unit tests count verifications with it.
+    pub(crate) static CHECKSUMS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 fn checksum(head: &[u8], payload: &[u8]) -> u32 {
+    #[cfg(test)]
+    CHECKSUMS.with(|n| n.set(n.get() + 1));
     let mut hasher = crc32fast::Hasher::new();
     hasher.update(head);
     hasher.update(payload);

@@ -4,11 +4,15 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared};
 
-type Outcome<T, E> = Result<Arc<T>, Arc<E>>;
+use crate::FetchError;
+use crate::timeouts::within;
+
+type Outcome<T, E> = Result<Arc<T>, FetchError<E>>;
 type Flight<T, E> = Shared<BoxFuture<'static, Outcome<T, E>>>;
 type Table<T, E> = HashMap<String, (u64, Flight<T, E>)>;
 type Flights<T, E> = Mutex<Table<T, E>>;
@@ -21,8 +25,10 @@ type Flights<T, E> = Mutex<Table<T, E>>;
 ///   finishes even when every caller has gone away (timed out or cancelled), and the next
 ///   caller after it finished starts a new call. A half-done call is never resumed later.
 /// - A result is not remembered once the call is over: that is the cache's job.
-/// - A call that panics makes each of its waiting callers panic the same way; the key is then
-///   free, and the next caller starts a new call.
+/// - A call that panics does not panic its callers: each of them gets
+///   [`FetchError::Panicked`] with the panic's message. The key is then free, and the next
+///   caller starts a new call.
+/// - [`SingleFlight::run_within`] abandons a call that outlives its deadline.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -82,14 +88,56 @@ where
     /// the future; it is not called when a flight is joined.
     ///
     /// # Errors
-    /// The call's error, shared by every caller that joined it.
+    /// [`FetchError::Failed`] with the call's error, shared by every caller that joined it;
+    /// [`FetchError::Panicked`] when the call panicked; [`FetchError::Cancelled`] when the
+    /// runtime shut down before it finished.
     ///
     /// # Panics
-    /// When the call panics, and outside a tokio runtime.
+    /// Outside a tokio runtime.
     pub async fn run<F, Fut>(&self, key: &str, call: F) -> Outcome<T, E>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>> + Send + 'static,
+    {
+        self.join(key, || {
+            let pending = call();
+            async move { pending.await.map_err(FetchError::failed) }
+        })
+        .await
+    }
+
+    /// Like [`SingleFlight::run`], abandoning the call (dropping its future) when it has not
+    /// finished `deadline` after it started. A caller that joins a call in flight shares that
+    /// call's deadline, not its own. [`Duration::MAX`] arms no timer.
+    ///
+    /// # Errors
+    /// As [`SingleFlight::run`], and [`FetchError::Deadline`] when the deadline passed.
+    ///
+    /// # Panics
+    /// Outside a tokio runtime, and within one whose timer is disabled (unless the deadline is
+    /// [`Duration::MAX`]).
+    pub async fn run_within<F, Fut>(&self, key: &str, deadline: Duration, call: F) -> Outcome<T, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+    {
+        self.join(key, || {
+            let pending = call();
+            async move {
+                match within(deadline, pending).await {
+                    Some(done) => done.map_err(FetchError::failed),
+                    None => Err(FetchError::Deadline(deadline)),
+                }
+            }
+        })
+        .await
+    }
+
+    /// Runs or joins the call for `key`, whose future gives its own [`FetchError`].
+    pub(crate) async fn join<F, Fut>(&self, key: &str, call: F) -> Outcome<T, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, FetchError<E>>> + Send + 'static,
     {
         let joined = lock(&self.flights)
             .get(key)
@@ -122,7 +170,7 @@ where
 
     fn launch<Fut>(&self, key: String, id: u64, pending: Fut) -> Flight<T, E>
     where
-        Fut: Future<Output = Result<T, E>> + Send + 'static,
+        Fut: Future<Output = Result<T, FetchError<E>>> + Send + 'static,
     {
         let retire = Retire {
             flights: Arc::downgrade(&self.flights),
@@ -131,13 +179,15 @@ where
         };
         let task = tokio::spawn(async move {
             let _retire = retire;
-            pending.await.map(Arc::new).map_err(Arc::new)
+            pending.await.map(Arc::new)
         });
+        // This future must never panic: a `Shared` whose inner future panics is poisoned, and
+        // the waiters parked on it are never woken.
         async move {
             match task.await {
                 Ok(outcome) => outcome,
-                Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-                Err(_) => panic!("single-flight call cancelled: the runtime is shutting down"),
+                Err(error) if error.is_panic() => Err(FetchError::from_panic(&*error.into_panic())),
+                Err(_) => Err(FetchError::Cancelled),
             }
         }
         .boxed()

@@ -8,7 +8,9 @@ use crate::{Error, Result};
 /// kept to be served when the upstream fails.
 ///
 /// A value lives in the backend for its fresh time plus `max_stale`; its age comes from the
-/// write time in its envelope. The fresh time of each key is stretched by up to `jitter`
+/// write time in its envelope. The reader's policy decides what it serves: a stale copy past
+/// the reader's own fresh time plus `max_stale` is treated as missing, however long the
+/// writer's policy kept it. The fresh time of each key is stretched by up to `jitter`
 /// (a fraction of the TTL) by a hash of the key, so that keys written together do not all go
 /// stale together; every process computes the same stretch for the same key.
 ///
@@ -47,7 +49,8 @@ impl Freshness {
         self
     }
 
-    /// Keeps a stale copy for `max_stale` past its fresh time, to serve when fetching fails.
+    /// Keeps a stale copy for `max_stale` past its fresh time, and serves one up to that
+    /// age, when fetching fails or is slow. Zero (the default) serves no stale copy.
     pub const fn with_max_stale(mut self, max_stale: Duration) -> Self {
         self.max_stale = max_stale;
         self

@@ -28,8 +28,12 @@
 //! - [`TypedCache`]: serde values over any `Cache` and `Codec`, with
 //!   [`TypedCache::get_or_fetch`] for read-through.
 //! - [`ReadThrough`]: per-dataset read-through with a [`Freshness`] policy (TTL, jitter, how
-//!   long a stale copy is kept to serve when the upstream fails), [`SingleFlight`] so that
-//!   concurrent misses share one fetch, and [`Stats`] counters.
+//!   long a stale copy is kept to serve when the upstream fails or is slow),
+//!   [`FetchTimeouts`] (a soft timeout after which a stale copy is served, a hard deadline
+//!   after which the fetch is abandoned), [`SingleFlight`] so that concurrent misses share
+//!   one fetch, [`FetchError`] for a fetch that failed, panicked or ran out of time, and
+//!   [`Stats`] counters.
+//! - [`unix_millis`]: the one conversion of write times to stored milliseconds.
 //! - [`MemoryCache`] (feature `memory`, on by default): a bounded in-process backend.
 //! - `testing` (feature `testing`): the conformance suite every backend passes.
 //! - `MockCache` (feature `mock`): a mockall mock of [`Cache`] for other crates' tests.
@@ -68,14 +72,19 @@ mod clock;
 mod codec;
 pub mod envelope;
 mod error;
+mod fetch_error;
 mod flight;
 mod freshness;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 #[cfg(feature = "memory")]
 mod memory;
 mod read_through;
 mod stats;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod timeouts;
 mod typed;
 
 #[cfg(feature = "mock")]
@@ -87,10 +96,12 @@ pub use codec::{
     DEFAULT_MAX_DECODED_SIZE, Format, Stored,
 };
 pub use error::{BoxError, DecodeError, Error, Result};
+pub use fetch_error::FetchError;
 pub use flight::SingleFlight;
 pub use freshness::Freshness;
 #[cfg(feature = "memory")]
 pub use memory::MemoryCache;
 pub use read_through::{CLOCK_SKEW_TOLERANCE, Lookup, ReadThrough, Source};
 pub use stats::Stats;
+pub use timeouts::FetchTimeouts;
 pub use typed::TypedCache;

@@ -1,82 +1,77 @@
 //! [`ReadThrough`]: fresh values from the cache, one shared fetch on a miss, and a stale copy
-//! when the fetch fails.
+//! when the fetch fails or is slow.
+
+mod lookup;
+mod peek;
 
 use std::fmt::Display;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::pin;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use bytes::Bytes;
+use futures_util::FutureExt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub use self::lookup::{Lookup, Source};
+pub use self::peek::CLOCK_SKEW_TOLERANCE;
+use self::peek::{Peek, StaleCopy, peek, storage_ttl, write};
 use crate::stats::{Counters, Event};
-use crate::{Cache, Error, Freshness, Result, SingleFlight, Stats, TypedCache, envelope};
-
-/// Where a [`Lookup`]'s value came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Source {
-    /// A fresh value in the cache.
-    Cache,
-    /// The upstream, just now (by this call or one it joined).
-    Upstream,
-    /// A stale copy in the cache, because the upstream failed.
-    Stale,
-}
-
-/// A value and where it came from.
-#[derive(Debug)]
-pub struct Lookup<T> {
-    /// The value, shared with the other callers that got it from the same fetch.
-    pub value: Arc<T>,
-    /// Where it came from.
-    pub source: Source,
-    /// How long ago it was written to the cache (zero when just fetched).
-    pub age: Duration,
-}
-
-impl<T> Clone for Lookup<T> {
-    fn clone(&self) -> Self {
-        Self {
-            value: Arc::clone(&self.value),
-            source: self.source,
-            age: self.age,
-        }
-    }
-}
+use crate::timeouts::within;
+use crate::{Cache, FetchError, FetchTimeouts, Freshness, Result, SingleFlight, Stats, TypedCache};
 
 /// Read-through caching of one kind of value, for any key: fresh values come from the
 /// cache; on a miss, concurrent callers of a key in this process share one fetch, whose value
-/// is stored for the next; when the fetch fails, a stale copy is served if one is kept.
+/// is stored for the next; when the fetch fails or is slow, a stale copy is served if one is
+/// kept.
 ///
 /// # Behavior
 /// - A value is fresh for [`Freshness::fresh_for`] its key, counted from the write time in its
-///   envelope (by the writer's clock), and kept [`Freshness::max_stale`] longer.
+///   envelope (by the writer's clock). The writer keeps it [`Freshness::max_stale`] longer;
+///   the reader serves it stale only within its own `max_stale`, whatever the writer kept
+///   it for: a stale copy older than that is treated as missing.
+/// - A fetch runs on a task of its own and is shared by every caller of the key that misses
+///   while it runs (see [`SingleFlight`]). It is abandoned at the hard deadline of
+///   [`FetchTimeouts`] (30 s by default).
+/// - A caller holding a usable stale copy waits for the fetch up to the soft timeout (5 s by
+///   default), then is served the stale copy; the fetch goes on in the background and stores
+///   its value when it finishes. A caller without one waits up to the hard deadline.
+/// - When the fetch fails, panics or reaches its deadline, every caller that has a usable
+///   stale copy is served it; the others get the [`FetchError`].
 /// - The cache never fails a call the upstream can answer: a backend that is down or slow,
 ///   or an entry that cannot be decoded, is logged and counted, and the value is fetched
 ///   (and a bad entry overwritten).
 /// - Nothing is stored when the fetch fails.
+/// - A fresh hit verifies the entry's checksum once, and decodes it; a stale copy is decoded
+///   only when it is served.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use std::time::Duration;
-/// use cache_core::{Codec, Freshness, MemoryCache, ReadThrough, Source, TypedCache};
+/// use cache_core::{Codec, FetchTimeouts, Freshness, MemoryCache, ReadThrough, Source, TypedCache};
 ///
 /// let cache = TypedCache::new(MemoryCache::new(64 << 20), Codec::msgpack());
 /// let policy = Freshness::new(Duration::from_secs(3600)).with_max_stale(Duration::from_secs(86400));
-/// let symbols = ReadThrough::<Vec<String>, std::io::Error, _>::new(cache, policy);
+/// let symbols = ReadThrough::<Vec<String>, std::io::Error, _>::new(cache, policy)
+///     .with_timeouts(FetchTimeouts::default().with_hard(Duration::from_secs(10)));
 ///
 /// let fetch = || async { Ok(vec!["BTCUSDT".to_owned()]) };
 /// assert_eq!(symbols.get("symbols:linear", fetch).await?.source, Source::Upstream);
 /// assert_eq!(symbols.get("symbols:linear", fetch).await?.source, Source::Cache);
 /// assert_eq!(symbols.stats().fetches, 1);
+///
+/// let down = || async { Err(std::io::Error::other("HTTP 503")) };
+/// let error = symbols.get("symbols:inverse", down).await.unwrap_err();
+/// assert_eq!(error.to_string(), "HTTP 503");
 /// # Ok(()) }
 /// ```
 pub struct ReadThrough<T, E, C> {
     cache: TypedCache<C>,
     policy: Freshness,
+    timeouts: FetchTimeouts,
     flights: SingleFlight<Lookup<T>, E>,
     counters: Arc<Counters>,
 }
@@ -85,6 +80,7 @@ impl<T, E, C> std::fmt::Debug for ReadThrough<T, E, C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ReadThrough")
             .field("policy", &self.policy)
+            .field("timeouts", &self.timeouts)
             .field("stats", &self.counters.snapshot())
             .finish_non_exhaustive()
     }
@@ -96,19 +92,32 @@ where
     E: Display + Send + Sync + 'static,
     C: Cache + Clone + 'static,
 {
-    /// Caches values in `cache` by `policy`.
+    /// Caches values in `cache` by `policy`, with the default [`FetchTimeouts`].
     pub fn new(cache: TypedCache<C>, policy: Freshness) -> Self {
         Self {
             cache,
             policy,
+            timeouts: FetchTimeouts::default(),
             flights: SingleFlight::new(),
             counters: Arc::default(),
         }
     }
 
+    /// The same read-through with other fetch timeouts.
+    #[must_use]
+    pub const fn with_timeouts(mut self, timeouts: FetchTimeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
     /// The freshness policy.
     pub const fn policy(&self) -> &Freshness {
         &self.policy
+    }
+
+    /// The fetch timeouts.
+    pub const fn timeouts(&self) -> FetchTimeouts {
+        self.timeouts
     }
 
     /// The typed cache underneath.
@@ -125,9 +134,14 @@ where
     /// with concurrent callers of `key`), else a stale copy.
     ///
     /// # Errors
-    /// `fetch`'s error, shared by every caller that joined the fetch, when no stale copy is
-    /// kept.
-    pub async fn get<F, Fut>(&self, key: &str, fetch: F) -> Result<Lookup<T>, Arc<E>>
+    /// When no usable stale copy is kept: [`FetchError::Failed`] with `fetch`'s error
+    /// (shared by every caller that joined the fetch), [`FetchError::Deadline`],
+    /// [`FetchError::Panicked`] or [`FetchError::Cancelled`].
+    ///
+    /// # Panics
+    /// Outside a tokio runtime, or within one whose timer is disabled unless the timeouts are
+    /// [`FetchTimeouts::NONE`].
+    pub async fn get<F, Fut>(&self, key: &str, fetch: F) -> Result<Lookup<T>, FetchError<E>>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>> + Send + 'static,
@@ -142,7 +156,14 @@ where
     ///
     /// # Errors
     /// As [`ReadThrough::get`].
-    pub async fn get_refreshed<F, Fut>(&self, key: &str, refresh: F) -> Result<Lookup<T>, Arc<E>>
+    ///
+    /// # Panics
+    /// As [`ReadThrough::get`].
+    pub async fn get_refreshed<F, Fut>(
+        &self,
+        key: &str,
+        refresh: F,
+    ) -> Result<Lookup<T>, FetchError<E>>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Arc<T>, E>> + Send + 'static,
@@ -155,7 +176,7 @@ where
         key: &str,
         fetch: F,
         store: Store,
-    ) -> Result<Lookup<T>, Arc<E>>
+    ) -> Result<Lookup<T>, FetchError<E>>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<V, E>> + Send + 'static,
@@ -164,20 +185,21 @@ where
         let found = peek(&self.cache, &self.policy, &self.counters, key).await;
         // A cache that could not be read is not read again for the same miss.
         let recheck = !matches!(found, Peek::Unreachable);
-        let stale = match found {
+        let mut stale = match found {
             Peek::Fresh(found) => {
                 self.counters.record(Event::Hit);
                 tracing::debug!(key, age = ?found.age, "cache hit");
                 return Ok(found);
             }
-            Peek::Stale { bytes, age } => Some((bytes, age)),
+            Peek::Stale(copy) => Some(copy),
             Peek::Missing | Peek::Unreachable => None,
         };
         self.counters.record(Event::Miss);
         tracing::debug!(key, stale = stale.is_some(), "cache miss");
         let cache = self.cache.clone();
         let (policy, counters, owned_key) = (self.policy, self.counters.clone(), key.to_owned());
-        let flight = self.flights.run(key, move || {
+        let deadline = self.timeouts.hard();
+        let flight = self.flights.join(key, move || {
             // Creating the future does no work; it is awaited only after the check below.
             let pending = fetch();
             async move {
@@ -188,13 +210,9 @@ where
                     return Ok(fresh);
                 }
                 counters.record(Event::Fetch);
-                let value: Arc<T> = pending
-                    .await
-                    .inspect_err(|error| {
-                        counters.record(Event::FetchError);
-                        tracing::warn!(key = owned_key, %error, "fetch failed");
-                    })?
-                    .into();
+                // A panic is caught here rather than by the flight, to be counted once.
+                let fetched = within(deadline, AssertUnwindSafe(pending).catch_unwind()).await;
+                let value: Arc<T> = settle(fetched, deadline, &counters, &owned_key)?.into();
                 if store == Store::Fetched {
                     write(&cache, &policy, &counters, &owned_key, &*value).await;
                 }
@@ -205,19 +223,53 @@ where
                 })
             }
         });
-        let error = match flight.await {
+        let mut flight = pin!(flight);
+        if stale.is_some() {
+            // Polled at least once first, so that the fetch has started when we stop waiting.
+            if let Some(outcome) = within(self.timeouts.soft(), flight.as_mut()).await {
+                return self.answer(key, outcome, stale).await;
+            }
+            let slow = "the fetch is slower than the soft timeout";
+            if let Some(served) = self.serve_stale(key, stale.take(), &slow).await {
+                self.counters.record(Event::SoftTimeout);
+                return Ok(served);
+            }
+        }
+        let outcome = flight.await;
+        self.answer(key, outcome, stale).await
+    }
+
+    /// The fetch's value, or else the stale copy, or else the fetch's error.
+    async fn answer(
+        &self,
+        key: &str,
+        outcome: Result<Arc<Lookup<T>>, FetchError<E>>,
+        stale: Option<StaleCopy>,
+    ) -> Result<Lookup<T>, FetchError<E>> {
+        let error = match outcome {
             Ok(found) => return Ok(Lookup::clone(&found)),
             Err(error) => error,
         };
-        // The stale copy is decoded only now that it is needed.
-        let Some((bytes, age)) = stale else {
-            return Err(error);
-        };
-        match self.cache.decode::<T>(bytes).await {
+        self.serve_stale(key, stale, &error).await.ok_or(error)
+    }
+
+    /// Decodes the stale copy, now that it is needed, counting it as served.
+    async fn serve_stale(
+        &self,
+        key: &str,
+        stale: Option<StaleCopy>,
+        why: &(dyn Display + Sync),
+    ) -> Option<Lookup<T>> {
+        let StaleCopy {
+            header,
+            payload,
+            age,
+        } = stale?;
+        match self.cache.decode_opened::<T>(header, payload).await {
             Ok(stored) => {
                 self.counters.record(Event::Stale);
-                tracing::warn!(key, ?age, "serving a stale copy: the fetch failed");
-                Ok(Lookup {
+                tracing::warn!(key, ?age, reason = %why, "serving a stale copy");
+                Some(Lookup {
                     value: Arc::new(stored.value),
                     source: Source::Stale,
                     age,
@@ -226,7 +278,7 @@ where
             Err(decode) => {
                 self.counters.record(Event::CacheError);
                 tracing::warn!(key, error = %decode, "stale copy unreadable");
-                Err(error)
+                None
             }
         }
     }
@@ -253,6 +305,28 @@ where
     }
 }
 
+/// What a fetch that ran within `deadline` (`None` past it) and whose panic was caught
+/// comes to; failures counted and logged.
+fn settle<V, E: Display>(
+    fetched: Option<std::thread::Result<Result<V, E>>>,
+    deadline: Duration,
+    counters: &Counters,
+    key: &str,
+) -> Result<V, FetchError<E>> {
+    let error = match fetched {
+        Some(Ok(Ok(value))) => return Ok(value),
+        Some(Ok(Err(error))) => FetchError::failed(error),
+        Some(Err(panic)) => FetchError::from_panic(&*panic),
+        None => {
+            counters.record(Event::Deadline);
+            FetchError::Deadline(deadline)
+        }
+    };
+    counters.record(Event::FetchError);
+    tracing::warn!(key, %error, "fetch failed");
+    Err(error)
+}
+
 /// Who writes a fetched value to the cache.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Store {
@@ -262,85 +336,6 @@ enum Store {
     ByRefresh,
 }
 
-/// What the cache holds under a key.
-enum Peek<T> {
-    /// A fresh value, decoded.
-    Fresh(Lookup<T>),
-    /// A stale copy, not decoded until it is needed.
-    Stale { bytes: Bytes, age: Duration },
-    /// Nothing, or nothing readable.
-    Missing,
-    /// The cache could not be read.
-    Unreachable,
-}
-
-/// A write time this far ahead of our clock is taken as clock skew between machines; beyond
-/// it, the entry is treated as stale rather than fresh for as long as it is ahead.
-pub const CLOCK_SKEW_TOLERANCE: Duration = Duration::from_secs(5);
-
-async fn peek<T, C>(
-    cache: &TypedCache<C>,
-    policy: &Freshness,
-    counters: &Counters,
-    key: &str,
-) -> Peek<T>
-where
-    T: DeserializeOwned + Send + 'static,
-    C: Cache,
-{
-    let unreadable = |error: Error| {
-        counters.record(Event::CacheError);
-        tracing::warn!(key, %error, "cache entry unreadable; it will be overwritten");
-        Peek::Missing
-    };
-    let bytes = match cache.cache().get(key).await {
-        Ok(Some(bytes)) => bytes,
-        Ok(None) => return Peek::Missing,
-        Err(error) => {
-            counters.record(Event::CacheError);
-            tracing::warn!(key, %error, "cache read failed; fetching instead");
-            return Peek::Unreachable;
-        }
-    };
-    let header = match envelope::open(&bytes) {
-        Ok((header, _)) => header,
-        Err(error) => return unreadable(error.into()),
-    };
-    let (age, fresh) = match SystemTime::now().duration_since(header.written_at) {
-        Ok(age) => (age, age < policy.fresh_for(key)),
-        Err(ahead) => (Duration::ZERO, ahead.duration() <= CLOCK_SKEW_TOLERANCE),
-    };
-    if !fresh {
-        return Peek::Stale { bytes, age };
-    }
-    match cache.decode::<T>(bytes).await {
-        Ok(stored) => Peek::Fresh(Lookup {
-            value: Arc::new(stored.value),
-            source: Source::Cache,
-            age,
-        }),
-        Err(error) => unreadable(error),
-    }
-}
-
-async fn write<T, C>(
-    cache: &TypedCache<C>,
-    policy: &Freshness,
-    counters: &Counters,
-    key: &str,
-    value: &T,
-) where
-    T: Serialize,
-    C: Cache,
-{
-    if let Err(error) = cache.set(key, value, storage_ttl(cache, policy, key)).await {
-        counters.record(Event::CacheError);
-        tracing::warn!(key, %error, "cache write failed; the value is served uncached");
-    }
-}
-
-/// How long the backend keeps `key`: the policy's storage TTL, within what the backend holds,
-/// so that a long `max_stale` shortens the stale copy instead of failing every write.
-fn storage_ttl<C: Cache>(cache: &TypedCache<C>, policy: &Freshness, key: &str) -> Duration {
-    policy.storage_ttl(key).min(cache.cache().max_ttl())
-}
+// Needs the memory backend, on by default.
+#[cfg(all(test, feature = "memory"))]
+mod tests;

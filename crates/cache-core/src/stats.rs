@@ -11,11 +11,13 @@ pub(crate) struct Counters {
     fetches: AtomicU64,
     fetch_errors: AtomicU64,
     cache_errors: AtomicU64,
+    soft_timeouts: AtomicU64,
+    deadlines: AtomicU64,
 }
 
-/// What happened so far: one count per call for `hits`, `misses` and `stale`, one per
-/// upstream call for `fetches` and `fetch_errors`, one per failed cache read or write for
-/// `cache_errors`.
+/// What happened so far: one count per call for `hits`, `misses`, `stale` and
+/// `soft_timeouts`, one per upstream call for `fetches`, `fetch_errors` and `deadlines`, one
+/// per failed cache read or write for `cache_errors`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Stats {
@@ -23,14 +25,19 @@ pub struct Stats {
     pub hits: u64,
     /// Calls that found nothing fresh and waited for a fetch.
     pub misses: u64,
-    /// Calls answered with a stale copy because the fetch failed.
+    /// Calls answered with a stale copy because the fetch failed or was slow.
     pub stale: u64,
     /// Upstream calls made (concurrent misses share one).
     pub fetches: u64,
-    /// Upstream calls that failed.
+    /// Upstream calls that failed: returned an error, panicked or reached the deadline.
     pub fetch_errors: u64,
     /// Cache reads or writes that failed, or entries that could not be decoded.
     pub cache_errors: u64,
+    /// Calls served a stale copy because the fetch outlasted the soft timeout (also counted
+    /// in `stale`).
+    pub soft_timeouts: u64,
+    /// Upstream calls abandoned at the hard deadline (also counted in `fetch_errors`).
+    pub deadlines: u64,
 }
 
 impl std::ops::Add for Stats {
@@ -44,6 +51,8 @@ impl std::ops::Add for Stats {
             fetches: self.fetches + other.fetches,
             fetch_errors: self.fetch_errors + other.fetch_errors,
             cache_errors: self.cache_errors + other.cache_errors,
+            soft_timeouts: self.soft_timeouts + other.soft_timeouts,
+            deadlines: self.deadlines + other.deadlines,
         }
     }
 }
@@ -56,6 +65,8 @@ pub(crate) enum Event {
     Fetch,
     FetchError,
     CacheError,
+    SoftTimeout,
+    Deadline,
 }
 
 impl Counters {
@@ -67,6 +78,8 @@ impl Counters {
             Event::Fetch => &self.fetches,
             Event::FetchError => &self.fetch_errors,
             Event::CacheError => &self.cache_errors,
+            Event::SoftTimeout => &self.soft_timeouts,
+            Event::Deadline => &self.deadlines,
         };
         counter.fetch_add(1, Ordering::Relaxed);
     }
@@ -80,6 +93,8 @@ impl Counters {
             fetches: read(&self.fetches),
             fetch_errors: read(&self.fetch_errors),
             cache_errors: read(&self.cache_errors),
+            soft_timeouts: read(&self.soft_timeouts),
+            deadlines: read(&self.deadlines),
         }
     }
 }

@@ -1,6 +1,8 @@
 //! The typed layer: serde values over any [`Cache`], and read-through with [`TypedCache::get_or_fetch`].
 
+use std::borrow::Borrow;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -144,10 +146,32 @@ impl<C: Cache> TypedCache<C> {
             Err(error) => tracing::warn!(key, %error, "cache read failed; fetching"),
         }
         let value = fetch().await?;
-        if let Err(error) = self.set(key, &value, ttl).await {
+        let (value, encoded) = self.encode_moved::<T, T>(value).await;
+        let written = match encoded {
+            Ok(bytes) => self.cache.set(key, bytes, ttl).await,
+            Err(error) => Err(error),
+        };
+        if let Err(error) = written {
             tracing::warn!(key, %error, "cache write failed; value returned uncached");
         }
         Ok(value)
+    }
+
+    /// Like [`TypedCache::set`] for a shared value, which a large one lets leave the async
+    /// runtime's threads whole: serialized as well as compressed on the blocking pool.
+    ///
+    /// # Errors
+    /// As [`TypedCache::set`].
+    ///
+    /// # Panics
+    /// When serializing `value` panics, on the pool or inline, as [`TypedCache::set`] would.
+    pub async fn set_shared<T>(&self, key: &str, value: Arc<T>, ttl: Duration) -> Result<()>
+    where
+        T: Serialize + Send + Sync + ?Sized + 'static,
+    {
+        check_ttl(ttl, self.cache.max_ttl())?;
+        let (_, bytes) = self.encode_moved::<Arc<T>, T>(value).await;
+        self.cache.set(key, bytes?, ttl).await
     }
 
     /// Decodes stored bytes, on the blocking pool when they are large.
@@ -167,7 +191,35 @@ impl<C: Cache> TypedCache<C> {
             .map_err(|e| DecodeError::Task(e.to_string()))?
     }
 
+    /// Decodes the payload of an envelope that [`envelope::open`](crate::envelope::open)
+    /// already checked (`payload` is what it returned), on the blocking pool when it is large:
+    /// the checksum is not verified a second time.
+    pub(crate) async fn decode_opened<T>(
+        &self,
+        header: crate::envelope::Header,
+        payload: Bytes,
+    ) -> Result<Stored<T>>
+    where
+        T: DeserializeOwned + Send + 'static,
+    {
+        let codec = self.codec;
+        if !self.is_large(payload.len().max(header.decoded_len as usize)) {
+            return codec.decode_opened(header, &payload);
+        }
+        offload(move || codec.decode_opened(header, &payload))
+            .await
+            .map_err(|e| DecodeError::Task(e.to_string()))?
+    }
+
     /// Encodes `value`, compressing on the blocking pool when it is large.
+    ///
+    /// # Behavior
+    /// A borrowed value is serialized on the calling thread, whatever its size: it may be
+    /// neither `Send` nor `Sync`, and a thread that waited for another to serialize it would
+    /// be blocked all the same. `tokio::task::block_in_place` is no way out for a library: it
+    /// panics on a current-thread runtime and inside a `LocalSet`. An owned or shared value
+    /// can leave; [`TypedCache::get_or_fetch`] and [`TypedCache::set_shared`] move a large
+    /// one to the blocking pool whole.
     ///
     /// # Errors
     /// [`Error::Encode`].
@@ -186,6 +238,39 @@ impl<C: Cache> TypedCache<C> {
                 .map_err(|e| Error::Encode(e.into()))??
         };
         Ok(Bytes::from(sealed))
+    }
+
+    /// Encodes a value that can move: inline when it is small, else serialized and compressed
+    /// on the blocking pool; the value comes back either way.
+    ///
+    /// The encoded size is unknown until the value is serialized, and nothing cheaper predicts
+    /// it (serde gives no size for a map or a string's escapes ahead of time). So the value is
+    /// serialized inline into a buffer that refuses to grow past the blocking threshold: that
+    /// costs at most the work the threshold already allows inline, and a small value's bytes
+    /// are kept. A large one is serialized again, whole, on the pool: the first threshold's
+    /// worth is done twice.
+    async fn encode_moved<V, T>(&self, value: V) -> (V, Result<Bytes>)
+    where
+        V: Borrow<T> + Send + 'static,
+        T: Serialize + ?Sized + 'static,
+    {
+        let codec = self.codec;
+        match codec.serialize_within(value.borrow(), codec.blocking_threshold()) {
+            Ok(Some(small)) => return (value, codec.seal(&small).map(Bytes::from)),
+            Ok(None) => {}
+            Err(error) => return (value, Err(error)),
+        }
+        let encoded = offload(move || {
+            let encoded = codec.encode(value.borrow());
+            (value, encoded)
+        })
+        .await;
+        match encoded {
+            Ok((value, encoded)) => (value, encoded.map(Bytes::from)),
+            // The value is lost with the thread; so is a panic raised inline.
+            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+            Err(error) => panic!("the runtime shut down while a value was being encoded: {error}"),
+        }
     }
 
     fn is_large(&self, size: usize) -> bool {

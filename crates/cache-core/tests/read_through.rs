@@ -4,24 +4,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use cache_core::{
-    Cache, Codec, Error, Freshness, MemoryCache, MockCache, ReadThrough, Source, TypedCache,
-};
+use cache_core::{Cache, Codec, Error, Freshness, MockCache, ReadThrough, Source, TypedCache};
 
-type Symbols = ReadThrough<Vec<String>, String, MemoryCache>;
-
-fn symbols(policy: Freshness) -> Symbols {
-    ReadThrough::new(
-        TypedCache::new(MemoryCache::new(64 << 20), Codec::msgpack()),
-        policy,
-    )
-}
-
-fn list(names: &[&str]) -> Vec<String> {
-    names.iter().map(|&n| n.to_owned()).collect()
-}
-
-const HOUR: Duration = Duration::from_secs(3600);
+mod read_through_support;
+use read_through_support::{HOUR, list, symbols, written_at};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_thousand_cold_callers_share_one_fetch() {
@@ -108,7 +94,7 @@ async fn past_max_stale_a_failed_fetch_is_an_error() {
         .get("k", || async { Err("HTTP 503".to_owned()) })
         .await
         .unwrap_err();
-    assert_eq!(*err, "HTTP 503");
+    assert_eq!(err.upstream().map(|e| e.as_str()), Some("HTTP 503"));
 }
 
 #[tokio::test]
@@ -118,7 +104,7 @@ async fn a_failed_fetch_with_nothing_cached_is_an_error_and_writes_nothing() {
         .get("k", || async { Err("retCode 10006".to_owned()) })
         .await
         .unwrap_err();
-    assert_eq!(*err, "retCode 10006");
+    assert_eq!(err.upstream().map(|e| e.as_str()), Some("retCode 10006"));
     assert_eq!(cache.cache().cache().get("k").await.unwrap(), None);
 }
 
@@ -220,21 +206,6 @@ async fn get_refreshed_leaves_the_write_to_the_refresh() {
         (Source::Upstream, &list(&["A"]))
     );
     assert_eq!(cache.stats().fetches, 1);
-}
-
-/// Rewrites the write time of an envelope, fixing its checksum.
-fn written_at(mut bytes: Vec<u8>, at: std::time::SystemTime) -> Vec<u8> {
-    let millis = at
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64;
-    bytes[8..16].copy_from_slice(&millis.to_le_bytes());
-    let mut hasher = crc32fast::Hasher::new();
-    hasher.update(&bytes[..24]);
-    hasher.update(&bytes[cache_core::envelope::HEADER_LEN..]);
-    let crc = hasher.finalize();
-    bytes[24..28].copy_from_slice(&crc.to_le_bytes());
-    bytes
 }
 
 #[tokio::test]

@@ -1,10 +1,10 @@
-//! SingleFlight: shared calls, shared errors, cancelled leaders.
+//! SingleFlight: shared calls, shared errors, cancelled leaders, panics and deadlines.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use cache_core::SingleFlight;
+use cache_core::{FetchError, SingleFlight};
 use tokio::sync::Notify;
 
 #[tokio::test]
@@ -19,8 +19,12 @@ async fn an_error_is_shared_by_every_caller() {
         })
     };
     let (a, b, _) = tokio::join!(call(), call(), async { gate.notify_one() });
-    assert_eq!(a.unwrap_err().as_str(), "boom");
-    assert_eq!(b.unwrap_err().as_str(), "boom");
+    let (a, b) = (a.unwrap_err(), b.unwrap_err());
+    assert_eq!(a.upstream().map(|e| e.as_str()), Some("boom"));
+    assert!(
+        Arc::ptr_eq(a.upstream().unwrap(), b.upstream().unwrap()),
+        "one error, shared"
+    );
     assert_eq!(flights.in_flight(), 0);
 }
 
@@ -72,21 +76,91 @@ async fn distinct_keys_fly_separately_and_later_calls_start_anew() {
 
 #[tokio::test]
 async fn a_panicking_call_frees_its_key() {
-    let flights = Arc::new(SingleFlight::<u32, String>::new());
-    let panicking = flights.clone();
-    let outcome = tokio::spawn(async move {
-        panicking
-            .run("k", || async { panic!("upstream bug") })
-            .await
-    })
-    .await;
-    assert!(outcome.unwrap_err().is_panic(), "the caller sees the panic");
+    let flights = SingleFlight::<u32, String>::new();
+    let outcome = flights.run("k", || async { panic!("upstream bug") }).await;
+    assert!(
+        matches!(outcome, Err(FetchError::Panicked(ref m)) if m == "upstream bug"),
+        "{outcome:?}"
+    );
     assert_eq!(flights.in_flight(), 0);
     assert_eq!(
         *flights.run("k", || async { Ok(5) }).await.unwrap(),
         5,
         "the key works again"
     );
+}
+
+/// A `Shared` future whose inner future panics is poisoned: the waiters polled at that moment
+/// were never woken, and the others panicked with "inner future panicked during poll".
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_waiter_of_a_panicking_call_gets_the_panic_as_an_error() {
+    for round in 0..100 {
+        let flights = Arc::new(SingleFlight::<u32, String>::new());
+        let mut waiters = tokio::task::JoinSet::new();
+        for _ in 0..50 {
+            let flights = flights.clone();
+            waiters.spawn(async move {
+                flights
+                    .run("k", || async {
+                        tokio::time::sleep(Duration::from_millis(2)).await;
+                        panic!("upstream bug")
+                    })
+                    .await
+            });
+        }
+        let all = async {
+            let mut outcomes = Vec::new();
+            while let Some(joined) = waiters.join_next().await {
+                outcomes.push(joined.expect("a waiter panicked"));
+            }
+            outcomes
+        };
+        let outcomes = tokio::time::timeout(Duration::from_secs(10), all)
+            .await
+            .unwrap_or_else(|_| panic!("round {round}: a waiter was stranded"));
+        for outcome in outcomes {
+            assert!(
+                matches!(outcome, Err(FetchError::Panicked(ref m)) if m == "upstream bug"),
+                "round {round}: {outcome:?}"
+            );
+        }
+        assert_eq!(flights.in_flight(), 0, "round {round}: the key is free");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_call_past_its_deadline_is_abandoned_for_every_caller() {
+    let flights = SingleFlight::<u32, String>::new();
+    let dropped = Arc::new(Notify::new());
+    let call = || {
+        let dropped = dropped.clone();
+        flights.run_within("k", Duration::from_secs(30), move || async move {
+            let _guard = NotifyOnDrop(dropped);
+            std::future::pending::<Result<u32, String>>().await
+        })
+    };
+    let both = async { tokio::join!(call(), call(), dropped.notified()) };
+    let (a, b, _) = tokio::time::timeout(Duration::from_secs(3600), both)
+        .await
+        .expect("the call was not abandoned");
+    for outcome in [a, b] {
+        assert!(
+            matches!(outcome, Err(FetchError::Deadline(d)) if d == Duration::from_secs(30)),
+            "{outcome:?}"
+        );
+    }
+    assert_eq!(flights.in_flight(), 0);
+    let quick = flights.run_within("k", Duration::from_secs(30), || async { Ok(1) });
+    assert_eq!(*quick.await.unwrap(), 1, "a call within its deadline");
+}
+
+/// Tells when the call's future is dropped, which is how it is abandoned.
+struct NotifyOnDrop(Arc<Notify>);
+
+impl Drop for NotifyOnDrop {
+    fn drop(&mut self) {
+        self.0.notify_one();
+    }
 }
 
 #[tokio::test]
@@ -120,4 +194,38 @@ async fn a_call_whose_callers_all_left_finishes_and_is_not_resumed_later() {
     assert_eq!(flights.in_flight(), 0);
     let fresh = flights.run("k", || async { Ok("new") }).await.unwrap();
     assert_eq!(*fresh, "new", "a new call, not the old one resumed");
+}
+
+#[test]
+fn a_call_whose_runtime_shuts_down_is_cancelled_for_its_waiters() {
+    let flights = Arc::new(SingleFlight::<u32, String>::new());
+    let first = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let leader = flights.clone();
+    first.spawn(async move {
+        leader
+            .run("k", std::future::pending::<Result<u32, String>>)
+            .await
+    });
+    let second = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    second.block_on(async {
+        while flights.in_flight() == 0 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        // The waiter joins the call first, then the runtime it runs on goes away.
+        let waiter = flights.run("k", || async { Ok(0) });
+        let (outcome, ()) = tokio::time::timeout(Duration::from_secs(10), async {
+            tokio::join!(waiter, async { first.shutdown_background() })
+        })
+        .await
+        .expect("the waiter was stranded");
+        assert!(matches!(outcome, Err(FetchError::Cancelled)), "{outcome:?}");
+    });
+    assert_eq!(flights.in_flight(), 0, "the key is free");
 }

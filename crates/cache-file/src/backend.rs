@@ -1,6 +1,5 @@
-//! [`FileCache`]: the [`Cache`] implementation over a directory, and its builder.
+//! [`FileCache`]: the [`Cache`] implementation over a directory.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -8,37 +7,16 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 use bytes::Bytes;
 use cache_core::{Cache, Entry, Error, Result, check_ttl};
-use tokio::task::JoinHandle;
 
+use crate::builder::FileCacheBuilder;
 use crate::entry::{self, Dir, Pending};
+use crate::layout::{MAX_KEY_LEN, MAX_VALUE_LEN};
 use crate::sweep::{self, Schedule, SweepReport};
 
 /// The longest TTL accepted: a century, as for cache-core's in-memory backend, so that
 /// switching backends never changes which TTLs are valid. Expiries are stored as Unix
 /// milliseconds in 64 bits, far beyond it.
 pub const MAX_TTL: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
-/// How often writes start a background sweep unless [`FileCacheBuilder::sweep_interval`]
-/// says otherwise.
-pub const DEFAULT_SWEEP_INTERVAL: Duration = Duration::from_secs(60 * 60);
-
-/// What a write waits for before it returns. Every level replaces an entry atomically, so a
-/// crashed process never leaves a torn entry; they differ in what survives a power loss or a
-/// kernel crash, and every write pays for it in `fsync` calls.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Durability {
-    /// No `fsync`. After a power loss an entry may read as missing (its checksum catches
-    /// the loss), never as wrong data.
-    NoSync,
-    /// `fsync` each file before it is renamed into place, so that after a power loss each
-    /// entry is whole: the new value or the old one. The default.
-    #[default]
-    SyncFile,
-    /// Also `fsync` the directory after the renames, so that a write that returned survives
-    /// a power loss.
-    SyncFileAndDir,
-}
-
 /// A [`Cache`] that keeps one file per key in a directory, shared safely by every process
 /// that opens it. See the [crate docs](crate) for the layout and the guarantees.
 ///
@@ -52,68 +30,21 @@ pub struct FileCache {
 struct Inner {
     dir: Dir,
     schedule: Schedule,
-}
-
-/// Options for opening a [`FileCache`].
-#[derive(Debug, Clone)]
-#[must_use]
-pub struct FileCacheBuilder {
-    path: PathBuf,
-    durability: Durability,
-    sweep_interval: Option<Duration>,
-}
-
-impl FileCacheBuilder {
-    /// How writes are made durable; [`Durability::SyncFile`] by default.
-    pub fn durability(mut self, durability: Durability) -> Self {
-        self.durability = durability;
-        self
-    }
-
-    /// How often writes also start a background sweep (the first write after opening
-    /// does); `None` leaves sweeping to [`FileCache::purge_expired`].
-    pub fn sweep_interval(mut self, interval: Option<Duration>) -> Self {
-        self.sweep_interval = interval;
-        self
-    }
-
-    /// Creates the directory (and its parents) if needed and checks that it can be written.
-    ///
-    /// A path that is a file, or lies under one, is [`Error::InvalidArgument`]; a directory
-    /// that cannot be created or written is [`Error::Backend`].
-    pub async fn open(self) -> Result<FileCache> {
-        let path = self.path.clone();
-        blocking(move || prepare(&path)).await?;
-        Ok(FileCache {
-            inner: Arc::new(Inner {
-                dir: Dir::new(self.path, self.durability),
-                schedule: Schedule::new(self.sweep_interval),
-            }),
-        })
-    }
-}
-
-fn prepare(path: &Path) -> Result<()> {
-    if let Err(e) = fs::create_dir_all(path) {
-        let under_a_file = path.ancestors().any(|p| p.is_file());
-        return Err(if under_a_file {
-            Error::invalid_argument(format!(
-                "cache directory {} is a file or lies under one",
-                path.display()
-            ))
-        } else {
-            entry::io_error("create cache directory", path, e)
-        });
-    }
-    // Fail at startup rather than at the first write.
-    tempfile::Builder::new()
-        .prefix(crate::paths::TEMP_PREFIX)
-        .tempfile_in(path)
-        .map(drop)
-        .map_err(|e| entry::io_error("write in cache directory", path, e))
+    timeout: Duration,
 }
 
 impl FileCache {
+    pub(crate) fn new(dir: Dir, schedule: Schedule, timeout: Duration) -> Self {
+        let inner = Inner {
+            dir,
+            schedule,
+            timeout,
+        };
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
     /// Opens the cache in `dir` with the default options; see [`FileCacheBuilder::open`].
     pub async fn open(dir: impl Into<PathBuf>) -> Result<Self> {
         Self::builder(dir).open().await
@@ -121,11 +52,7 @@ impl FileCache {
 
     /// A builder for a cache in `dir`.
     pub fn builder(dir: impl Into<PathBuf>) -> FileCacheBuilder {
-        FileCacheBuilder {
-            path: dir.into(),
-            durability: Durability::default(),
-            sweep_interval: Some(DEFAULT_SWEEP_INTERVAL),
-        }
+        FileCacheBuilder::new(dir.into())
     }
 
     /// The cache directory.
@@ -133,33 +60,62 @@ impl FileCache {
         self.inner.dir.path()
     }
 
-    /// Removes expired and invalid entry files, and temporary files older than
-    /// [`STRAY_TEMP_AGE`](crate::STRAY_TEMP_AGE) that crashed writers left behind.
-    pub async fn purge_expired(&self) -> Result<SweepReport> {
-        let inner = self.inner.clone();
-        blocking(move || sweep::sweep(&inner.dir, SystemTime::now())).await
+    /// The limit on each operation; see [`FileCacheBuilder::operation_timeout`].
+    pub fn operation_timeout(&self) -> Duration {
+        self.inner.timeout
     }
 
-    /// Starts a background sweep if one is due, returning its task.
-    fn maybe_sweep(&self) -> Option<JoinHandle<()>> {
-        if !self.inner.schedule.claim(entry::unix_ms(SystemTime::now())) {
-            return None;
-        }
+    /// Removes expired and invalid entry files, and temporary files older than
+    /// [`STRAY_TEMP_AGE`](crate::STRAY_TEMP_AGE) that crashed writers left behind.
+    ///
+    /// Like every operation it is bounded by the operation timeout, which a directory of
+    /// very many entries on a slow disk may need raised; a sweep that timed out goes on to
+    /// its end in the background.
+    pub async fn purge_expired(&self) -> Result<SweepReport> {
         let inner = self.inner.clone();
-        Some(tokio::task::spawn_blocking(move || {
-            match sweep::sweep(&inner.dir, SystemTime::now()) {
-                Ok(report) => tracing::debug!(?report, "swept the file cache"),
-                Err(e) => tracing::warn!(error = %e, "cannot sweep the file cache"),
-            }
-            inner.schedule.finished();
-        }))
+        blocking(self.inner.timeout, move || {
+            sweep::sweep(&inner.dir, SystemTime::now())
+        })
+        .await
+    }
+
+    /// Starts a background sweep if one is due, returning its thread.
+    ///
+    /// The sweep runs on a thread of its own rather than on tokio's blocking pool: dropping
+    /// a runtime waits for the blocking pool's tasks, while a process exits without waiting
+    /// for other threads, and a sweep cut short loses nothing.
+    fn maybe_sweep(&self) -> Option<std::thread::JoinHandle<()>> {
+        let claim = self
+            .inner
+            .schedule
+            .claim(entry::unix_ms(SystemTime::now()))?;
+        let inner = self.inner.clone();
+        let dispatch = tracing::dispatcher::get_default(Clone::clone);
+        let spawned = std::thread::Builder::new()
+            .name("cache-file-sweep".into())
+            .spawn(move || {
+                tracing::dispatcher::with_default(&dispatch, || {
+                    match sweep::sweep(&inner.dir, SystemTime::now()) {
+                        Ok(report) => tracing::debug!(?report, "swept the file cache"),
+                        Err(e) => tracing::warn!(error = %e, "cannot sweep the file cache"),
+                    }
+                });
+                drop(claim);
+            });
+        // Without a thread the claim was dropped with the closure: the next write tries again.
+        spawned
+            .inspect_err(|e| tracing::warn!(error = %e, "cannot start a file cache sweep"))
+            .ok()
     }
 
     async fn write(&self, entries: Vec<Entry>) -> Result<()> {
         for entry in &entries {
             check_ttl(entry.ttl, MAX_TTL)?;
-            if u32::try_from(entry.key.len()).is_err() {
-                return Err(Error::invalid_argument("key longer than 4 GiB"));
+            if entry.key.len() > MAX_KEY_LEN {
+                return Err(Error::invalid_argument("key longer than 512 MiB"));
+            }
+            if entry.value.len() > MAX_VALUE_LEN {
+                return Err(Error::invalid_argument("value longer than 512 MiB"));
             }
         }
         if entries.is_empty() {
@@ -175,7 +131,7 @@ impl FileCache {
             })
             .collect();
         let inner = self.inner.clone();
-        blocking(move || inner.dir.write(&pending)).await?;
+        blocking(self.inner.timeout, move || inner.dir.write(&pending)).await?;
         // Detached: the write does not wait for the sweep.
         drop(self.maybe_sweep());
         Ok(())
@@ -187,7 +143,10 @@ impl FileCache {
         op: fn(&Dir, &str, u64) -> Result<T>,
     ) -> Result<T> {
         let (inner, key) = (self.inner.clone(), key.to_owned());
-        blocking(move || op(&inner.dir, &key, entry::unix_ms(SystemTime::now()))).await
+        blocking(self.inner.timeout, move || {
+            op(&inner.dir, &key, entry::unix_ms(SystemTime::now()))
+        })
+        .await
     }
 }
 
@@ -211,7 +170,7 @@ impl Cache for FileCache {
 
     async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Bytes>>> {
         let (inner, keys) = (self.inner.clone(), keys.to_vec());
-        blocking(move || {
+        blocking(self.inner.timeout, move || {
             let now_ms = entry::unix_ms(SystemTime::now());
             keys.iter().map(|key| inner.dir.get(key, now_ms)).collect()
         })
@@ -227,19 +186,23 @@ impl Cache for FileCache {
     }
 }
 
-/// Runs filesystem work on the blocking pool. If the caller's future is dropped, the work
-/// still runs to its end, so an entry is written whole or not at all.
-async fn blocking<T: Send + 'static>(
+/// Runs filesystem work on the blocking pool, waiting for it at most `limit`. If the caller
+/// stops waiting, by the limit or by dropping the future, the work still runs to its end, so
+/// an entry is written whole or not at all.
+pub(crate) async fn blocking<T: Send + 'static>(
+    limit: Duration,
     work: impl FnOnce() -> Result<T> + Send + 'static,
 ) -> Result<T> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| Error::backend("file cache task failed", e))?
+    match tokio::time::timeout(limit, tokio::task::spawn_blocking(work)).await {
+        Ok(done) => done.map_err(|e| Error::backend("file cache task failed", e))?,
+        Err(_) => Err(Error::Timeout(limit)),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::DEFAULT_OPERATION_TIMEOUT;
 
     #[tokio::test]
     async fn a_write_starts_a_due_sweep_that_removes_expired_entries() {
@@ -264,12 +227,41 @@ mod tests {
         cache
             .maybe_sweep()
             .expect("the first sweep is due")
-            .await
+            .join()
             .unwrap();
         assert!(!dir.path().join(&name).exists(), "the sweep removed it");
         assert!(
             cache.maybe_sweep().is_none(),
             "the next is an interval away"
         );
+    }
+
+    #[tokio::test]
+    async fn work_past_the_limit_is_a_timeout() {
+        let limit = Duration::from_millis(50);
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let err = blocking(limit, move || {
+            let _ = wait.recv();
+            Ok(())
+        })
+        .await
+        .unwrap_err();
+        assert!(matches!(err, Error::Timeout(d) if d == limit), "{err:?}");
+        assert!(err.is_temporary());
+        // Ends the work, which the runtime waits for when the test drops it.
+        drop(release);
+    }
+
+    #[tokio::test]
+    async fn the_operation_timeout_is_configured_and_zero_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = FileCache::open(dir.path()).await.unwrap();
+        assert_eq!(cache.operation_timeout(), DEFAULT_OPERATION_TIMEOUT);
+        let limit = Duration::from_millis(1500);
+        let builder = FileCache::builder(dir.path());
+        let cache = builder.clone().operation_timeout(limit).open().await;
+        assert_eq!(cache.unwrap().operation_timeout(), limit);
+        let zero = builder.operation_timeout(Duration::ZERO).open().await;
+        assert!(matches!(zero, Err(Error::InvalidArgument(_))), "{zero:?}");
     }
 }

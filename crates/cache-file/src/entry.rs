@@ -10,7 +10,7 @@ use bytes::Bytes;
 use cache_core::{Error, Result};
 
 use crate::Durability;
-use crate::layout::{self, Header, Invalid};
+use crate::layout::{self, Header, Invalid, Limits};
 use crate::paths::{self, TEMP_PREFIX};
 
 /// What the file under an entry name holds.
@@ -143,16 +143,16 @@ fn lookup(path: &Path, key: &str, now_ms: u64) -> Result<Option<(Header, File)>>
 
 /// Reads and checks the header of the file at `path`; `key` of `None` accepts any key.
 pub(crate) fn inspect(path: &Path, key: Option<&[u8]>, now_ms: u64) -> io::Result<State> {
-    let mut file = match File::open(path) {
+    let mut file = match open_entry(path)? {
         Ok(file) => file,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(State::Missing),
-        Err(e) => return Err(e),
+        Err(nothing_to_read) => return Ok(nothing_to_read),
     };
+    // Checked on what was opened, not on the path, which may have changed since.
     let meta = file.metadata()?;
     if !meta.is_file() {
         return Ok(State::NotOurs);
     }
-    let header = match layout::read_header(&mut file, meta.len())? {
+    let header = match layout::read_header(&mut file, meta.len(), Limits::DEFAULT)? {
         Ok(header) => header,
         Err(why) => return Ok(State::Stale(Some(why), file)),
     };
@@ -163,6 +163,41 @@ pub(crate) fn inspect(path: &Path, key: Option<&[u8]>, now_ms: u64) -> io::Resul
         return Ok(State::Stale(None, file));
     }
     Ok(State::Live(header, file))
+}
+
+/// Opens the file at `path` for reading without waiting and without following a link, or
+/// says why there is nothing to read: [`State::Missing`] or [`State::NotOurs`].
+///
+/// Opening a FIFO for reading would wait for a writer, forever if none comes, and a socket
+/// cannot be opened at all: without `O_NONBLOCK` a FIFO under an entry name would hang every
+/// reader and every sweep. A link is not followed, so a link planted under an entry name
+/// never makes a reader show, or a sweep judge, a file elsewhere. What opens is checked to
+/// be a regular file before it is read; for one of those `O_NONBLOCK` changes nothing.
+#[cfg(unix)]
+fn open_entry(path: &Path) -> io::Result<Result<File, State>> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let opened = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path);
+    match opened {
+        Ok(file) => Ok(Ok(file)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Err(State::Missing)),
+        // ELOOP: a link, refused by O_NOFOLLOW; ENXIO: a socket. Neither is an entry.
+        Err(e) if matches!(e.raw_os_error(), Some(libc::ELOOP | libc::ENXIO)) => {
+            Ok(Err(State::NotOurs))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(not(unix))]
+fn open_entry(path: &Path) -> io::Result<Result<File, State>> {
+    match File::open(path) {
+        Ok(file) => Ok(Ok(file)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Err(State::Missing)),
+        Err(e) => Err(e),
+    }
 }
 
 /// Removes the file at `path` if it is still the one `opened` reads, and says whether it did.
@@ -204,7 +239,13 @@ fn same_file(_: &Path, _: &File) -> bool {
 
 #[cfg(unix)]
 fn sync_dir(path: &Path) -> io::Result<()> {
-    File::open(path)?.sync_all()
+    use std::os::unix::fs::OpenOptionsExt;
+    // Whatever may have taken the directory's place, the open does not wait on it.
+    fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY | libc::O_NONBLOCK)
+        .open(path)?
+        .sync_all()
 }
 
 #[cfg(not(unix))]

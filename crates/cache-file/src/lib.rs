@@ -49,10 +49,19 @@
 //! 32+K+V     4     CRC-32 of the value
 //! ```
 //!
-//! A file of any other length, a wrong magic, version or checksum, is invalid: it reads as
-//! missing and is removed (if it is still the same file). A whole entry of another key (a
+//! Keys and values are at most [`MAX_KEY_LEN`] and [`MAX_VALUE_LEN`] bytes (512 MiB, as in
+//! Redis); a longer write is [`Error::InvalidArgument`](cache_core::Error::InvalidArgument).
+//! A file of any other length, a wrong magic, version or checksum, or a declared length
+//! past those limits, is invalid: it reads as missing and is removed (if it is still the
+//! same file). Every length is checked against the file's before anything is allocated. A whole entry of another key (a
 //! hash collision, or a copied file) reads as missing and is left to be overwritten. The TTL,
 //! the delete and the sweep read only the header; a get also checks the value's checksum.
+//!
+//! Anything but a regular file under an entry name (a FIFO, a socket, a device, a directory,
+//! a symbolic link) is not ours either: entry files are opened without following links and
+//! without waiting (`O_NOFOLLOW | O_NONBLOCK`), so a FIFO never blocks a reader or a sweep,
+//! and what was opened is checked to be a regular file before a byte is read. Such a file
+//! reads as missing and is left alone; a write renames its entry over it where it can.
 //!
 //! # Time to live
 //! The expiry is absolute wall-clock time, so every process agrees on it; a clock set
@@ -70,17 +79,52 @@
 //! torn file read as missing, never as wrong data.
 //!
 //! # Concurrency
-//! Every filesystem call runs on tokio's blocking pool; batches run as one blocking task.
-//! Processes need no lock: the last rename of a key wins. Removing a stale file can race with
-//! another process's write of the same key and lose that write (a later miss), never mix
-//! values. Atomic rename over an open file is a POSIX guarantee; other platforms build but
-//! are not the target.
+//! Every filesystem call of an operation runs on tokio's blocking pool; batches run as one
+//! blocking task. Processes need no lock: the last rename of a key wins. Removing a stale
+//! file can race with another process's write of the same key and lose that write (a later
+//! miss), never mix values. Atomic rename over an open file is a POSIX guarantee; other
+//! platforms build but are not the target.
+//!
+//! # Timeouts and exiting
+//! Each operation, opening included, fails with
+//! [`Error::Timeout`](cache_core::Error::Timeout) once it has taken longer than
+//! [`FileCacheBuilder::operation_timeout`] ([`DEFAULT_OPERATION_TIMEOUT`] by default), as
+//! the Redis backend's do. The runtime must have its time driver enabled, as
+//! `#[tokio::main]` and `Builder::enable_all` do.
+//!
+//! Tokio cannot stop a blocking task: the file system work of an operation that timed out
+//! goes on, and a write that timed out may still take effect. Dropping a runtime, as the end
+//! of `#[tokio::main]` does, waits for every blocking task to finish, so on a file system
+//! that never answers (a hung network mount) the program would not exit. A program that must
+//! exit whatever the file system does shuts its runtime down with a bound,
+//! `Runtime::shutdown_timeout`, instead of dropping it:
+//!
+//! ```no_run
+//! let runtime = tokio::runtime::Runtime::new()?;
+//! runtime.block_on(async {
+//!     // ... use the cache ...
+//! });
+//! runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! The background sweep does not hold up an exit: it runs on a thread of its own, which the
+//! process does not wait for (a sweep cut short only removes fewer files).
 
 mod backend;
+mod builder;
 mod entry;
 mod layout;
 mod paths;
 mod sweep;
 
-pub use backend::{DEFAULT_SWEEP_INTERVAL, Durability, FileCache, FileCacheBuilder, MAX_TTL};
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
+
+pub use backend::{FileCache, MAX_TTL};
+pub use builder::{
+    DEFAULT_OPERATION_TIMEOUT, DEFAULT_SWEEP_INTERVAL, Durability, FileCacheBuilder,
+};
+pub use layout::{MAX_KEY_LEN, MAX_VALUE_LEN};
 pub use sweep::{STRAY_TEMP_AGE, SweepReport};

@@ -2,6 +2,7 @@
 //! writers, on demand and now and then after writes.
 
 use std::fs;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
@@ -49,9 +50,15 @@ pub(crate) fn sweep(dir: &Dir, now: SystemTime) -> Result<SweepReport> {
                 Err(e) => tracing::debug!(path = %path.display(), error = %e, "sweep cannot read"),
             },
             FileKind::Temp => {
-                let modified = item.metadata().and_then(|m| m.modified());
-                let abandoned = modified
-                    .is_ok_and(|m| now.duration_since(m).is_ok_and(|age| age >= STRAY_TEMP_AGE));
+                // The metadata of the name itself, not of a link's target: only a regular
+                // file can be a write's temporary file.
+                let abandoned = item.metadata().is_ok_and(|m| {
+                    m.is_file()
+                        && m.modified().is_ok_and(|modified| {
+                            now.duration_since(modified)
+                                .is_ok_and(|age| age >= STRAY_TEMP_AGE)
+                        })
+                });
                 if abandoned && fs::remove_file(&path).is_ok() {
                     report.stray_temp_files += 1;
                 }
@@ -68,7 +75,20 @@ pub(crate) fn sweep(dir: &Dir, now: SystemTime) -> Result<SweepReport> {
 pub(crate) struct Schedule {
     interval: Option<Duration>,
     last_started_ms: AtomicU64,
-    running: AtomicBool,
+    running: Arc<AtomicBool>,
+}
+
+/// The right to run the one sweep a [`Schedule`] allows at a time, given back when dropped,
+/// so that a sweep that panics or never starts does not stop later ones.
+#[derive(Debug)]
+pub(crate) struct Claim {
+    running: Arc<AtomicBool>,
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        self.running.store(false, Ordering::Release);
+    }
 }
 
 impl Schedule {
@@ -77,31 +97,26 @@ impl Schedule {
         Self {
             interval,
             last_started_ms: AtomicU64::new(0),
-            running: AtomicBool::new(false),
+            running: Arc::new(AtomicBool::new(false)),
         }
     }
 
-    /// Whether a sweep is due at `now_ms`; if so, the caller must run it and then call
-    /// [`Schedule::finished`].
-    pub(crate) fn claim(&self, now_ms: u64) -> bool {
-        let Some(interval) = self.interval else {
-            return false;
-        };
+    /// Whether a sweep is due at `now_ms`; if so, the caller runs it and drops the claim
+    /// when it is done.
+    pub(crate) fn claim(&self, now_ms: u64) -> Option<Claim> {
+        let interval = self.interval?;
         let interval_ms = u64::try_from(interval.as_millis()).unwrap_or(u64::MAX);
         let last = self.last_started_ms.load(Ordering::Relaxed);
         if now_ms.saturating_sub(last) < interval_ms && last != 0 {
-            return false;
+            return None;
         }
         if self.running.swap(true, Ordering::AcqRel) {
-            return false;
+            return None;
         }
         self.last_started_ms.store(now_ms.max(1), Ordering::Relaxed);
-        true
-    }
-
-    /// Marks the claimed sweep as done.
-    pub(crate) fn finished(&self) {
-        self.running.store(false, Ordering::Release);
+        Some(Claim {
+            running: self.running.clone(),
+        })
     }
 }
 
@@ -112,24 +127,36 @@ mod tests {
     #[test]
     fn the_first_sweep_is_due_at_once_and_the_next_after_the_interval() {
         let schedule = Schedule::new(Some(Duration::from_secs(10)));
-        assert!(schedule.claim(1_000_000));
-        schedule.finished();
-        assert!(!schedule.claim(1_009_999), "before the interval");
-        assert!(schedule.claim(1_010_000), "at the interval");
+        assert!(schedule.claim(1_000_000).is_some());
+        assert!(schedule.claim(1_009_999).is_none(), "before the interval");
+        assert!(schedule.claim(1_010_000).is_some(), "at the interval");
     }
 
     #[test]
     fn only_one_sweep_runs_at_a_time() {
         let schedule = Schedule::new(Some(Duration::ZERO));
-        assert!(schedule.claim(5));
-        assert!(!schedule.claim(6), "the first is still running");
-        schedule.finished();
-        assert!(schedule.claim(7));
+        let first = schedule.claim(5).unwrap();
+        assert!(schedule.claim(6).is_none(), "the first is still running");
+        drop(first);
+        assert!(schedule.claim(7).is_some());
+    }
+
+    #[test]
+    fn a_sweep_that_panics_does_not_stop_later_sweeps() {
+        let schedule = Schedule::new(Some(Duration::ZERO));
+        let claim = schedule.claim(5).unwrap();
+        let panicked = std::thread::spawn(move || {
+            let _claim = claim;
+            panic!("a sweep failed, as a test wants");
+        })
+        .join();
+        assert!(panicked.is_err());
+        assert!(schedule.claim(6).is_some(), "the claim was given back");
     }
 
     #[test]
     fn no_interval_never_sweeps() {
         let schedule = Schedule::new(None);
-        assert!(!schedule.claim(u64::MAX));
+        assert!(schedule.claim(u64::MAX).is_none());
     }
 }

@@ -172,3 +172,79 @@ async fn the_sweep_removes_expired_invalid_and_abandoned_files_and_nothing_else(
         (0, 0, 0)
     );
 }
+
+/// The header of an entry file laid out by hand, as the crate docs describe it, declaring a
+/// value of `value_len` bytes.
+fn forged_header(key: &str, value_len: u64, expires_at_ms: u64) -> Vec<u8> {
+    let mut out = b"MDCF\x01\0\0\0".to_vec();
+    out.extend_from_slice(&expires_at_ms.to_le_bytes());
+    out.extend_from_slice(&(key.len() as u32).to_le_bytes());
+    out.extend_from_slice(&value_len.to_le_bytes());
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(&crc32fast::hash(&out).to_le_bytes());
+    out
+}
+
+fn in_a_minute_ms() -> u64 {
+    let at = SystemTime::now() + MINUTE;
+    at.duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+#[tokio::test]
+async fn a_forged_length_near_2_64_reads_as_invalid_and_is_swept() {
+    let (_dir, cache) = open().await;
+    // `present` bytes follow the header; a declared value length of 2^64 - 4 + `present`
+    // makes the whole file's declared length wrap around to exactly the length it has.
+    let mut forged = Vec::new();
+    for present in 0..4u64 {
+        let key = format!("forged {present}");
+        let path = write(&cache, &key, 4, MINUTE).await;
+        let value_len = (u64::MAX - 3).wrapping_add(present);
+        let mut bytes = forged_header(&key, value_len, in_a_minute_ms());
+        bytes.resize(bytes.len() + present as usize, 0);
+        fs::write(&path, bytes).unwrap();
+        forged.push((key, path));
+    }
+    assert_eq!(cache.get(&forged[0].0).await.unwrap(), None);
+    assert!(
+        !forged[0].1.exists(),
+        "an invalid entry is removed when found"
+    );
+    assert_eq!(cache.ttl(&forged[1].0).await.unwrap(), None);
+    assert!(!forged[1].1.exists());
+    let report = cache.purge_expired().await.unwrap();
+    assert_eq!(report.invalid, 2);
+    assert!(!forged[2].1.exists() && !forged[3].1.exists());
+
+    // The forger's layout is the real one: with the true length, the entry reads.
+    let path = write(&cache, "honest", 4, MINUTE).await;
+    let mut bytes = forged_header("honest", 4, in_a_minute_ms());
+    bytes.extend_from_slice(b"vals");
+    bytes.extend_from_slice(&crc32fast::hash(b"vals").to_le_bytes());
+    fs::write(&path, bytes).unwrap();
+    let read = cache.get("honest").await.unwrap();
+    assert_eq!(read.as_deref(), Some(&b"vals"[..]));
+}
+
+#[tokio::test]
+async fn a_declared_value_past_the_limit_is_invalid_and_a_longer_write_refused() {
+    let (_dir, cache) = open().await;
+    let path = write(&cache, "big", 4, MINUTE).await;
+    let declared = cache_file::MAX_VALUE_LEN as u64 + 1;
+    // A sparse file of the declared length: only a limit keeps a reader from allocating it.
+    let header = forged_header("big", declared, in_a_minute_ms());
+    fs::write(&path, &header).unwrap();
+    let file = fs::File::options().write(true).open(&path).unwrap();
+    file.set_len(header.len() as u64 + declared + 4).unwrap();
+    assert_eq!(cache.get("big").await.unwrap(), None);
+    assert!(!path.exists());
+
+    let too_long = Bytes::from(vec![0u8; cache_file::MAX_VALUE_LEN + 1]);
+    let err = cache.set("big", too_long, MINUTE).await.unwrap_err();
+    assert!(
+        matches!(err, cache_core::Error::InvalidArgument(_)),
+        "{err}"
+    );
+}

@@ -24,6 +24,8 @@ fn main() {
     match std::env::var(ROLE).ok().as_deref() {
         Some("writer") => runtime.block_on(writer(100)),
         Some("endless") => runtime.block_on(endless_writer()),
+        Some("fifo-reader") => runtime.block_on(fifo_reader()),
+        Some("fifo-writer") => runtime.block_on(fifo_writer()),
         Some(other) => panic!("unknown role {other}"),
         None => {
             for (name, test) in [
@@ -34,6 +36,10 @@ fn main() {
                 (
                     "sigkill_mid_write_leaves_only_whole_values",
                     sigkill_mid_write,
+                ),
+                (
+                    "fifos_in_place_of_entries_let_a_process_exit",
+                    fifos_let_a_process_exit,
                 ),
             ] {
                 let _ = writeln!(std::io::stderr(), "test {name} ...");
@@ -143,6 +149,85 @@ fn sigkill_mid_write() {
     assert_eq!(report.stray_temp_files, strays.len());
     assert_eq!(report.invalid, 0, "no torn entry file");
     assert!(temp_files(dir.path()).is_empty());
+}
+
+/// FIFOs under the entry names of the shared keys: a process that reads those keys sees
+/// misses, a process whose write starts a background sweep over them, and both exit. Opening
+/// a FIFO for reading waits for a writer, forever here, and a runtime waits for its
+/// blocking tasks when it is dropped: this is what a hang would look like to a user.
+fn fifos_let_a_process_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let cache = FileCache::builder(dir.path())
+            .sweep_interval(None)
+            .open()
+            .await
+            .unwrap();
+        for k in 0..KEYS {
+            cache
+                .set(&key(k), value(k, 0, 0).into(), HOUR)
+                .await
+                .unwrap();
+        }
+    });
+    let entries: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "entry"))
+        .collect();
+    assert_eq!(entries.len(), KEYS as usize);
+    for path in &entries {
+        std::fs::remove_file(path).unwrap();
+        let status = Command::new("mkfifo").arg(path).status().unwrap();
+        assert!(status.success(), "mkfifo {}", path.display());
+    }
+    for role in ["fifo-reader", "fifo-writer"] {
+        let mut child = spawn(role, dir.path(), 0, false);
+        let status = wait_at_most(&mut child, Duration::from_secs(20))
+            .unwrap_or_else(|| panic!("the {role} did not exit within 20 s"));
+        assert!(status.success(), "the {role} failed: {status}");
+    }
+    for path in &entries {
+        let kind = std::fs::symlink_metadata(path).unwrap().file_type();
+        assert!(
+            std::os::unix::fs::FileTypeExt::is_fifo(&kind),
+            "a FIFO is left alone"
+        );
+    }
+}
+
+/// Waits for `child` for at most `limit`, then kills it and returns `None`.
+fn wait_at_most(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let start = std::time::Instant::now();
+    while start.elapsed() < limit {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    None
+}
+
+/// Child role: reads the shared keys, which FIFOs stand in for, and exits.
+async fn fifo_reader() {
+    let (cache, _) = child_cache().await;
+    let values = cache.get_many(&shared_keys()).await.unwrap();
+    assert!(values.iter().all(Option::is_none), "a FIFO is a miss");
+    assert_eq!(cache.get(&key(0)).await.unwrap(), None);
+    assert_eq!(cache.ttl(&key(0)).await.unwrap(), None);
+    assert!(!cache.delete(&key(0)).await.unwrap());
+}
+
+/// Child role: writes another key, which starts a background sweep over the FIFOs, and
+/// exits while the sweep may still run.
+async fn fifo_writer() {
+    let (cache, _) = child_cache().await;
+    let fresh = Bytes::from_static(b"fresh");
+    cache.set("fresh", fresh.clone(), HOUR).await.unwrap();
+    assert_eq!(cache.get("fresh").await.unwrap(), Some(fresh));
 }
 
 /// Child role: `rounds` rounds of writes and checked reads on the shared keys.

@@ -1,7 +1,6 @@
 //! Compression: none, zlib (flate2) or zstd, each with a level, all decoded within limits.
 
 use std::borrow::Cow;
-use std::io::Read;
 
 use crate::DecodeError;
 
@@ -104,66 +103,123 @@ impl CompressionKind {
 
     /// Decompresses `payload` into exactly `declared` bytes, or fails.
     ///
-    /// The caller has checked `declared` against its maximum, so no allocation here exceeds
-    /// it, and a stream that would inflate further is cut off one byte past `declared`.
+    /// No buffer here grows past `declared`, and `declared` past `max`: a stream that would
+    /// inflate further is cut off at the first byte beyond `declared`.
     pub(crate) fn decompress(
         self,
         payload: &[u8],
         declared: usize,
+        max: usize,
     ) -> Result<Cow<'_, [u8]>, DecodeError> {
-        let mismatch = |actual: usize| DecodeError::LengthMismatch {
-            declared: declared as u64,
-            actual: actual as u64,
-        };
+        if declared > max {
+            return Err(DecodeError::TooLarge {
+                size: declared as u64,
+                max,
+            });
+        }
         let out = match self {
             Self::None if payload.len() == declared => return Ok(Cow::Borrowed(payload)),
-            Self::None => return Err(mismatch(payload.len())),
-            Self::Zlib => {
-                let mut out = Vec::with_capacity(declared);
-                let mut decoder = flate2::read::ZlibDecoder::new(payload);
-                (&mut decoder)
-                    .take(declared as u64 + 1)
-                    .read_to_end(&mut out)
-                    .map_err(DecodeError::Decompress)?;
-                if out.len() > declared {
-                    return Err(mismatch(out.len()));
-                }
-                let consumed = usize::try_from(decoder.total_in()).unwrap_or(usize::MAX);
-                if out.len() == declared && consumed < payload.len() {
-                    return Err(DecodeError::TrailingBytes {
-                        extra: payload.len() - consumed,
-                    });
-                }
-                out
-            }
-            Self::Zstd => {
-                let frame = zstd::zstd_safe::find_frame_compressed_size(payload)
-                    .map_err(|code| DecodeError::Decompress(zstd_error(code)))?;
-                if frame < payload.len() {
-                    return Err(DecodeError::TrailingBytes {
-                        extra: payload.len() - frame,
-                    });
-                }
-                if let Ok(Some(size)) = zstd::zstd_safe::get_frame_content_size(payload)
-                    && size != declared as u64
-                {
-                    return Err(DecodeError::LengthMismatch {
-                        declared: declared as u64,
-                        actual: size,
-                    });
-                }
-                let mut out = Vec::with_capacity(declared);
-                zstd::bulk::Decompressor::new()
-                    .and_then(|mut d| d.decompress_to_buffer(payload, &mut out))
-                    .map_err(DecodeError::Decompress)?;
-                out
-            }
+            Self::None => return Err(mismatch(declared, payload.len())),
+            Self::Zlib => inflate(payload, declared)?,
+            Self::Zstd => unzstd(payload, declared)?,
         };
         if out.len() == declared {
             Ok(Cow::Owned(out))
         } else {
-            Err(mismatch(out.len()))
+            Err(mismatch(declared, out.len()))
         }
+    }
+}
+
+/// Deflate turns one input byte into at most 1032 output bytes (a 258-byte match coded in two
+/// 1-bit codes, four to a byte), so a short payload that declares a large value gets a
+/// buffer its own size can fill, not the declared one.
+const DEFLATE_MAX_RATIO: usize = 1032;
+
+fn inflate(payload: &[u8], declared: usize) -> Result<Vec<u8>, DecodeError> {
+    use flate2::{FlushDecompress, Status};
+
+    let corrupt = |e: flate2::DecompressError| {
+        DecodeError::Decompress(std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+    };
+    let cut_short = || {
+        DecodeError::Decompress(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "zlib stream ends early",
+        ))
+    };
+    let mut inflater = flate2::Decompress::new(true);
+    let bound = payload
+        .len()
+        .saturating_mul(DEFLATE_MAX_RATIO)
+        .saturating_add(64);
+    // `decompress_vec` writes only into spare capacity and never grows the buffer; unlike
+    // `read_to_end`, which doubles a full buffer and so could allocate twice the limit.
+    let mut out = Vec::with_capacity(declared.min(bound));
+    loop {
+        let before = (inflater.total_in(), inflater.total_out());
+        let input = &payload[consumed(&inflater, payload)..];
+        let status = if out.len() < declared {
+            if out.len() == out.capacity() {
+                out.reserve_exact(declared - out.len());
+            }
+            inflater.decompress_vec(input, &mut out, FlushDecompress::None)
+        } else {
+            // Full: a single byte more means the stream is longer than declared.
+            inflater.decompress(input, &mut [0u8; 1], FlushDecompress::None)
+        }
+        .map_err(corrupt)?;
+        if inflater.total_out() > declared as u64 {
+            return Err(mismatch(declared, declared.saturating_add(1)));
+        }
+        if status == Status::StreamEnd {
+            break;
+        }
+        if (inflater.total_in(), inflater.total_out()) == before {
+            // All the input read, room left, and no end of stream.
+            return Err(cut_short());
+        }
+    }
+    let rest = payload.len() - consumed(&inflater, payload);
+    if rest > 0 {
+        return Err(DecodeError::TrailingBytes { extra: rest });
+    }
+    Ok(out)
+}
+
+/// How much of `payload` the inflater has read, never past its end.
+fn consumed(inflater: &flate2::Decompress, payload: &[u8]) -> usize {
+    usize::try_from(inflater.total_in()).map_or(payload.len(), |n| n.min(payload.len()))
+}
+
+fn unzstd(payload: &[u8], declared: usize) -> Result<Vec<u8>, DecodeError> {
+    let frame = zstd::zstd_safe::find_frame_compressed_size(payload)
+        .map_err(|code| DecodeError::Decompress(zstd_error(code)))?;
+    if frame < payload.len() {
+        return Err(DecodeError::TrailingBytes {
+            extra: payload.len() - frame,
+        });
+    }
+    if let Ok(Some(size)) = zstd::zstd_safe::get_frame_content_size(payload)
+        && size != declared as u64
+    {
+        return Err(DecodeError::LengthMismatch {
+            declared: declared as u64,
+            actual: size,
+        });
+    }
+    // The bulk decoder writes into the capacity it is given and fails rather than grow it.
+    let mut out = Vec::with_capacity(declared);
+    zstd::bulk::Decompressor::new()
+        .and_then(|mut d| d.decompress_to_buffer(payload, &mut out))
+        .map_err(DecodeError::Decompress)?;
+    Ok(out)
+}
+
+fn mismatch(declared: usize, actual: usize) -> DecodeError {
+    DecodeError::LengthMismatch {
+        declared: declared as u64,
+        actual: actual as u64,
     }
 }
 

@@ -5,6 +5,12 @@ use serde::de::DeserializeOwned;
 
 use crate::{BoxError, DecodeError};
 
+/// How deep MessagePack values may nest, as deep as serde_json lets JSON nest.
+///
+/// Deserializing recurses once per level; rmp-serde's own limit, 1024, overflows the 2 MiB
+/// stack of a tokio thread in a debug build well before it is reached, aborting the process.
+pub(crate) const MAX_DEPTH: usize = 128;
+
 /// How a value is serialized before it is (maybe) compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -47,6 +53,31 @@ impl Format {
         })
     }
 
+    /// Serializes `value` if it takes at most `limit` bytes, stopping as soon as it takes
+    /// more: `Ok(None)`.
+    pub(crate) fn serialize_within<T: Serialize + ?Sized>(
+        self,
+        value: &T,
+        limit: usize,
+    ) -> Result<Option<Vec<u8>>, BoxError> {
+        let mut out = Bounded {
+            bytes: Vec::new(),
+            limit,
+            over: false,
+        };
+        let written = match self {
+            Self::Json => serde_json::to_writer(&mut out, value).map_err(BoxError::from),
+            Self::MessagePack => {
+                rmp_serde::encode::write_named(&mut out, value).map_err(BoxError::from)
+            }
+        };
+        match written {
+            Ok(()) => Ok(Some(out.bytes)),
+            Err(_) if out.over => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
     pub(crate) fn deserialize<T: DeserializeOwned>(self, bytes: &[u8]) -> Result<T, DecodeError> {
         let error = |message: String| DecodeError::Deserialize {
             format: self.name(),
@@ -59,8 +90,93 @@ impl Format {
                 Some(len) if len < bytes.len() => Err(DecodeError::TrailingBytes {
                     extra: bytes.len() - len,
                 }),
-                _ => rmp_serde::from_slice(bytes).map_err(|e| error(e.to_string())),
+                _ => {
+                    let mut deserializer = rmp_serde::Deserializer::from_read_ref(bytes);
+                    deserializer.set_max_depth(MAX_DEPTH);
+                    T::deserialize(&mut deserializer).map_err(|e| error(e.to_string()))
+                }
             },
         }
+    }
+}
+
+/// A buffer that refuses to grow past `limit`, remembering that it did.
+struct Bounded {
+    bytes: Vec<u8>,
+    limit: usize,
+    over: bool,
+}
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len().saturating_add(data.len()) > self.limit {
+            self.over = true;
+            return Err(std::io::Error::other("over the size limit"));
+        }
+        self.bytes.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::de::IgnoredAny;
+
+    use super::{Format, MAX_DEPTH};
+    use crate::DecodeError;
+
+    /// `depth` one-element arrays around a nil.
+    fn nested(depth: usize) -> Vec<u8> {
+        let mut bytes = vec![0x91; depth];
+        bytes.push(0xc0);
+        bytes
+    }
+
+    #[test]
+    fn message_pack_nests_as_deep_as_json_and_no_deeper() {
+        let format = Format::MessagePack;
+        assert!(
+            format
+                .deserialize::<IgnoredAny>(&nested(MAX_DEPTH - 1))
+                .is_ok()
+        );
+        assert!(matches!(
+            format.deserialize::<IgnoredAny>(&nested(MAX_DEPTH + 1)),
+            Err(DecodeError::Deserialize { .. })
+        ));
+        let json = |depth| format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        let value = |depth| Format::Json.deserialize::<serde_json::Value>(json(depth).as_bytes());
+        assert!(value(MAX_DEPTH - 1).is_ok());
+        assert!(value(MAX_DEPTH + 1).is_err());
+    }
+
+    #[test]
+    fn serializing_within_a_limit_stops_past_it() {
+        let value = vec!["x".repeat(10); 100];
+        for format in [Format::Json, Format::MessagePack] {
+            let whole = format.serialize(&value).unwrap();
+            let within = |limit| format.serialize_within(&value, limit).unwrap();
+            assert_eq!(within(whole.len()), Some(whole.clone()), "{format:?}");
+            assert_eq!(within(whole.len() - 1), None, "{format:?}");
+            assert_eq!(within(0), None, "{format:?}");
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_within_a_tokio_sized_stack() {
+        // A kilobyte of nesting, decoded where the typed layer decodes: on a 2 MiB stack.
+        let outcome = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(|| {
+                let value = Format::MessagePack.deserialize::<serde_json::Value>(&nested(1000));
+                matches!(value, Err(DecodeError::Deserialize { .. }))
+            })
+            .unwrap()
+            .join();
+        assert!(matches!(outcome, Ok(true)), "{outcome:?}");
     }
 }

@@ -1,8 +1,8 @@
 //! Codecs: a [`Format`] and a [`Compression`], with the limits a reader enforces.
 
 mod compression;
-mod format;
-mod msgpack_len;
+pub(crate) mod format;
+pub(crate) mod msgpack_len;
 
 use std::time::SystemTime;
 
@@ -13,7 +13,7 @@ pub use compression::{Compression, CompressionKind};
 pub use format::Format;
 
 use crate::envelope::{self, Header};
-use crate::{DecodeError, Error, Result};
+use crate::{Error, Result};
 
 /// Values whose serialized form is shorter than this are stored uncompressed by default:
 /// compressing them saves a few bytes at best and costs a compression context.
@@ -153,21 +153,38 @@ impl Codec {
     /// [`Error::Decode`] for anything wrong with the bytes; see [`DecodeError`].
     pub fn decode<T: DeserializeOwned>(&self, bytes: &[u8]) -> Result<Stored<T>> {
         let (header, payload) = envelope::open(bytes)?;
-        let declared = header.decoded_len as usize;
-        if declared > self.max_decoded_size {
-            return Err(DecodeError::TooLarge {
-                size: declared as u64,
-                max: self.max_decoded_size,
-            }
-            .into());
-        }
-        let serialized = header.compression.decompress(payload, declared)?;
+        self.decode_opened(header, payload)
+    }
+
+    /// Decodes the payload of an envelope that [`envelope::open`] already checked, so that a
+    /// reader that looked at the header first verifies the checksum once, not twice.
+    pub(crate) fn decode_opened<T: DeserializeOwned>(
+        &self,
+        header: Header,
+        payload: &[u8],
+    ) -> Result<Stored<T>> {
+        let serialized = header.compression.decompress(
+            payload,
+            header.decoded_len as usize,
+            self.max_decoded_size,
+        )?;
         let value = header.format.deserialize(&serialized)?;
         Ok(Stored { value, header })
     }
 
     pub(crate) fn serialize<T: Serialize + ?Sized>(&self, value: &T) -> Result<Vec<u8>> {
         self.format.serialize(value).map_err(Error::Encode)
+    }
+
+    /// Serializes `value` unless it takes more than `limit` bytes (`Ok(None)`), stopping there.
+    pub(crate) fn serialize_within<T: Serialize + ?Sized>(
+        &self,
+        value: &T,
+        limit: usize,
+    ) -> Result<Option<Vec<u8>>> {
+        self.format
+            .serialize_within(value, limit)
+            .map_err(Error::Encode)
     }
 
     /// Compresses (when worth it) and wraps already serialized bytes.

@@ -97,6 +97,28 @@ mod tests {
         assert_eq!(value_len(&[]), None);
     }
 
+    #[test]
+    fn lengths_near_four_gib_run_past_the_end_without_wrapping() {
+        // bin32, str32, ext32; then array32 and map32 counts.
+        for marker in [0xc6, 0xdb, 0xc9, 0xdd, 0xdf] {
+            for len in [u32::MAX, u32::MAX - 5, 1 << 31] {
+                let mut bytes = vec![marker];
+                bytes.extend(len.to_be_bytes());
+                bytes.extend([0; 32]);
+                assert_eq!(value_len(&bytes), None, "{marker:#x} {len}");
+            }
+        }
+    }
+
+    #[test]
+    fn nesting_is_walked_without_recursion() {
+        let mut deep = vec![0x91; 100_000];
+        deep.push(0xc0);
+        assert_eq!(value_len(&deep), Some(deep.len()));
+        deep.pop();
+        assert_eq!(value_len(&deep), None);
+    }
+
     fn serde_bytes_like(len: usize) -> Vec<Vec<u8>> {
         vec![vec![7; len]; 3]
     }

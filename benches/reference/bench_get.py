@@ -1,0 +1,120 @@
+"""Times the Python reference cache's `get` of the real 214-instrument linear list.
+
+    python3 bench_get.py --url redis://127.0.0.1:PORT/0 [--seconds S]
+
+Three figures: the decode alone (zlib.decompress + msgpack.unpackb, no Redis), and `get`
+with 1 and with 64 calls in flight (asyncio tasks on one event loop, redis-py's connection
+pool). Each runs for S seconds (default 2), bounded in calls too; the table gives the median
+time of one call and the calls per second over the whole run.
+
+The Redis URL has no default: `cargo xtask bench` starts a redis-server of its own and passes
+its URL, so the script never touches a server it was not given.
+"""
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import msgpack
+import redis
+
+from reference_cache import ReferenceCache, decode, encode
+
+FIXTURE = (
+    Path(__file__).resolve().parents[2]
+    / "fixtures/bybit/instruments-linear-hirokisan-testnet-2023-gostruct.json"
+)
+KEY = "bench:reference:instruments"
+TTL_MS = 3_600_000
+MAX_CALLS = 1_000_000
+
+
+def instruments(path):
+    """The instrument objects of `result.list`, as bybit-client's fixtures read them: the
+    response's `result`, or the one non-null member of the Go-struct envelope."""
+    doc = json.loads(path.read_text())
+    result = doc.get("result")
+    if result is None:
+        result = next(
+            (doc[k] for k in ("LinearInverse", "Option", "Spot") if doc.get(k)), {}
+        )
+    return result.get("list", [])
+
+
+def summary(latencies_ns, calls, elapsed_s):
+    """(median µs, calls per second)."""
+    return statistics.median(latencies_ns) / 1000, calls / elapsed_s
+
+
+def time_decode(stored, seconds):
+    latencies = []
+    start = time.perf_counter()
+    deadline = start + seconds
+    while time.perf_counter() < deadline and len(latencies) < MAX_CALLS:
+        t0 = time.perf_counter_ns()
+        decode(stored)
+        latencies.append(time.perf_counter_ns() - t0)
+    return summary(latencies, len(latencies), time.perf_counter() - start)
+
+
+async def time_gets(cache, in_flight, seconds, expected_len):
+    latencies = []
+    start = time.perf_counter()
+    deadline = start + seconds
+
+    async def worker():
+        while time.perf_counter() < deadline and len(latencies) < MAX_CALLS:
+            t0 = time.perf_counter_ns()
+            value = await cache.get(KEY)
+            latencies.append(time.perf_counter_ns() - t0)
+            # A figure for failed or wrong reads would mean nothing.
+            assert value is not None and len(value) == expected_len
+
+    await asyncio.gather(*(worker() for _ in range(in_flight)))
+    return summary(latencies, len(latencies), time.perf_counter() - start)
+
+
+async def run(url, seconds):
+    value = instruments(FIXTURE)
+    stored = encode(value)
+    assert decode(stored) == value, "the reference round-trips the list"
+    cache = ReferenceCache(url)
+    try:
+        await cache.set(KEY, value, TTL_MS)
+        # Warm the pool's connections and the server before timing.
+        await asyncio.gather(*(cache.get(KEY) for _ in range(64)))
+        rows = [("decode alone (no Redis)", time_decode(stored, seconds))]
+        for in_flight in (1, 64):
+            figures = await time_gets(cache, in_flight, seconds, len(value))
+            rows.append((f"get, {in_flight} in flight", figures))
+    finally:
+        await cache.close()
+    return len(value), len(stored), rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", required=True, help="the Redis to use, redis://host:port/db")
+    parser.add_argument("--seconds", type=float, default=2.0, help="length of each run")
+    args = parser.parse_args()
+    if args.seconds <= 0:
+        parser.error("--seconds must be positive")
+
+    count, size, rows = asyncio.run(run(args.url, args.seconds))
+    print(
+        f"\nPython reference: {count} instruments, msgpack {'.'.join(map(str, msgpack.version))} + zlib-6 "
+        f"({size} bytes stored), redis-py {redis.__version__}, Python "
+        f"{sys.version.split()[0]}\n"
+    )
+    print("| Python reference | median | per second |")
+    print("|---|---:|---:|")
+    for name, (median_us, per_second) in rows:
+        print(f"| {name} | {median_us:.0f} µs | {per_second:.0f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,165 @@
+//! Entry points for fuzzers (feature `fuzzing`): each feeds arbitrary bytes to a parser of
+//! stored bytes, and panics only when an invariant breaks, never for input it rightly refuses.
+//!
+//! The proptests under `tests/` check the same invariants; a fuzzer looks for the inputs they
+//! miss. Allocations are bounded by [`MAX_DECODED_SIZE`] here only where a buffer can be
+//! inspected; run a fuzzer with a malloc limit to catch the rest.
+
+use std::borrow::Cow;
+use std::io::Cursor;
+
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Serialize};
+
+use crate::codec::format::MAX_DEPTH;
+use crate::codec::msgpack_len::value_len;
+use crate::envelope::{self, HEADER_LEN};
+use crate::{Codec, Compression, DecodeError, Error, Format};
+
+/// The largest decoded value the hooks accept: small, so that a fuzzer reaches the limit.
+pub const MAX_DECODED_SIZE: usize = 64 * 1024;
+
+/// Decodes `data` as a stored value, as given and with its lengths and checksum made right
+/// (so that mutations reach the decompressors and deserializers behind them), and encodes
+/// `data` as a value with a codec its first byte picks, to decode it back.
+///
+/// # Panics
+/// When an envelope that opens does not seal back to the same bytes, a payload decompresses
+/// to other than its declared length or into a buffer beyond [`MAX_DECODED_SIZE`], or a
+/// value does not survive encoding and decoding.
+pub fn envelope(data: &[u8]) {
+    check_stored(data);
+    if data.len() >= HEADER_LEN {
+        check_stored(&reseal(data));
+    }
+    round_trip(data);
+}
+
+/// Measures `data` as the MessagePack decoder does before deserializing it.
+///
+/// # Panics
+/// When a measured value measures differently alone, still measures when cut by one byte, or
+/// differs from the length rmp-serde reads for the same bytes.
+pub fn msgpack_len(data: &[u8]) {
+    let measured = value_len(data);
+    if let Some(len) = measured {
+        assert!(
+            (1..=data.len()).contains(&len),
+            "measured {len} of {} bytes",
+            data.len()
+        );
+        assert_eq!(
+            value_len(&data[..len]),
+            Some(len),
+            "alone, it measures otherwise"
+        );
+        assert_eq!(
+            value_len(&data[..len - 1]),
+            None,
+            "cut by a byte, it still measures"
+        );
+    }
+    let mut reader = rmp_serde::Deserializer::new(Cursor::new(data));
+    reader.set_max_depth(MAX_DEPTH);
+    if IgnoredAny::deserialize(&mut reader).is_ok() {
+        let read = usize::try_from(reader.position()).ok();
+        assert_eq!(measured, read, "rmp-serde read another length");
+    }
+    // The decoder's own path, which refuses what follows the measured value.
+    let _ = Format::MessagePack.deserialize::<IgnoredAny>(data);
+}
+
+fn check_stored(bytes: &[u8]) {
+    let Ok((header, payload)) = envelope::open(bytes) else {
+        return;
+    };
+    let sealed = envelope::seal(&header, payload).expect("an opened payload is under 4 GiB");
+    assert!(sealed == bytes, "open then seal changed the bytes");
+    let declared = header.decoded_len as usize;
+    if let Ok(serialized) = header
+        .compression
+        .decompress(payload, declared, MAX_DECODED_SIZE)
+    {
+        assert_eq!(serialized.len(), declared, "decompressed to another length");
+        if let Cow::Owned(buffer) = &serialized {
+            assert!(
+                buffer.capacity() <= MAX_DECODED_SIZE,
+                "a buffer of {} bytes",
+                buffer.capacity()
+            );
+        }
+    }
+    let codec = Codec::default().with_max_decoded_size(MAX_DECODED_SIZE);
+    if let Ok(stored) = codec.decode::<IgnoredAny>(bytes) {
+        assert_eq!(
+            stored.header, header,
+            "decode read another header than open"
+        );
+    }
+}
+
+/// `bytes` with the payload length and checksum its header and payload call for.
+fn reseal(bytes: &[u8]) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    let payload_len = u32::try_from(out.len() - HEADER_LEN).unwrap_or(u32::MAX);
+    out[20..24].copy_from_slice(&payload_len.to_le_bytes());
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(&out[..24]);
+    hasher.update(&out[HEADER_LEN..]);
+    let checksum = hasher.finalize();
+    out[24..28].copy_from_slice(&checksum.to_le_bytes());
+    out
+}
+
+/// A value of the shapes cached data takes: text, bytes, numbers, an optional flag.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+struct Sample {
+    text: String,
+    bytes: Vec<u8>,
+    numbers: Vec<i64>,
+    flag: Option<bool>,
+}
+
+fn round_trip(data: &[u8]) {
+    let Some((&choice, rest)) = data.split_first() else {
+        return;
+    };
+    let format = if choice & 1 == 0 {
+        Format::Json
+    } else {
+        Format::MessagePack
+    };
+    let compression = match (choice >> 1) % 3 {
+        0 => Compression::None,
+        1 => Compression::ZLIB,
+        _ => Compression::ZSTD,
+    };
+    let codec = Codec::new(format)
+        .with_compression(compression)
+        .expect("the default levels are valid")
+        .with_compress_min_size(0)
+        .with_max_decoded_size(MAX_DECODED_SIZE);
+    let sample = Sample {
+        text: String::from_utf8_lossy(rest).into_owned(),
+        bytes: rest.to_vec(),
+        numbers: rest
+            .chunks(8)
+            .map(|c| c.iter().fold(0i64, |n, &b| (n << 8) | i64::from(b)))
+            .collect(),
+        flag: (choice & 0x80 != 0).then_some(choice & 0x40 != 0),
+    };
+    let bytes = codec.encode(&sample).expect("a sample always encodes");
+    let (header, _) = envelope::open(&bytes).expect("what encode writes opens");
+    assert_eq!(header.format, format);
+    let decoded = codec.decode::<Sample>(&bytes);
+    if header.decoded_len as usize > MAX_DECODED_SIZE {
+        assert!(
+            matches!(decoded, Err(Error::Decode(DecodeError::TooLarge { .. }))),
+            "{decoded:?}"
+        );
+        return;
+    }
+    let stored = decoded.expect("what encode writes decodes");
+    assert_eq!(stored.value, sample, "the value changed on the way");
+    assert_eq!(stored.header, header);
+}

@@ -1,0 +1,121 @@
+//! What the cache holds under a key, as a [`ReadThrough`](crate::ReadThrough) reader sees it
+//! by its own policy; and the write of a fetched value.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::{Lookup, Source};
+use crate::envelope::{self, Header};
+use crate::stats::{Counters, Event};
+use crate::{Cache, Error, Freshness, TypedCache};
+
+/// A write time this far ahead of our clock is taken as clock skew between machines; beyond
+/// it, the entry is treated as stale rather than fresh for as long as it is ahead.
+pub const CLOCK_SKEW_TOLERANCE: Duration = Duration::from_secs(5);
+
+/// What the cache holds under a key.
+pub(super) enum Peek<T> {
+    /// A fresh value, decoded.
+    Fresh(Lookup<T>),
+    /// A stale copy within the reader's `max_stale`, not decoded until it is needed.
+    Stale(StaleCopy),
+    /// Nothing, nothing readable, or a stale copy older than the reader accepts.
+    Missing,
+    /// The cache could not be read.
+    Unreachable,
+}
+
+/// A stale copy whose envelope is checked, kept undecoded.
+pub(super) struct StaleCopy {
+    pub(super) header: Header,
+    pub(super) payload: Bytes,
+    pub(super) age: Duration,
+}
+
+pub(super) async fn peek<T, C>(
+    cache: &TypedCache<C>,
+    policy: &Freshness,
+    counters: &Counters,
+    key: &str,
+) -> Peek<T>
+where
+    T: DeserializeOwned + Send + 'static,
+    C: Cache,
+{
+    let unreadable = |error: Error| {
+        counters.record(Event::CacheError);
+        tracing::warn!(key, %error, "cache entry unreadable; it will be overwritten");
+        Peek::Missing
+    };
+    let bytes = match cache.cache().get(key).await {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => return Peek::Missing,
+        Err(error) => {
+            counters.record(Event::CacheError);
+            tracing::warn!(key, %error, "cache read failed; fetching instead");
+            return Peek::Unreachable;
+        }
+    };
+    // Opened (and its checksum verified) once: the payload is decoded from here on.
+    let (header, payload) = match envelope::open(&bytes) {
+        Ok((header, payload)) => (header, bytes.slice_ref(payload)),
+        Err(error) => return unreadable(error.into()),
+    };
+    let fresh_for = policy.fresh_for(key);
+    let (age, fresh) = match SystemTime::now().duration_since(header.written_at) {
+        Ok(age) => (age, age < fresh_for),
+        Err(ahead) => (Duration::ZERO, ahead.duration() <= CLOCK_SKEW_TOLERANCE),
+    };
+    if !fresh {
+        // The reader's bound decides, whatever the writer's policy kept the entry for.
+        let usable =
+            !policy.max_stale().is_zero() && age < fresh_for.saturating_add(policy.max_stale());
+        if !usable {
+            tracing::debug!(key, ?age, "stale copy older than this reader accepts");
+            return Peek::Missing;
+        }
+        return Peek::Stale(StaleCopy {
+            header,
+            payload,
+            age,
+        });
+    }
+    match cache.decode_opened::<T>(header, payload).await {
+        Ok(stored) => Peek::Fresh(Lookup {
+            value: Arc::new(stored.value),
+            source: Source::Cache,
+            age,
+        }),
+        Err(error) => unreadable(error),
+    }
+}
+
+pub(super) async fn write<T, C>(
+    cache: &TypedCache<C>,
+    policy: &Freshness,
+    counters: &Counters,
+    key: &str,
+    value: &T,
+) where
+    T: Serialize,
+    C: Cache,
+{
+    if let Err(error) = cache.set(key, value, storage_ttl(cache, policy, key)).await {
+        counters.record(Event::CacheError);
+        tracing::warn!(key, %error, "cache write failed; the value is served uncached");
+    }
+}
+
+/// How long the backend keeps `key`: the policy's storage TTL, within what the backend holds,
+/// so that a long `max_stale` shortens the stale copy instead of failing every write.
+pub(super) fn storage_ttl<C: Cache>(
+    cache: &TypedCache<C>,
+    policy: &Freshness,
+    key: &str,
+) -> Duration {
+    policy.storage_ttl(key).min(cache.cache().max_ttl())
+}

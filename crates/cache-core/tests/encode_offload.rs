@@ -1,0 +1,123 @@
+//! Large owned values are serialized on tokio's blocking pool, small ones inline.
+
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex};
+use std::thread::ThreadId;
+use std::time::Duration;
+
+use cache_core::{Codec, Compression, MemoryCache, TypedCache};
+use serde::ser::{Error as _, SerializeSeq};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+const TTL: Duration = Duration::from_secs(60);
+
+/// A list of strings whose serialization, once complete, waits for a task on the runtime to
+/// run: it can only finish off the runtime's one thread.
+struct Gate {
+    items: Vec<String>,
+    opened: Mutex<Receiver<()>>,
+}
+
+impl Gate {
+    fn new(items: Vec<String>) -> (Self, Sender<()>) {
+        let (open, opened) = channel();
+        let opened = Mutex::new(opened);
+        (Self { items, opened }, open)
+    }
+}
+
+/// Read back, a gate is a plain list (its serialization would never be let through).
+impl<'de> Deserialize<'de> for Gate {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(Self::new(Vec::deserialize(deserializer)?).0)
+    }
+}
+
+impl Serialize for Gate {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.items.len()))?;
+        for item in &self.items {
+            // The inline size probe stops here, past the threshold.
+            seq.serialize_element(item)?;
+        }
+        // Generous: this waits only when the runtime's thread is the one waiting.
+        let opened = self
+            .opened
+            .lock()
+            .unwrap()
+            .recv_timeout(Duration::from_secs(10));
+        if opened.is_err() {
+            return Err(S::Error::custom("serialized on the runtime's only thread"));
+        }
+        seq.end()
+    }
+}
+
+fn large() -> Vec<String> {
+    vec!["x".repeat(100); 100]
+}
+
+fn cache() -> TypedCache<MemoryCache> {
+    let codec = Codec::msgpack()
+        .with_compression(Compression::ZSTD)
+        .unwrap()
+        .with_blocking_threshold(4096);
+    TypedCache::new(MemoryCache::new(64 << 20), codec)
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn get_or_fetch_serializes_a_large_value_off_the_runtime_thread() {
+    let cache = cache();
+    let (gate, open) = Gate::new(large());
+    tokio::spawn(async move { open.send(()).unwrap() });
+    let value = cache
+        .get_or_fetch("k", TTL, || async { Ok::<_, cache_core::Error>(gate) })
+        .await
+        .unwrap();
+    assert_eq!(value.items, large());
+    assert_eq!(cache.get::<Vec<String>>("k").await.unwrap(), Some(large()));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn set_shared_serializes_a_large_value_off_the_runtime_thread() {
+    let cache = cache();
+    let (gate, open) = Gate::new(large());
+    tokio::spawn(async move { open.send(()).unwrap() });
+    cache.set_shared("k", Arc::new(gate), TTL).await.unwrap();
+    assert_eq!(cache.get::<Vec<String>>("k").await.unwrap(), Some(large()));
+}
+
+/// A list that records which thread completed its serialization.
+#[derive(Clone)]
+struct Traced {
+    items: Vec<String>,
+    threads: Arc<Mutex<Vec<ThreadId>>>,
+}
+
+impl Serialize for Traced {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let done = self.items.serialize(serializer)?;
+        self.threads
+            .lock()
+            .unwrap()
+            .push(std::thread::current().id());
+        Ok(done)
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_small_value_is_serialized_once_inline_and_a_large_one_once_on_the_pool() {
+    let cache = cache();
+    let here = std::thread::current().id();
+    for (items, inline) in [(vec!["x".to_owned(); 10], true), (large(), false)] {
+        let threads = Arc::default();
+        let traced = Traced {
+            items,
+            threads: Arc::clone(&threads),
+        };
+        cache.set_shared("k", Arc::new(traced), TTL).await.unwrap();
+        let threads = threads.lock().unwrap().clone();
+        assert_eq!(threads.len(), 1, "one complete serialization");
+        assert_eq!(threads[0] == here, inline, "inline: {inline}");
+    }
+}

@@ -1,0 +1,122 @@
+//! [`FileCacheBuilder`]: the options a [`FileCache`] is opened with, and opening it.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use cache_core::{Error, Result};
+
+use crate::backend::{self, FileCache};
+use crate::entry::{self, Dir};
+use crate::sweep::Schedule;
+
+/// How often writes start a background sweep unless [`FileCacheBuilder::sweep_interval`]
+/// says otherwise.
+pub const DEFAULT_SWEEP_INTERVAL: Duration = Duration::from_secs(60 * 60);
+/// How long an operation may take unless [`FileCacheBuilder::operation_timeout`] says
+/// otherwise. A local disk answers in microseconds to milliseconds; this leaves room for a
+/// batch of synced writes on a slow disk, and bounds a call on a file system that stalls.
+pub const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What a write waits for before it returns. Every level replaces an entry atomically, so a
+/// crashed process never leaves a torn entry; they differ in what survives a power loss or a
+/// kernel crash, and every write pays for it in `fsync` calls.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Durability {
+    /// No `fsync`. After a power loss an entry may read as missing (its checksum catches
+    /// the loss), never as wrong data.
+    NoSync,
+    /// `fsync` each file before it is renamed into place, so that after a power loss each
+    /// entry is whole: the new value or the old one. The default.
+    #[default]
+    SyncFile,
+    /// Also `fsync` the directory after the renames, so that a write that returned survives
+    /// a power loss.
+    SyncFileAndDir,
+}
+
+/// Options for opening a [`FileCache`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct FileCacheBuilder {
+    path: PathBuf,
+    durability: Durability,
+    sweep_interval: Option<Duration>,
+    operation_timeout: Duration,
+}
+
+impl FileCacheBuilder {
+    pub(crate) fn new(path: PathBuf) -> Self {
+        Self {
+            path,
+            durability: Durability::default(),
+            sweep_interval: Some(DEFAULT_SWEEP_INTERVAL),
+            operation_timeout: DEFAULT_OPERATION_TIMEOUT,
+        }
+    }
+
+    /// How writes are made durable; [`Durability::SyncFile`] by default.
+    pub fn durability(mut self, durability: Durability) -> Self {
+        self.durability = durability;
+        self
+    }
+
+    /// How often writes also start a background sweep (the first write after opening
+    /// does); `None` leaves sweeping to [`FileCache::purge_expired`].
+    pub fn sweep_interval(mut self, interval: Option<Duration>) -> Self {
+        self.sweep_interval = interval;
+        self
+    }
+
+    /// How long each operation, opening included, may take before it fails with
+    /// [`Error::Timeout`]; [`DEFAULT_OPERATION_TIMEOUT`] by default.
+    ///
+    /// The file system work of an operation that timed out cannot be stopped: it goes on in
+    /// the background, so a write that timed out may still take effect. See the
+    /// [crate docs](crate#timeouts-and-exiting) for what that means when a program exits.
+    pub fn operation_timeout(mut self, timeout: Duration) -> Self {
+        self.operation_timeout = timeout;
+        self
+    }
+
+    /// Creates the directory (and its parents) if needed and checks that it can be written.
+    ///
+    /// A path that is a file, or lies under one, and a zero operation timeout are
+    /// [`Error::InvalidArgument`]; a directory that cannot be created or written is
+    /// [`Error::Backend`]; a file system that does not answer in time is [`Error::Timeout`].
+    pub async fn open(self) -> Result<FileCache> {
+        if self.operation_timeout.is_zero() {
+            return Err(Error::invalid_argument(
+                "the operation timeout must be greater than zero",
+            ));
+        }
+        let path = self.path.clone();
+        backend::blocking(self.operation_timeout, move || prepare(&path)).await?;
+        Ok(FileCache::new(
+            Dir::new(self.path, self.durability),
+            Schedule::new(self.sweep_interval),
+            self.operation_timeout,
+        ))
+    }
+}
+
+fn prepare(path: &Path) -> Result<()> {
+    if let Err(e) = fs::create_dir_all(path) {
+        let under_a_file = path.ancestors().any(|p| p.is_file());
+        return Err(if under_a_file {
+            Error::invalid_argument(format!(
+                "cache directory {} is a file or lies under one",
+                path.display()
+            ))
+        } else {
+            entry::io_error("create cache directory", path, e)
+        });
+    }
+    // Fail at startup rather than at the first write.
+    tempfile::Builder::new()
+        .prefix(crate::paths::TEMP_PREFIX)
+        .tempfile_in(path)
+        .map(drop)
+        .map_err(|e| entry::io_error("write in cache directory", path, e))
+}
