@@ -51,6 +51,17 @@ pub(crate) struct Cli {
           value_parser = humantime::parse_duration)]
     pub max_stale: Duration,
 
+    /// With a usable stale copy, serve it after this long while the fetch goes on (0s: at
+    /// once).
+    #[arg(long, global = true, value_name = "DURATION", default_value = "5s",
+          value_parser = humantime::parse_duration)]
+    pub soft_timeout: Duration,
+
+    /// Abandon a whole fetch from Bybit (every page) after this long.
+    #[arg(long, global = true, value_name = "DURATION", default_value = "30s",
+          value_parser = positive_duration)]
+    pub fetch_deadline: Duration,
+
     /// Refuse a Bybit answer that lost more than this fraction of the cached instruments
     /// (e.g. 0.5), serving the cached copy instead. An empty answer never replaces a
     /// non-empty list either way.
@@ -131,7 +142,7 @@ fn fraction(value: &str) -> Result<f64, String> {
 
 fn positive_duration(value: &str) -> Result<Duration, String> {
     match humantime::parse_duration(value) {
-        Ok(d) if d.is_zero() => Err("a TTL must be longer than zero".to_owned()),
+        Ok(d) if d.is_zero() => Err("must be longer than zero".to_owned()),
         Ok(d) => Ok(d),
         Err(e) => Err(e.to_string()),
     }

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use bybit_client::{BybitClient, Category, ClientConfig};
 use clap::Parser;
-use market_data::{Dataset, Error, Lookup, Market, MarketData, Policy, Source};
+use market_data::{Dataset, Error, FetchTimeouts, Lookup, Market, MarketData, Policy, Source};
 use tracing_subscriber::EnvFilter;
 
 use crate::backend::{Need, OpenError};
@@ -158,7 +158,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 }
 
 fn policy(cli: &Cli) -> Result<Policy, Failure> {
-    let mut policy = Policy::default().with_max_stale(cli.max_stale);
+    let mut policy = Policy::default()
+        .with_max_stale(cli.max_stale)
+        .with_timeouts(FetchTimeouts::new(cli.soft_timeout, cli.fetch_deadline));
     if let Some(fraction) = cli.max_shrink {
         policy = policy
             .with_max_shrink(fraction)

@@ -8,8 +8,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use bybit_client::Category;
-use bybit_client::testing::MockBybit;
 use bybit_client::testing::fixtures::{LINEAR_214, values};
+use bybit_client::testing::{Fault, MockBybit};
 use redis_test_server::RedisServer;
 use serde_json::Value;
 
@@ -314,4 +314,52 @@ async fn the_readers_max_stale_decides_what_it_gets() {
     .await;
     assert!(lenient.status.success(), "{}", stderr(&lenient));
     assert_eq!(stdout(&lenient).lines().count(), 214);
+}
+
+/// A Bybit that accepts connections and answers nothing for ten minutes.
+async fn hanging_bybit() -> MockBybit {
+    MockBybit::builder()
+        .fault(Fault::hang(0, Duration::from_secs(600)).always())
+        .start()
+        .await
+}
+
+#[tokio::test]
+async fn a_hanging_bybit_gets_the_stale_copy_served_after_the_soft_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().to_str().unwrap();
+    let ttl = ["--ttl-symbols", "100ms"];
+    let good = MockBybit::start().await;
+    assert!(
+        run(cache, &good.base_url(), &[&ttl[..], &linear()].concat())
+            .await
+            .status
+            .success()
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let hanging = hanging_bybit().await;
+    let args = [&ttl[..], &["--soft-timeout", "1s"], &linear()].concat();
+    let started = std::time::Instant::now();
+    let output = run(cache, &hanging.base_url(), &args).await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output).lines().count(), 214);
+    assert!(stderr(&output).contains("stale"), "{}", stderr(&output));
+    assert!(hanging.request_count() >= 1, "Bybit was asked");
+    // Generous: the point is that it does not wait for Bybit's ten minutes.
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_hanging_bybit_with_nothing_cached_ends_at_the_fetch_deadline() {
+    let hanging = hanging_bybit().await;
+    let args = [&["--fetch-deadline", "2s"][..], &linear()].concat();
+    let output = run("memory", &hanging.base_url(), &args).await;
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(stderr(&output).contains("deadline"), "{}", stderr(&output));
+    assert!(stdout(&output).is_empty());
 }

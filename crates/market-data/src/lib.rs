@@ -19,7 +19,7 @@ mod policy;
 mod service;
 mod vet;
 
-pub use cache_core::{Lookup, Source, Stats};
+pub use cache_core::{FetchTimeouts, Lookup, Source, Stats};
 pub use derive::FundingIntervals;
 pub use error::Error;
 pub use market::{Dataset, Market, cache_key};

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use cache_core::{Codec, Compression, Freshness};
+use cache_core::{Codec, Compression, FetchTimeouts, Freshness};
 
 use crate::Dataset;
 
@@ -39,6 +39,7 @@ pub struct Policy {
     symbols: DatasetPolicy,
     funding_intervals: DatasetPolicy,
     max_shrink: Option<f64>,
+    timeouts: FetchTimeouts,
 }
 
 /// The default namespace of keys.
@@ -64,6 +65,7 @@ impl Default for Policy {
             symbols: dataset(Duration::from_secs(24 * 3600), Compression::ZSTD),
             funding_intervals: dataset(Duration::from_secs(3600), Compression::ZSTD),
             max_shrink: None,
+            timeouts: FetchTimeouts::default(),
         }
     }
 }
@@ -140,6 +142,29 @@ impl Policy {
     /// The largest shrink of the list an answer may bring, when one is set.
     pub const fn max_shrink(&self) -> Option<f64> {
         self.max_shrink
+    }
+
+    /// How long a read waits for Bybit: with a usable stale copy, it is served after the
+    /// soft timeout while the fetch goes on and stores its answer; a whole fetch (every page)
+    /// is abandoned at the hard deadline. By default 5 s and 30 s.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cache_core::FetchTimeouts;
+    ///
+    /// let timeouts = FetchTimeouts::default().with_soft(Duration::from_secs(1));
+    /// let policy = market_data::Policy::default().with_timeouts(timeouts);
+    /// assert_eq!(policy.timeouts().soft(), Duration::from_secs(1));
+    /// assert_eq!(policy.timeouts().hard(), Duration::from_secs(30));
+    /// ```
+    pub const fn with_timeouts(mut self, timeouts: FetchTimeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// How long a read waits for Bybit.
+    pub const fn timeouts(&self) -> FetchTimeouts {
+        self.timeouts
     }
 
     /// `dataset` follows `policy`.

@@ -6,14 +6,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use bybit_client::{InstrumentList, InstrumentSource};
-use cache_core::{Cache, Lookup, ReadThrough, SingleFlight, Stats, TypedCache};
+use cache_core::{Cache, FetchError, Lookup, ReadThrough, SingleFlight, Stats, TypedCache};
 use tracing::Instrument;
 
 use crate::derive::{self, FundingIntervals};
 use crate::vet::{self, RefreshError, Refused};
 use crate::{Dataset, Error, Market, Policy, cache_key};
 
-type Cached<T> = ReadThrough<T, RefreshError, Arc<dyn Cache>>;
+type Shared<T> = Result<Arc<T>, FetchError<RefreshError>>;
+type Cached<T> = ReadThrough<T, FetchError<RefreshError>, Arc<dyn Cache>>;
 
 /// Bybit market data, each dataset read through the cache on its own schedule.
 ///
@@ -200,7 +201,7 @@ impl MarketData {
     ) -> Result<Lookup<T>, Error>
     where
         T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
-        Fut: Future<Output = Result<Arc<T>, RefreshError>> + Send + 'static,
+        Fut: Future<Output = Shared<T>> + Send + 'static,
     {
         let key = self.key(dataset, market);
         let span = tracing::info_span!("market_data", %dataset, %market);
@@ -208,10 +209,7 @@ impl MarketData {
             .get_refreshed(&key, || refresh)
             .instrument(span)
             .await
-            .map_err(|shared| match &*shared {
-                RefreshError::Upstream(error) => Error::Upstream(error.clone()),
-                RefreshError::Refused(refused) => Error::Refused(refused.clone()),
-            })?;
+            .map_err(|error| Error::from_fetch(error.flatten()))?;
         tracing::debug!(%dataset, %market, source = ?lookup.source, age = ?lookup.age, "served");
         Ok(lookup)
     }
@@ -221,11 +219,13 @@ fn cached<T>(cache: &Arc<dyn Cache>, policy: &Policy, dataset: Dataset) -> Cache
 where
     T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
 {
+    let timeouts = policy.timeouts();
     let policy = policy.dataset(dataset);
     ReadThrough::new(
         TypedCache::new(cache.clone(), policy.codec),
         policy.freshness,
     )
+    .with_timeouts(timeouts)
 }
 
 impl Inner {
@@ -235,7 +235,7 @@ impl Inner {
         inner: Arc<Self>,
         market: Market,
         derive: impl FnOnce(&InstrumentList) -> T + Send + 'static,
-    ) -> Result<Arc<T>, RefreshError> {
+    ) -> Shared<T> {
         let list = Self::refresh(inner, market).await?;
         Ok(Arc::new(derive(&list)))
     }
@@ -243,15 +243,15 @@ impl Inner {
     /// Fetches `market`'s instruments, once for all concurrent callers, and stores every
     /// dataset derived from them. Nothing is stored when the fetch fails or its answer is
     /// refused.
-    async fn refresh(
-        inner: Arc<Self>,
-        market: Market,
-    ) -> Result<Arc<InstrumentList>, RefreshError> {
+    async fn refresh(inner: Arc<Self>, market: Market) -> Shared<InstrumentList> {
         let this = inner.clone();
         let flight_market = market.clone();
+        let deadline = inner.policy.timeouts().hard();
         inner
             .upstream
-            .run(&market.to_string(), move || async move {
+            // The deadline is the upstream call's own, so that abandoning a read also stops
+            // the pagination it waited for.
+            .run_within(&market.to_string(), deadline, move || async move {
                 this.upstream_fetches.fetch_add(1, Ordering::Relaxed);
                 let started = Instant::now();
                 let list = this.source.instruments(&flight_market.query()).await?;
@@ -266,7 +266,6 @@ impl Inner {
                 Ok(list)
             })
             .await
-            .map_err(|shared| RefreshError::clone(&shared))
     }
 
     /// Refuses an answer that would wipe or gut the cached list (see [`vet::acceptable`]).
