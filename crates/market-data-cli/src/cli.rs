@@ -13,13 +13,21 @@ pub(crate) struct Cli {
     /// Where to cache: `memory`, a directory, `redis://[:password@]host:port/db`,
     /// `rediss://…` (TLS), or `redis+cluster://host1:port1,host2:port2`.
     /// Default: a directory in the user's cache directory.
-    #[arg(long, env = "MARKET_DATA_CACHE", global = true, value_name = "URL")]
+    // The value may hold a password: help never shows it.
+    #[arg(
+        long,
+        env = "MARKET_DATA_CACHE",
+        hide_env_values = true,
+        global = true,
+        value_name = "URL"
+    )]
     pub cache: Option<String>,
 
     /// Bybit's REST base URL.
     #[arg(
         long,
         env = "BYBIT_BASE_URL",
+        hide_env_values = true,
         global = true,
         value_name = "URL",
         default_value = "https://api.bybit.com"
@@ -42,6 +50,23 @@ pub(crate) struct Cli {
     #[arg(long, global = true, value_name = "DURATION", default_value = "24h",
           value_parser = humantime::parse_duration)]
     pub max_stale: Duration,
+
+    /// With a usable stale copy, serve it after this long while the fetch goes on (0s: at
+    /// once).
+    #[arg(long, global = true, value_name = "DURATION", default_value = "5s",
+          value_parser = humantime::parse_duration)]
+    pub soft_timeout: Duration,
+
+    /// Abandon a whole fetch from Bybit (every page) after this long.
+    #[arg(long, global = true, value_name = "DURATION", default_value = "30s",
+          value_parser = positive_duration)]
+    pub fetch_deadline: Duration,
+
+    /// Refuse a Bybit answer that lost more than this fraction of the cached instruments
+    /// (e.g. 0.5), serving the cached copy instead. An empty answer never replaces a
+    /// non-empty list either way.
+    #[arg(long, global = true, value_name = "FRACTION", value_parser = fraction)]
+    pub max_shrink: Option<f64>,
 
     /// Print JSON on stdout instead of text.
     #[arg(long, global = true)]
@@ -108,9 +133,16 @@ fn category(value: &str) -> Result<Category, String> {
         .ok_or_else(|| "expected one of spot, linear, inverse, option".to_owned())
 }
 
+fn fraction(value: &str) -> Result<f64, String> {
+    match value.parse::<f64>() {
+        Ok(f) if (0.0..=1.0).contains(&f) => Ok(f),
+        _ => Err("expected a fraction from 0 to 1, such as 0.5".to_owned()),
+    }
+}
+
 fn positive_duration(value: &str) -> Result<Duration, String> {
     match humantime::parse_duration(value) {
-        Ok(d) if d.is_zero() => Err("a TTL must be longer than zero".to_owned()),
+        Ok(d) if d.is_zero() => Err("must be longer than zero".to_owned()),
         Ok(d) => Ok(d),
         Err(e) => Err(e.to_string()),
     }

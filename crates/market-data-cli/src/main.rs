@@ -1,8 +1,8 @@
 //! `market-data`: cached Bybit market data on the command line.
 //!
 //! stdout carries data only; logs and warnings go to stderr. Exit status: 0 with data (also
-//! when a stale copy was served), 1 when no data could be had, 2 for bad usage or
-//! configuration.
+//! when a stale copy was served), 1 when no data could be had or the cache could not be
+//! changed, 2 for bad usage or configuration.
 #![allow(
     clippy::print_stderr,
     reason = "a command-line program reports on stderr"
@@ -11,24 +11,30 @@
 mod backend;
 mod cli;
 mod output;
+mod printable;
 mod progress;
 
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bybit_client::{BybitClient, Category, ClientConfig};
 use clap::Parser;
-use market_data::{Dataset, Error, Lookup, Market, MarketData, Policy, Source};
+use market_data::{Dataset, Error, FetchTimeouts, Lookup, Market, MarketData, Policy, Source};
 use tracing_subscriber::EnvFilter;
 
+use crate::backend::{Need, OpenError};
 use crate::cli::{CacheCommand, Cli, Command};
+
+/// How long background work (a cache sweep) may hold the process once the answer is out.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 
 /// Why the program stops without data.
 enum Failure {
     /// Bad usage or configuration: exit 2.
     Usage(String),
-    /// No data could be had: exit 1.
+    /// No data could be had, or the cache could not be changed: exit 1.
     NoData(String),
 }
 
@@ -49,7 +55,11 @@ fn main() -> ExitCode {
         Ok(runtime) => runtime,
         Err(error) => return report(&Failure::NoData(format!("cannot start: {error}"))),
     };
-    match runtime.block_on(run(cli)) {
+    let outcome = runtime.block_on(run(cli));
+    // Dropping a runtime waits for every blocking task, however stuck (a cache file on a hung
+    // disk): the answer is out, so the process does not wait long for them.
+    runtime.shutdown_timeout(SHUTDOWN_GRACE);
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => report(&failure),
     }
@@ -81,16 +91,23 @@ fn init_logging(cli: &Cli) {
 }
 
 async fn run(cli: Cli) -> Result<(), Failure> {
-    let cache = backend::open(cli.cache.as_deref())
+    let need = match cli.command {
+        Command::Cache(_) => Need::Write,
+        _ => Need::Read,
+    };
+    let cache = backend::open(cli.cache.as_deref(), need)
         .await
-        .map_err(Failure::Usage)?;
+        .map_err(|error| match error {
+            OpenError::Usage(message) => Failure::Usage(message),
+            OpenError::Unreachable(message) => Failure::NoData(message),
+        })?;
     let client = BybitClient::new(ClientConfig::new(cli.bybit_url.clone()))
         .map_err(|e| Failure::Usage(format!("--bybit-url {:?}: {e}", cli.bybit_url)))?;
     let source = progress::WithProgress {
         inner: client,
         enabled: !cli.quiet,
     };
-    let data = MarketData::new(cache, Arc::new(source), policy(&cli));
+    let data = MarketData::new(cache, Arc::new(source), policy(&cli)?);
     let mut out = io::stdout().lock();
     let written = match &cli.command {
         Command::Symbols(args) => {
@@ -140,8 +157,15 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         .map_err(|e| Failure::NoData(format!("cannot write output: {e}")))
 }
 
-fn policy(cli: &Cli) -> Policy {
-    let mut policy = Policy::default().with_max_stale(cli.max_stale);
+fn policy(cli: &Cli) -> Result<Policy, Failure> {
+    let mut policy = Policy::default()
+        .with_max_stale(cli.max_stale)
+        .with_timeouts(FetchTimeouts::new(cli.soft_timeout, cli.fetch_deadline));
+    if let Some(fraction) = cli.max_shrink {
+        policy = policy
+            .with_max_shrink(fraction)
+            .map_err(|e| Failure::Usage(format!("--max-shrink: {e}")))?;
+    }
     for (dataset, ttl) in [
         (Dataset::Instruments, cli.ttl_instruments),
         (Dataset::Symbols, cli.ttl_symbols),
@@ -151,7 +175,7 @@ fn policy(cli: &Cli) -> Policy {
             policy = policy.with_ttl(dataset, ttl);
         }
     }
-    policy
+    Ok(policy)
 }
 
 fn market(category: Category, base_coin: Option<String>) -> Result<Market, Failure> {

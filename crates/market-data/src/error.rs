@@ -3,8 +3,10 @@
 use std::sync::Arc;
 
 use bybit_client::Category;
+use cache_core::FetchError;
 
 use crate::Dataset;
+use crate::vet::RefreshError;
 
 /// A market-data call failed: nothing usable was cached and the upstream could not answer,
 /// or the call asked for something that does not exist.
@@ -15,6 +17,19 @@ pub enum Error {
     /// every concurrent caller that waited on the same fetch.
     #[error("no data: {0}")]
     Upstream(#[source] Arc<bybit_client::Error>),
+    /// The upstream's answer would have wiped or gutted the cached list (see
+    /// [`Policy::with_max_shrink`](crate::Policy::with_max_shrink)), and no stale copy
+    /// within the reader's bound was left to serve.
+    #[error("no data: {0}")]
+    Refused(crate::Refused),
+    /// The upstream did not answer within the fetch deadline (see
+    /// [`Policy::with_timeouts`](crate::Policy::with_timeouts)), and no stale copy within the
+    /// reader's bound was left to serve.
+    #[error("no data: the upstream did not answer within the deadline of {0:?}")]
+    Deadline(std::time::Duration),
+    /// The fetch ended without an answer: it panicked, or its runtime shut down.
+    #[error("no data: {0}")]
+    Interrupted(String),
     /// The category has no such dataset (funding intervals of spot or options).
     #[error("category {category} has no {dataset}")]
     Unsupported {
@@ -29,4 +44,18 @@ pub enum Error {
     /// A bad argument, such as options without a base coin.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+}
+
+impl Error {
+    /// The error a reader gets for a shared refresh that gave no value.
+    pub(crate) fn from_fetch(error: FetchError<RefreshError>) -> Self {
+        match error {
+            FetchError::Failed(failed) => match &*failed {
+                RefreshError::Upstream(upstream) => Self::Upstream(Arc::clone(upstream)),
+                RefreshError::Refused(refused) => Self::Refused(refused.clone()),
+            },
+            FetchError::Deadline(after) => Self::Deadline(after),
+            other => Self::Interrupted(other.to_string()),
+        }
+    }
 }

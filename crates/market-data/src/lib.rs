@@ -17,10 +17,12 @@ mod error;
 mod market;
 mod policy;
 mod service;
+mod vet;
 
-pub use cache_core::{Lookup, Source, Stats};
+pub use cache_core::{FetchTimeouts, Lookup, Source, Stats};
 pub use derive::FundingIntervals;
 pub use error::Error;
 pub use market::{Dataset, Market, cache_key};
 pub use policy::{DEFAULT_MAX_STALE, DEFAULT_NAMESPACE, DatasetPolicy, Policy};
 pub use service::{MarketData, MarketStats};
+pub use vet::Refused;

@@ -108,11 +108,15 @@ impl Dataset {
         }
     }
 
-    /// The version of the stored shape: bumped whenever the model changes, so that new code
-    /// never reads old bytes as new (the key changes with it).
+    /// The version of the stored shape, part of every key so that new code never reads old
+    /// bytes as new: the models' [`SCHEMA_VERSION`](bybit_client::models::SCHEMA_VERSION),
+    /// from which every dataset is made. The codec needs no part in it: each entry's envelope
+    /// records its format and compression, and any reader decodes any of them.
     pub const fn schema_version(self) -> u32 {
         match self {
-            Self::Instruments | Self::Symbols | Self::FundingIntervals => 1,
+            Self::Instruments | Self::Symbols | Self::FundingIntervals => {
+                bybit_client::models::SCHEMA_VERSION
+            }
         }
     }
 

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use cache_core::{Codec, Compression, Freshness};
+use cache_core::{Codec, Compression, FetchTimeouts, Freshness};
 
 use crate::Dataset;
 
@@ -38,6 +38,8 @@ pub struct Policy {
     instruments: DatasetPolicy,
     symbols: DatasetPolicy,
     funding_intervals: DatasetPolicy,
+    max_shrink: Option<f64>,
+    timeouts: FetchTimeouts,
 }
 
 /// The default namespace of keys.
@@ -62,6 +64,8 @@ impl Default for Policy {
             instruments: dataset(Duration::from_secs(60), Compression::ZSTD),
             symbols: dataset(Duration::from_secs(24 * 3600), Compression::ZSTD),
             funding_intervals: dataset(Duration::from_secs(3600), Compression::ZSTD),
+            max_shrink: None,
+            timeouts: FetchTimeouts::default(),
         }
     }
 }
@@ -109,6 +113,58 @@ impl Policy {
             policy.freshness = policy.freshness.with_max_stale(max_stale);
         }
         self
+    }
+
+    /// Refuses an upstream answer that lost more than `fraction` (0.0 to 1.0) of the cached
+    /// list's instruments, as if the fetch had failed: the stale copy is served with a warning
+    /// and nothing is stored. Off by default; an empty answer never replaces a non-empty list
+    /// either way.
+    ///
+    /// ```
+    /// let policy = market_data::Policy::default().with_max_shrink(0.5)?;
+    /// assert_eq!(policy.max_shrink(), Some(0.5));
+    /// # Ok::<_, market_data::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) unless `fraction` is in
+    /// `0.0..=1.0`.
+    pub fn with_max_shrink(mut self, fraction: f64) -> Result<Self, crate::Error> {
+        if !(0.0..=1.0).contains(&fraction) {
+            return Err(crate::Error::InvalidArgument(format!(
+                "max shrink {fraction} is not a fraction in 0.0..=1.0"
+            )));
+        }
+        self.max_shrink = Some(fraction);
+        Ok(self)
+    }
+
+    /// The largest shrink of the list an answer may bring, when one is set.
+    pub const fn max_shrink(&self) -> Option<f64> {
+        self.max_shrink
+    }
+
+    /// How long a read waits for Bybit: with a usable stale copy, it is served after the
+    /// soft timeout while the fetch goes on and stores its answer; a whole fetch (every page)
+    /// is abandoned at the hard deadline. By default 5 s and 30 s.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cache_core::FetchTimeouts;
+    ///
+    /// let timeouts = FetchTimeouts::default().with_soft(Duration::from_secs(1));
+    /// let policy = market_data::Policy::default().with_timeouts(timeouts);
+    /// assert_eq!(policy.timeouts().soft(), Duration::from_secs(1));
+    /// assert_eq!(policy.timeouts().hard(), Duration::from_secs(30));
+    /// ```
+    pub const fn with_timeouts(mut self, timeouts: FetchTimeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// How long a read waits for Bybit.
+    pub const fn timeouts(&self) -> FetchTimeouts {
+        self.timeouts
     }
 
     /// `dataset` follows `policy`.

@@ -6,14 +6,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use bybit_client::{InstrumentList, InstrumentSource};
-use cache_core::{Cache, Lookup, ReadThrough, SingleFlight, Stats, TypedCache};
+use cache_core::{Cache, FetchError, Lookup, ReadThrough, SingleFlight, Stats, TypedCache};
 use tracing::Instrument;
 
 use crate::derive::{self, FundingIntervals};
+use crate::vet::{self, RefreshError, Refused};
 use crate::{Dataset, Error, Market, Policy, cache_key};
 
-type UpstreamError = Arc<bybit_client::Error>;
-type Cached<T> = ReadThrough<T, UpstreamError, Arc<dyn Cache>>;
+type Shared<T> = Result<Arc<T>, FetchError<RefreshError>>;
+type Cached<T> = ReadThrough<T, FetchError<RefreshError>, Arc<dyn Cache>>;
 
 /// Bybit market data, each dataset read through the cache on its own schedule.
 ///
@@ -52,7 +53,7 @@ struct Inner {
     instruments: Cached<InstrumentList>,
     symbols: Cached<Vec<String>>,
     funding_intervals: Cached<FundingIntervals>,
-    upstream: SingleFlight<InstrumentList, bybit_client::Error>,
+    upstream: SingleFlight<InstrumentList, RefreshError>,
     upstream_fetches: AtomicU64,
 }
 
@@ -200,7 +201,7 @@ impl MarketData {
     ) -> Result<Lookup<T>, Error>
     where
         T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
-        Fut: Future<Output = Result<Arc<T>, UpstreamError>> + Send + 'static,
+        Fut: Future<Output = Shared<T>> + Send + 'static,
     {
         let key = self.key(dataset, market);
         let span = tracing::info_span!("market_data", %dataset, %market);
@@ -208,7 +209,7 @@ impl MarketData {
             .get_refreshed(&key, || refresh)
             .instrument(span)
             .await
-            .map_err(|shared| Error::Upstream(UpstreamError::clone(&shared)))?;
+            .map_err(|error| Error::from_fetch(error.flatten()))?;
         tracing::debug!(%dataset, %market, source = ?lookup.source, age = ?lookup.age, "served");
         Ok(lookup)
     }
@@ -218,11 +219,13 @@ fn cached<T>(cache: &Arc<dyn Cache>, policy: &Policy, dataset: Dataset) -> Cache
 where
     T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
 {
+    let timeouts = policy.timeouts();
     let policy = policy.dataset(dataset);
     ReadThrough::new(
         TypedCache::new(cache.clone(), policy.codec),
         policy.freshness,
     )
+    .with_timeouts(timeouts)
 }
 
 impl Inner {
@@ -232,22 +235,23 @@ impl Inner {
         inner: Arc<Self>,
         market: Market,
         derive: impl FnOnce(&InstrumentList) -> T + Send + 'static,
-    ) -> Result<Arc<T>, UpstreamError> {
+    ) -> Shared<T> {
         let list = Self::refresh(inner, market).await?;
         Ok(Arc::new(derive(&list)))
     }
 
     /// Fetches `market`'s instruments, once for all concurrent callers, and stores every
-    /// dataset derived from them. Nothing is stored when the fetch fails.
-    async fn refresh(
-        inner: Arc<Self>,
-        market: Market,
-    ) -> Result<Arc<InstrumentList>, UpstreamError> {
+    /// dataset derived from them. Nothing is stored when the fetch fails or its answer is
+    /// refused.
+    async fn refresh(inner: Arc<Self>, market: Market) -> Shared<InstrumentList> {
         let this = inner.clone();
         let flight_market = market.clone();
+        let deadline = inner.policy.timeouts().hard();
         inner
             .upstream
-            .run(&market.to_string(), move || async move {
+            // The deadline is the upstream call's own, so that abandoning a read also stops
+            // the pagination it waited for.
+            .run_within(&market.to_string(), deadline, move || async move {
                 this.upstream_fetches.fetch_add(1, Ordering::Relaxed);
                 let started = Instant::now();
                 let list = this.source.instruments(&flight_market.query()).await?;
@@ -257,10 +261,36 @@ impl Inner {
                     elapsed_ms = started.elapsed().as_millis() as u64,
                     "fetched from upstream"
                 );
+                this.vet(&flight_market, &list).await?;
                 this.store(&flight_market, &list).await;
                 Ok(list)
             })
             .await
+    }
+
+    /// Refuses an answer that would wipe or gut the cached list (see [`vet::acceptable`]).
+    /// The cached list is read, whatever its age, only when the answer is suspect.
+    async fn vet(&self, market: &Market, list: &InstrumentList) -> Result<(), RefreshError> {
+        let max_shrink = self.policy.max_shrink();
+        if !list.is_empty() && max_shrink.is_none() {
+            return Ok(());
+        }
+        let key = cache_key(self.policy.namespace(), Dataset::Instruments, market);
+        let cached = match self.instruments.cache().get::<InstrumentList>(&key).await {
+            Ok(Some(cached)) => cached.len(),
+            // Nothing to protect, or nothing readable to compare with.
+            Ok(None) | Err(_) => return Ok(()),
+        };
+        if vet::acceptable(list.len(), cached, max_shrink) {
+            return Ok(());
+        }
+        let refused = Refused {
+            market: market.clone(),
+            answered: list.len(),
+            cached,
+        };
+        tracing::warn!(%refused, "upstream answer refused");
+        Err(RefreshError::Refused(refused))
     }
 
     async fn store(&self, market: &Market, list: &InstrumentList) {
