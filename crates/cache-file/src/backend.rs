@@ -88,7 +88,7 @@ impl FileCache {
         let claim = self
             .inner
             .schedule
-            .claim(entry::unix_ms(SystemTime::now()))?;
+            .claim(cache_core::unix_millis(SystemTime::now()))?;
         let inner = self.inner.clone();
         let dispatch = tracing::dispatcher::get_default(Clone::clone);
         let spawned = std::thread::Builder::new()
@@ -121,7 +121,7 @@ impl FileCache {
         if entries.is_empty() {
             return Ok(());
         }
-        let now_ms = entry::unix_ms(SystemTime::now());
+        let now_ms = cache_core::unix_millis(SystemTime::now());
         let pending: Vec<Pending> = entries
             .into_iter()
             .map(|e| Pending {
@@ -144,7 +144,7 @@ impl FileCache {
     ) -> Result<T> {
         let (inner, key) = (self.inner.clone(), key.to_owned());
         blocking(self.inner.timeout, move || {
-            op(&inner.dir, &key, entry::unix_ms(SystemTime::now()))
+            op(&inner.dir, &key, cache_core::unix_millis(SystemTime::now()))
         })
         .await
     }
@@ -171,7 +171,7 @@ impl Cache for FileCache {
     async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Bytes>>> {
         let (inner, keys) = (self.inner.clone(), keys.to_vec());
         blocking(self.inner.timeout, move || {
-            let now_ms = entry::unix_ms(SystemTime::now());
+            let now_ms = cache_core::unix_millis(SystemTime::now());
             keys.iter().map(|key| inner.dir.get(key, now_ms)).collect()
         })
         .await

@@ -29,7 +29,7 @@ pub struct SweepReport {
 
 /// Sweeps `dir` as of `now`. Files whose names are not ours are never touched.
 pub(crate) fn sweep(dir: &Dir, now: SystemTime) -> Result<SweepReport> {
-    let now_ms = entry::unix_ms(now);
+    let now_ms = cache_core::unix_millis(now);
     let mut report = SweepReport::default();
     let listing = fs::read_dir(dir.path()).map_err(|e| entry::io_error("list", dir.path(), e))?;
     // A file that vanishes or cannot be read mid-sweep is another process's business, or
