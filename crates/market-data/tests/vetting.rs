@@ -11,10 +11,13 @@ use bybit_client::{
 use cache_core::MemoryCache;
 use market_data::{Dataset, Error, Market, MarketData, Policy, Source};
 
+/// What the source makes of the real list before answering it.
+type Edit = fn(InstrumentList) -> InstrumentList;
+
 /// Answers the real recorded list, then whatever `answer` makes of it.
 struct Shrinking {
     full: InstrumentList,
-    answer: Mutex<Option<fn(InstrumentList) -> InstrumentList>>,
+    answer: Mutex<Option<Edit>>,
 }
 
 impl Shrinking {
@@ -31,7 +34,7 @@ impl Shrinking {
         })
     }
 
-    fn answer(&self, answer: fn(InstrumentList) -> InstrumentList) {
+    fn answer(&self, answer: Edit) {
         *self.answer.lock().unwrap() = Some(answer);
     }
 }
