@@ -10,6 +10,7 @@ use std::process::{Command, ExitCode};
 use anyhow::{Context, Result, bail};
 
 mod demo;
+mod fuzz;
 mod tasks;
 
 const USAGE: &str = "\
@@ -20,6 +21,9 @@ tasks:
   ci      what CI runs: cargo fmt --check, clippy -D warnings, then `test`
   bench   run the criterion benchmarks and print their tables
   demo    run market-data twice against the local mock Bybit: fetched, then cached
+  fuzz [TARGET] [--seconds N]
+          run each cargo-fuzz target (or TARGET) for N seconds, 600 by default, one after
+          another, and print a table of the runs; needs nightly and cargo-fuzz
 ";
 
 fn main() -> ExitCode {
@@ -29,6 +33,7 @@ fn main() -> ExitCode {
         Some("ci") => tasks::ci(),
         Some("bench") => tasks::bench(&args[1..]),
         Some("demo") => demo::demo(),
+        Some("fuzz") => fuzz::fuzz(&args[1..]),
         Some("help" | "-h" | "--help") => {
             print!("{USAGE}");
             Ok(())

@@ -1,0 +1,4 @@
+//! `cache_core::fuzzing::msgpack_len` on arbitrary bytes.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| cache_core::fuzzing::msgpack_len(data));

@@ -1,0 +1,221 @@
+//! `cargo xtask fuzz`: seeds the corpora, runs each cargo-fuzz target in turn for a fixed
+//! time, and prints what each run did.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+use crate::workspace_root;
+
+/// Every target in `fuzz/fuzz_targets`, with the longest input libFuzzer makes for it: past
+/// each hook's small limits (64 KiB decoded, 64-byte keys, 1 KiB values), and as long as the
+/// largest seeded Bybit page, without so much room that mutations spread thin.
+const TARGETS: &[(&str, u32)] = &[
+    ("envelope", 4096),
+    ("msgpack_len", 4096),
+    ("cache_file_entry", 4096),
+    ("bybit_page", 4096),
+];
+
+/// What one target's run came to.
+struct Run {
+    target: &'static str,
+    seconds: u64,
+    execs: Option<u64>,
+    /// The inputs libFuzzer wrote for a crash, a leak, a timeout or an out-of-memory.
+    artifacts: Vec<String>,
+    /// Why the run failed without an artifact (a build error, say).
+    failure: Option<String>,
+}
+
+/// `cargo xtask fuzz [TARGET] [--seconds N]`: every target, or the one named, for N seconds
+/// each (600 by default). Fails when a target crashed or could not run.
+pub(crate) fn fuzz(args: &[String]) -> Result<()> {
+    let (only, seconds) = parse(args)?;
+    let targets: Vec<_> = TARGETS
+        .iter()
+        .filter(|(name, _)| only.as_deref().is_none_or(|only| only == *name))
+        .collect();
+    let root = workspace_root();
+    nightly_cargo(&root, &["fuzz", "--version"])
+        .context("cargo-fuzz is needed: cargo install cargo-fuzz --locked")?;
+    nightly_cargo(
+        &root,
+        &[
+            "run",
+            "--quiet",
+            "--manifest-path",
+            "fuzz/Cargo.toml",
+            "--example",
+            "seed",
+            "--",
+            "fuzz/corpus",
+        ],
+    )
+    .context("writing the seed corpora")?;
+
+    let mut runs = Vec::new();
+    for &&(target, max_len) in &targets {
+        runs.push(run(&root, target, max_len, seconds));
+    }
+    print_table(&runs);
+
+    let mut bad = Vec::new();
+    for run in &runs {
+        bad.extend(run.artifacts.iter().map(|a| format!("{}: {a}", run.target)));
+        bad.extend(run.failure.iter().map(|f| format!("{}: {f}", run.target)));
+    }
+    if !bad.is_empty() {
+        bail!("fuzzing found problems:\n  {}", bad.join("\n  "));
+    }
+    Ok(())
+}
+
+fn parse(args: &[String]) -> Result<(Option<String>, u64)> {
+    let mut target = None;
+    let mut seconds = 600;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let value = if arg == "--seconds" {
+            Some(args.next().context("--seconds needs a number")?.as_str())
+        } else {
+            arg.strip_prefix("--seconds=")
+        };
+        if let Some(value) = value {
+            seconds = value
+                .parse()
+                .with_context(|| format!("--seconds {value}: not a whole number"))?;
+        } else if TARGETS.iter().any(|(name, _)| name == arg) && target.is_none() {
+            target = Some(arg.clone());
+        } else {
+            let names: Vec<_> = TARGETS.iter().map(|(name, _)| *name).collect();
+            bail!(
+                "unexpected argument {arg:?}; usage: cargo xtask fuzz [TARGET] [--seconds N], \
+                 TARGET one of {}",
+                names.join(", ")
+            );
+        }
+    }
+    Ok((target, seconds))
+}
+
+/// Builds `target`, then fuzzes it for `seconds`, echoing libFuzzer's output as it comes.
+fn run(root: &Path, target: &'static str, max_len: u32, seconds: u64) -> Run {
+    let mut outcome = Run {
+        target,
+        seconds: 0,
+        execs: None,
+        artifacts: Vec::new(),
+        failure: None,
+    };
+    if let Err(err) = nightly_cargo(root, &["fuzz", "build", target]) {
+        outcome.failure = Some(format!("{err:#}"));
+        return outcome;
+    }
+    let args = [
+        "fuzz".to_owned(),
+        "run".to_owned(),
+        target.to_owned(),
+        "--".to_owned(),
+        format!("-max_total_time={seconds}"),
+        "-rss_limit_mb=2048".to_owned(),
+        // No single allocation from a 4 KiB input has a reason to reach this; the hooks cap
+        // theirs far below.
+        "-malloc_limit_mb=256".to_owned(),
+        // A hang shows up as a timeout artifact rather than a run that never ends.
+        "-timeout=10".to_owned(),
+        format!("-max_len={max_len}"),
+        "-print_final_stats=1".to_owned(),
+    ];
+    eprintln!("$ cargo +nightly {}", args.join(" "));
+    let started = Instant::now();
+    let child = Command::new("cargo")
+        .arg("+nightly")
+        .args(&args)
+        .current_dir(root)
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(err) => {
+            outcome.failure = Some(format!("running cargo: {err}"));
+            return outcome;
+        }
+    };
+    if let Some(stderr) = child.stderr.take() {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            eprintln!("{line}");
+            read_line(&line, &mut outcome);
+        }
+    }
+    let status = child.wait();
+    outcome.seconds = started.elapsed().as_secs();
+    match status {
+        Ok(status) if !status.success() && outcome.artifacts.is_empty() => {
+            outcome.failure = Some(format!("cargo fuzz run failed ({status})"));
+        }
+        Err(err) => outcome.failure = Some(format!("waiting for cargo fuzz: {err}")),
+        Ok(_) => {}
+    }
+    outcome
+}
+
+/// Picks the execution count and any artifact out of one line of libFuzzer's output.
+fn read_line(line: &str, run: &mut Run) {
+    if let Some(path) = line.split("Test unit written to ").nth(1) {
+        run.artifacts.push(path.trim().to_owned());
+    } else if let Some(n) = line.strip_prefix("stat::number_of_executed_units:") {
+        run.execs = n.trim().parse().ok().or(run.execs);
+    } else if let Some(rest) = line.strip_prefix("Done ") {
+        // "Done 123 runs in 600 second(s)", in case the final stats are missing.
+        let n = rest.split_whitespace().next().and_then(|n| n.parse().ok());
+        run.execs = run.execs.or(n);
+    }
+}
+
+fn print_table(runs: &[Run]) {
+    println!();
+    println!(
+        "{:<18} {:>8} {:>14} {:>9} {:>8}  result",
+        "target", "seconds", "execs", "execs/s", "crashes"
+    );
+    for run in runs {
+        let execs = run.execs.map_or("-".to_owned(), |n| n.to_string());
+        let rate = match run.execs {
+            Some(n) if run.seconds > 0 => (n / run.seconds).to_string(),
+            _ => "-".to_owned(),
+        };
+        let result = match (&run.failure, run.artifacts.first()) {
+            (_, Some(artifact)) => artifact.as_str(),
+            (Some(_), None) => "did not run (see above)",
+            (None, None) => "clean",
+        };
+        println!(
+            "{:<18} {:>8} {:>14} {:>9} {:>8}  {result}",
+            run.target,
+            run.seconds,
+            execs,
+            rate,
+            run.artifacts.len()
+        );
+    }
+}
+
+/// Runs `cargo +nightly ARGS` through rustup's proxy: the `cargo` running xtask is stable's
+/// own binary, which does not take a toolchain.
+fn nightly_cargo(root: &Path, args: &[&str]) -> Result<()> {
+    eprintln!("$ cargo +nightly {}", args.join(" "));
+    let status = Command::new("cargo")
+        .arg("+nightly")
+        .args(args)
+        .current_dir(root)
+        .status()
+        .context("running cargo +nightly")?;
+    if !status.success() {
+        bail!("`cargo +nightly {}` failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
