@@ -53,6 +53,7 @@ impl Error {
             FetchError::Failed(failed) => match &*failed {
                 RefreshError::Upstream(upstream) => Self::Upstream(Arc::clone(upstream)),
                 RefreshError::Refused(refused) => Self::Refused(refused.clone()),
+                RefreshError::Deadline(after) => Self::Deadline(*after),
             },
             FetchError::Deadline(after) => Self::Deadline(after),
             other => Self::Interrupted(other.to_string()),

@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bybit_client::{InstrumentList, InstrumentSource};
 use cache_core::{Cache, FetchError, Lookup, ReadThrough, SingleFlight, Stats, TypedCache};
@@ -164,6 +164,21 @@ impl MarketData {
             .await
     }
 
+    /// Waits until no refresh of this instance is in flight, for at most `limit`; returns
+    /// whether none is. A reader served a stale copy after the soft timeout leaves its refresh
+    /// running: a program about to exit calls this so that the refresh is stored for the next.
+    pub async fn settle(&self, limit: Duration) -> bool {
+        const POLL: Duration = Duration::from_millis(10);
+        let started = Instant::now();
+        while self.inner.upstream.in_flight() > 0 {
+            if started.elapsed() >= limit {
+                return false;
+            }
+            tokio::time::sleep(POLL.min(limit.saturating_sub(started.elapsed()))).await;
+        }
+        true
+    }
+
     /// Removes every dataset of `market` from the cache; returns how many entries were there.
     ///
     /// # Errors
@@ -219,7 +234,9 @@ fn cached<T>(cache: &Arc<dyn Cache>, policy: &Policy, dataset: Dataset) -> Cache
 where
     T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
 {
-    let timeouts = policy.timeouts();
+    // The hard deadline bounds the upstream call itself (see `Inner::fetch`): a second one
+    // around the whole refresh would only cut short the store of an answer that came in time.
+    let timeouts = policy.timeouts().with_hard(Duration::MAX);
     let policy = policy.dataset(dataset);
     ReadThrough::new(
         TypedCache::new(cache.clone(), policy.codec),
@@ -246,26 +263,39 @@ impl Inner {
     async fn refresh(inner: Arc<Self>, market: Market) -> Shared<InstrumentList> {
         let this = inner.clone();
         let flight_market = market.clone();
-        let deadline = inner.policy.timeouts().hard();
         inner
             .upstream
-            // The deadline is the upstream call's own, so that abandoning a read also stops
-            // the pagination it waited for.
-            .run_within(&market.to_string(), deadline, move || async move {
+            .run(&market.to_string(), move || async move {
                 this.upstream_fetches.fetch_add(1, Ordering::Relaxed);
-                let started = Instant::now();
-                let list = this.source.instruments(&flight_market.query()).await?;
-                tracing::info!(
-                    market = %flight_market,
-                    instruments = list.len(),
-                    elapsed_ms = started.elapsed().as_millis() as u64,
-                    "fetched from upstream"
-                );
+                let list = this.fetch(&flight_market).await?;
                 this.vet(&flight_market, &list).await?;
                 this.store(&flight_market, &list).await;
                 Ok(list)
             })
             .await
+    }
+
+    /// The upstream call alone, within the policy's hard deadline: vetting and storing an
+    /// answer that came in time are not cut short by it.
+    async fn fetch(&self, market: &Market) -> Result<InstrumentList, RefreshError> {
+        let started = Instant::now();
+        let deadline = self.policy.timeouts().hard();
+        let query = market.query();
+        let call = self.source.instruments(&query);
+        let list = if deadline == Duration::MAX {
+            call.await?
+        } else {
+            tokio::time::timeout(deadline, call)
+                .await
+                .map_err(|_| RefreshError::Deadline(deadline))??
+        };
+        tracing::info!(
+            %market,
+            instruments = list.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "fetched from upstream"
+        );
+        Ok(list)
     }
 
     /// Refuses an answer that would wipe or gut the cached list (see [`vet::acceptable`]).
@@ -275,11 +305,8 @@ impl Inner {
         if !list.is_empty() && max_shrink.is_none() {
             return Ok(());
         }
-        let key = cache_key(self.policy.namespace(), Dataset::Instruments, market);
-        let cached = match self.instruments.cache().get::<InstrumentList>(&key).await {
-            Ok(Some(cached)) => cached.len(),
-            // Nothing to protect, or nothing readable to compare with.
-            Ok(None) | Err(_) => return Ok(()),
+        let Some(cached) = self.cached_len(market).await else {
+            return Ok(());
         };
         if vet::acceptable(list.len(), cached, max_shrink) {
             return Ok(());
@@ -291,6 +318,27 @@ impl Inner {
         };
         tracing::warn!(%refused, "upstream answer refused");
         Err(RefreshError::Refused(refused))
+    }
+
+    /// How many instruments the cache holds for `market`, whatever their age: from the
+    /// symbols (small, and kept longest by default), else from the instruments. `None` when
+    /// neither can be read, which leaves nothing to protect.
+    async fn cached_len(&self, market: &Market) -> Option<usize> {
+        let key = |dataset| cache_key(self.policy.namespace(), dataset, market);
+        let symbols = key(Dataset::Symbols);
+        if let Ok(Some(symbols)) = self.symbols.cache().get::<Vec<String>>(&symbols).await {
+            return Some(symbols.len());
+        }
+        let instruments = key(Dataset::Instruments);
+        match self
+            .instruments
+            .cache()
+            .get::<InstrumentList>(&instruments)
+            .await
+        {
+            Ok(Some(instruments)) => Some(instruments.len()),
+            Ok(None) | Err(_) => None,
+        }
     }
 
     async fn store(&self, market: &Market, list: &InstrumentList) {

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::Market;
 
@@ -12,6 +13,8 @@ pub(crate) enum RefreshError {
     Upstream(Arc<bybit_client::Error>),
     /// The upstream answered a list that would wipe or gut the cached one.
     Refused(Refused),
+    /// The upstream did not answer within the deadline.
+    Deadline(Duration),
 }
 
 impl fmt::Display for RefreshError {
@@ -19,6 +22,7 @@ impl fmt::Display for RefreshError {
         match self {
             Self::Upstream(error) => error.fmt(f),
             Self::Refused(refused) => refused.fmt(f),
+            Self::Deadline(after) => write!(f, "no answer within the deadline of {after:?}"),
         }
     }
 }

@@ -8,7 +8,7 @@ use bybit_client::testing::MockBybit;
 use bybit_client::{
     BybitClient, Category, ClientConfig, InstrumentList, InstrumentSource, InstrumentsQuery,
 };
-use cache_core::MemoryCache;
+use cache_core::{Cache, MemoryCache};
 use market_data::{Dataset, Error, Market, MarketData, Policy, Source};
 
 /// What the source makes of the real list before answering it.
@@ -132,6 +132,26 @@ async fn an_empty_answer_to_a_reader_that_wants_no_stale_copy_is_a_clear_error()
         (Source::Stale, 214),
         "nothing stored"
     );
+}
+
+#[tokio::test]
+async fn an_empty_answer_is_refused_while_only_the_symbols_are_cached() {
+    let source = Shrinking::new().await;
+    let cache = Arc::new(MemoryCache::new(64 << 20));
+    let data = MarketData::new(
+        cache.clone(),
+        source.clone(),
+        short_lived(Policy::default()),
+    );
+    data.symbols(&linear()).await.unwrap();
+    // As when the instruments entry, kept a shorter time, is gone before the symbols.
+    let instruments = data.key(Dataset::Instruments, &linear());
+    assert!(cache.delete(&instruments).await.unwrap());
+    tokio::time::sleep(TTL * 3).await;
+    source.answer(empty);
+
+    let symbols = data.symbols(&linear()).await.unwrap();
+    assert_eq!((symbols.source, symbols.value.len()), (Source::Stale, 214));
 }
 
 #[tokio::test]
