@@ -57,6 +57,10 @@ pub(crate) async fn open(cache: Option<&str>, need: Need) -> Result<Arc<dyn Cach
     };
     let opened = match spec {
         Spec::Memory => return Ok(memory()),
+        // Clearing a directory that is not there would make it, and report success.
+        Spec::Dir(dir) if need == Need::Write && !dir.is_dir() => {
+            Err(format!("no cache directory at {}", dir.display()))
+        }
         Spec::Dir(dir) => open_dir(dir).await,
         Spec::Redis(url) => open_redis(&url).await?,
     };
@@ -82,6 +86,15 @@ fn parse(spec: &str) -> Result<Spec, String> {
         return Ok(Spec::Memory);
     }
     let Some(scheme) = scheme(spec) else {
+        // `:pw@host:6379`, a Redis URL that lost its scheme, would become a directory named
+        // after its password.
+        if lost_its_scheme(spec) {
+            return Err(format!(
+                "--cache {}: looks like a URL without its scheme (expected redis://...; \
+                 a directory name with `@` needs a `/` before it, as in ./name@host)",
+                cache_redis::redact_url(spec)
+            ));
+        }
         return Ok(Spec::Dir(PathBuf::from(spec)));
     };
     if !REDIS_SCHEMES.contains(&scheme.to_ascii_lowercase().as_str()) {
@@ -102,6 +115,15 @@ fn scheme(spec: &str) -> Option<&str> {
     let shaped = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
     (shaped && scheme.len() > 1).then_some(scheme)
+}
+
+/// Whether `spec` reads as `[//]userinfo@host`: an `@` with no `/` before it, as no
+/// directory path that names a parent has.
+fn lost_its_scheme(spec: &str) -> bool {
+    let authority = spec.strip_prefix("//").unwrap_or(spec);
+    authority
+        .rfind('@')
+        .is_some_and(|at| !authority[..at].contains('/'))
 }
 
 fn default_dir() -> Option<PathBuf> {
@@ -151,6 +173,7 @@ mod tests {
         );
         assert_eq!(parse("cache"), Ok(Spec::Dir("cache".into())));
         assert_eq!(parse("./a:b"), Ok(Spec::Dir("./a:b".into())));
+        assert_eq!(parse("/srv/md@2"), Ok(Spec::Dir("/srv/md@2".into())));
         assert_eq!(parse("C:\\cache"), Ok(Spec::Dir("C:\\cache".into())));
         for url in [
             "redis://h:1",

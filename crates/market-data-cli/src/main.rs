@@ -26,6 +26,7 @@ use tracing_subscriber::EnvFilter;
 
 use crate::backend::{Need, OpenError};
 use crate::cli::{CacheCommand, Cli, Command};
+use crate::printable::printable;
 
 /// How long background work (a cache sweep) may hold the process once the answer is out.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
@@ -70,7 +71,8 @@ fn report(failure: &Failure) -> ExitCode {
         Failure::Usage(message) => (message, 2),
         Failure::NoData(message) => (message, 1),
     };
-    eprintln!("market-data: {message}");
+    // Messages carry text from Bybit and from the cache: it must not steer the terminal.
+    eprintln!("market-data: {}", printable(message));
     ExitCode::from(code)
 }
 
@@ -81,7 +83,10 @@ fn init_logging(cli: &Cli) {
         (false, 1) => "info",
         (false, _) => "debug",
     };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    // redis-rs logs through `log` with connection details of its own making, which no
+    // redaction of ours reaches; RUST_LOG can still ask for them.
+    let default = format!("{default},redis=off");
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(io::stderr)
@@ -101,8 +106,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             OpenError::Usage(message) => Failure::Usage(message),
             OpenError::Unreachable(message) => Failure::NoData(message),
         })?;
-    let client = BybitClient::new(ClientConfig::new(cli.bybit_url.clone()))
-        .map_err(|e| Failure::Usage(format!("--bybit-url {:?}: {e}", cli.bybit_url)))?;
+    let client = BybitClient::new(ClientConfig::new(cli.bybit_url.clone())).map_err(|e| {
+        let shown = cache_redis::redact_url(&cli.bybit_url);
+        Failure::Usage(format!("--bybit-url {shown}: {e}"))
+    })?;
     let source = progress::WithProgress {
         inner: client,
         enabled: !cli.quiet,
@@ -145,7 +152,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             return clear(&data, *category, base_coin.clone()).await;
         }
     };
-    written
+    let outcome = written
         .and_then(|()| out.flush())
         .or_else(|e| {
             if e.kind() == io::ErrorKind::BrokenPipe {
@@ -154,7 +161,13 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 Err(e)
             }
         })
-        .map_err(|e| Failure::NoData(format!("cannot write output: {e}")))
+        .map_err(|e| Failure::NoData(format!("cannot write output: {e}")));
+    // A stale copy served at the soft timeout left its refresh running: the answer is out,
+    // and the refresh is stored for the next run rather than dropped at exit.
+    if !data.settle(cli.fetch_deadline).await {
+        tracing::warn!("a refresh from Bybit did not finish; the cache keeps its stale copy");
+    }
+    outcome
 }
 
 fn policy(cli: &Cli) -> Result<Policy, Failure> {
@@ -194,7 +207,7 @@ fn note<T>(lookup: &Lookup<T>, dataset: Dataset, market: &Market) {
     match lookup.source {
         Source::Stale => tracing::warn!(
             %dataset, %market, age = %humantime::format_duration(round(lookup.age)),
-            "Bybit failed; served a stale copy"
+            "Bybit failed or was slow; served a stale copy"
         ),
         source => tracing::info!(
             %dataset, %market, ?source, age = %humantime::format_duration(round(lookup.age)),

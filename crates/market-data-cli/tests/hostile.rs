@@ -13,7 +13,8 @@ use bybit_client::testing::{Fault, MockBybit};
 use redis_test_server::RedisServer;
 use serde_json::Value;
 
-use common::{dead_url, finish, market_data, run, stderr, stdout};
+use common::{HANG_BOUND, dead_url, finish, market_data, run, stderr, stdout};
+use tokio::io::{AsyncBufReadExt, BufReader};
 
 const SECRET: &str = "hunter2-s3cret";
 
@@ -21,13 +22,10 @@ fn linear() -> [&'static str; 3] {
     ["symbols", "--category", "linear"]
 }
 
-/// A Redis URL on a port nothing listens on, with [`SECRET`] as its password.
+/// A Redis URL on a port nothing listens on (see [`dead_url`]), with [`SECRET`] as its
+/// password.
 fn dead_redis_url() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    format!(
-        "redis://:{SECRET}@127.0.0.1:{}/0",
-        listener.local_addr().unwrap().port()
-    )
+    format!("redis://:{SECRET}@127.0.0.1:1/0")
 }
 
 fn assert_secret_hidden(what: &str, output: &std::process::Output) {
@@ -141,6 +139,8 @@ async fn a_mistyped_or_unknown_url_is_bad_usage_and_never_a_directory() {
         format!("redis:{SECRET}@127.0.0.1:6379"),
         format!("reddis://:{SECRET}@127.0.0.1:6379"),
         format!("valkey://user:{SECRET}@127.0.0.1:6379/0"),
+        format!(":{SECRET}@127.0.0.1:6379"),
+        format!("redis://user:{SECRET}/s3cret-too"),
     ];
     for spec in specs {
         let output = finish(
@@ -153,6 +153,11 @@ async fn a_mistyped_or_unknown_url_is_bad_usage_and_never_a_directory() {
         assert_eq!(output.status.code(), Some(2), "{spec}: {}", stderr(&output));
         assert!(stderr(&output).contains("--cache"), "{}", stderr(&output));
         assert_secret_hidden(&spec, &output);
+        assert!(
+            !stderr(&output).contains("s3cret-too"),
+            "{}",
+            stderr(&output)
+        );
         let made: Vec<_> = std::fs::read_dir(cwd.path()).unwrap().collect();
         assert!(made.is_empty(), "{spec} made {made:?}");
     }
@@ -330,28 +335,123 @@ async fn a_hanging_bybit_gets_the_stale_copy_served_after_the_soft_timeout() {
     let cache = dir.path().to_str().unwrap();
     let ttl = ["--ttl-symbols", "100ms"];
     let good = MockBybit::start().await;
-    assert!(
-        run(cache, &good.base_url(), &[&ttl[..], &linear()].concat())
-            .await
-            .status
-            .success()
-    );
+    let written = run(cache, &good.base_url(), &[&ttl[..], &linear()].concat()).await;
+    assert!(written.status.success());
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     let hanging = hanging_bybit().await;
-    let args = [&ttl[..], &["--soft-timeout", "1s"], &linear()].concat();
+    let waits = ["--soft-timeout", "1s", "--fetch-deadline", "10s"];
     let started = std::time::Instant::now();
-    let output = run(cache, &hanging.base_url(), &args).await;
-    assert!(output.status.success(), "{}", stderr(&output));
-    assert_eq!(stdout(&output).lines().count(), 214);
-    assert!(stderr(&output).contains("stale"), "{}", stderr(&output));
+    let mut child = market_data()
+        .args(["--cache", cache, "--bybit-url", &hanging.base_url()])
+        .args([&ttl[..], &waits, &linear()].concat())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = tokio::time::timeout(HANG_BOUND, lines.next_line())
+        .await
+        .unwrap();
+    let served_after = started.elapsed();
+    assert!(first.unwrap().is_some(), "printed the stale copy");
+    let mut count = 1;
+    while lines.next_line().await.unwrap().is_some() {
+        count += 1;
+    }
+    let exit = tokio::time::timeout(HANG_BOUND, child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(exit.status.success(), "{}", stderr(&exit));
+    assert_eq!(count, 214);
+    assert!(stderr(&exit).contains("stale"), "{}", stderr(&exit));
     assert!(hanging.request_count() >= 1, "Bybit was asked");
-    // Generous: the point is that it does not wait for Bybit's ten minutes.
+    // Without the soft timeout the copy would come at the 10 s deadline.
     assert!(
-        started.elapsed() < Duration::from_secs(20),
-        "{:?}",
-        started.elapsed()
+        served_after < Duration::from_secs(8),
+        "served after {served_after:?}"
     );
+}
+
+#[tokio::test]
+async fn a_refresh_that_outlasts_the_soft_timeout_is_stored_before_the_program_exits() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().to_str().unwrap();
+    let good = MockBybit::start().await;
+    let write = [&["--ttl-symbols", "100ms"][..], &linear()].concat();
+    assert!(run(cache, &good.base_url(), &write).await.status.success());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // Bybit now lists 200 instruments, after three seconds.
+    let slow = MockBybit::builder()
+        .instruments(Category::Linear, values(LINEAR_214)[14..].to_vec())
+        .fault(Fault::hang(0, Duration::from_secs(3)))
+        .start()
+        .await;
+    let soft = [&write[..], &["--soft-timeout", "1s"]].concat();
+    let stale = run(cache, &slow.base_url(), &soft).await;
+    assert!(stale.status.success(), "{}", stderr(&stale));
+    assert_eq!(
+        stdout(&stale).lines().count(),
+        214,
+        "the stale copy, at the soft timeout"
+    );
+
+    let fresh = [&["--ttl-symbols", "1h", "--max-stale", "0s"][..], &linear()].concat();
+    let next = run(cache, &dead_url(), &fresh).await;
+    assert!(next.status.success(), "{}", stderr(&next));
+    assert_eq!(stdout(&next).lines().count(), 200, "the refresh was stored");
+}
+
+#[tokio::test]
+async fn text_from_bybit_in_errors_cannot_steer_the_terminal() {
+    let bybit = MockBybit::builder()
+        .fault(Fault::ret_code(0, 10001, "bad\u{1b}]0;pwned\u{7}\u{1b}[2J").always())
+        .start()
+        .await;
+    let output = run("memory", &bybit.base_url(), &linear()).await;
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let complaint = stderr(&output);
+    assert!(
+        complaint.contains("pwned"),
+        "the message is shown: {complaint}"
+    );
+    assert!(
+        !complaint.contains('\u{1b}') && !complaint.contains('\u{7}'),
+        "{complaint:?}"
+    );
+}
+
+#[tokio::test]
+async fn clearing_a_directory_that_is_not_there_fails_and_makes_nothing() {
+    let parent = tempfile::tempdir().unwrap();
+    let missing = parent.path().join("mistyped");
+    let output = run(missing.to_str().unwrap(), &dead_url(), &["cache", "clear"]).await;
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("no cache directory"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!missing.exists(), "made the directory it was to clear");
+}
+
+#[tokio::test]
+async fn a_bybit_url_with_a_password_is_never_shown() {
+    for url in [
+        format!("http://user:{SECRET}@127.0.0.1:notaport"),
+        format!("http://user:{SECRET}@[::1"),
+    ] {
+        let output = run("memory", &url, &linear()).await;
+        assert_eq!(output.status.code(), Some(2), "{url}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains("--bybit-url"),
+            "{}",
+            stderr(&output)
+        );
+        assert_secret_hidden(&url, &output);
+    }
 }
 
 #[tokio::test]

@@ -44,8 +44,8 @@ pub(crate) fn stderr(output: &Output) -> String {
     String::from_utf8(output.stderr.clone()).unwrap()
 }
 
-/// An address nothing listens on.
+/// An address nothing listens on: port 1 (tcpmux) is privileged and unused, and unlike a
+/// port freed after binding it, no other test can take it meanwhile.
 pub(crate) fn dead_url() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    format!("http://{}", listener.local_addr().unwrap())
+    "http://127.0.0.1:1".to_owned()
 }
