@@ -10,14 +10,40 @@ use anyhow::{Context, Result, bail};
 
 use crate::workspace_root;
 
-/// Every target in `fuzz/fuzz_targets`, with the longest input libFuzzer makes for it: past
-/// each hook's small limits (64 KiB decoded, 64-byte keys, 1 KiB values), and as long as the
-/// largest seeded Bybit page, without so much room that mutations spread thin.
-const TARGETS: &[(&str, u32)] = &[
-    ("envelope", 4096),
-    ("msgpack_len", 4096),
-    ("cache_file_entry", 4096),
-    ("bybit_page", 4096),
+/// One cargo-fuzz target and the libFuzzer limits it runs under.
+struct Target {
+    name: &'static str,
+    /// The longest input libFuzzer makes: past each hook's limits (64 KiB decoded, 64-byte
+    /// keys, 1 KiB values) and, for pages, room for inputs that amplify as the bybit-client
+    /// hook asks, without so much room elsewhere that mutations spread thin.
+    max_len: u32,
+    /// The largest single allocation allowed: every hook caps what it decodes at 1 MiB or
+    /// far less, so a larger allocation is an unbounded one that the input steered.
+    malloc_limit_mb: u32,
+}
+
+/// Every target in `fuzz/fuzz_targets`.
+const TARGETS: &[Target] = &[
+    Target {
+        name: "envelope",
+        max_len: 4096,
+        malloc_limit_mb: 1,
+    },
+    Target {
+        name: "msgpack_len",
+        max_len: 4096,
+        malloc_limit_mb: 1,
+    },
+    Target {
+        name: "cache_file_entry",
+        max_len: 4096,
+        malloc_limit_mb: 1,
+    },
+    Target {
+        name: "bybit_page",
+        max_len: 64 * 1024,
+        malloc_limit_mb: 1,
+    },
 ];
 
 /// What one target's run came to.
@@ -37,9 +63,16 @@ pub(crate) fn fuzz(args: &[String]) -> Result<()> {
     let (only, seconds) = parse(args)?;
     let targets: Vec<_> = TARGETS
         .iter()
-        .filter(|(name, _)| only.as_deref().is_none_or(|only| only == *name))
+        .filter(|t| only.as_deref().is_none_or(|only| only == t.name))
         .collect();
     let root = workspace_root();
+    // Seeds longer than any target's max_len would only be cut short.
+    let seed_max_len = TARGETS
+        .iter()
+        .map(|t| t.max_len)
+        .max()
+        .unwrap_or(0)
+        .to_string();
     nightly_cargo(&root, &["fuzz", "--version"])
         .context("cargo-fuzz is needed: cargo install cargo-fuzz --locked")?;
     nightly_cargo(
@@ -53,13 +86,14 @@ pub(crate) fn fuzz(args: &[String]) -> Result<()> {
             "seed",
             "--",
             "fuzz/corpus",
+            &seed_max_len,
         ],
     )
     .context("writing the seed corpora")?;
 
     let mut runs = Vec::new();
-    for &&(target, max_len) in &targets {
-        runs.push(run(&root, target, max_len, seconds));
+    for target in targets {
+        runs.push(run(&root, target, seconds));
     }
     print_table(&runs);
 
@@ -88,10 +122,10 @@ fn parse(args: &[String]) -> Result<(Option<String>, u64)> {
             seconds = value
                 .parse()
                 .with_context(|| format!("--seconds {value}: not a whole number"))?;
-        } else if TARGETS.iter().any(|(name, _)| name == arg) && target.is_none() {
+        } else if TARGETS.iter().any(|t| t.name == arg) && target.is_none() {
             target = Some(arg.clone());
         } else {
-            let names: Vec<_> = TARGETS.iter().map(|(name, _)| *name).collect();
+            let names: Vec<_> = TARGETS.iter().map(|t| t.name).collect();
             bail!(
                 "unexpected argument {arg:?}; usage: cargo xtask fuzz [TARGET] [--seconds N], \
                  TARGET one of {}",
@@ -103,7 +137,12 @@ fn parse(args: &[String]) -> Result<(Option<String>, u64)> {
 }
 
 /// Builds `target`, then fuzzes it for `seconds`, echoing libFuzzer's output as it comes.
-fn run(root: &Path, target: &'static str, max_len: u32, seconds: u64) -> Run {
+fn run(root: &Path, target: &Target, seconds: u64) -> Run {
+    let Target {
+        name: target,
+        max_len,
+        malloc_limit_mb,
+    } = *target;
     let mut outcome = Run {
         target,
         seconds: 0,
@@ -122,9 +161,7 @@ fn run(root: &Path, target: &'static str, max_len: u32, seconds: u64) -> Run {
         "--".to_owned(),
         format!("-max_total_time={seconds}"),
         "-rss_limit_mb=2048".to_owned(),
-        // No single allocation from a 4 KiB input has a reason to reach this; the hooks cap
-        // theirs far below.
-        "-malloc_limit_mb=256".to_owned(),
+        format!("-malloc_limit_mb={malloc_limit_mb}"),
         // A hang shows up as a timeout artifact rather than a run that never ends.
         "-timeout=10".to_owned(),
         format!("-max_len={max_len}"),
