@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::codec::format::MAX_DEPTH;
 use crate::codec::msgpack_len::value_len;
 use crate::envelope::{self, HEADER_LEN};
+use crate::tamper::reseal;
 use crate::{Codec, Compression, DecodeError, Error, Format};
 
 /// The largest decoded value the hooks accept: small, so that a fuzzer reaches the limit.
@@ -30,7 +31,7 @@ pub const MAX_DECODED_SIZE: usize = 64 * 1024;
 pub fn envelope(data: &[u8]) {
     check_stored(data);
     if data.len() >= HEADER_LEN {
-        check_stored(&reseal(data));
+        check_stored(&reseal(data.to_vec()));
     }
     round_trip(data);
 }
@@ -96,19 +97,6 @@ fn check_stored(bytes: &[u8]) {
             "decode read another header than open"
         );
     }
-}
-
-/// `bytes` with the payload length and checksum its header and payload call for.
-fn reseal(bytes: &[u8]) -> Vec<u8> {
-    let mut out = bytes.to_vec();
-    let payload_len = u32::try_from(out.len() - HEADER_LEN).unwrap_or(u32::MAX);
-    out[20..24].copy_from_slice(&payload_len.to_le_bytes());
-    let mut hasher = crc32fast::Hasher::new();
-    hasher.update(&out[..24]);
-    hasher.update(&out[HEADER_LEN..]);
-    let checksum = hasher.finalize();
-    out[24..28].copy_from_slice(&checksum.to_le_bytes());
-    out
 }
 
 /// A value of the shapes cached data takes: text, bytes, numbers, an optional flag.

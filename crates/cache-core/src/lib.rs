@@ -82,6 +82,8 @@ pub mod fuzzing;
 mod memory;
 mod read_through;
 mod stats;
+#[cfg(any(test, feature = "testing", feature = "fuzzing"))]
+mod tamper;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod timeouts;

@@ -1,6 +1,7 @@
 //! Bad stored bytes: every case is a `DecodeError` naming it, never a panic or a wrong value.
 
 use cache_core::envelope::HEADER_LEN;
+use cache_core::testing::reseal;
 use cache_core::{Codec, Compression, DecodeError, Error};
 use serde::Deserialize;
 
@@ -13,16 +14,6 @@ fn decode_err(codec: &Codec, bytes: &[u8]) -> DecodeError {
         Err(Error::Decode(reason)) => reason,
         other => panic!("expected a decode error, got {other:?}"),
     }
-}
-
-/// Rewrites the checksum so that a deliberate change reaches the layer behind it.
-fn reseal(mut bytes: Vec<u8>) -> Vec<u8> {
-    let mut hasher = crc32fast::Hasher::new();
-    hasher.update(&bytes[..24]);
-    hasher.update(&bytes[HEADER_LEN..]);
-    let crc = hasher.finalize();
-    bytes[24..28].copy_from_slice(&crc.to_le_bytes());
-    bytes
 }
 
 /// Replaces the payload, fixing both lengths and the checksum.

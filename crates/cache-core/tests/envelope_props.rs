@@ -4,10 +4,11 @@
 mod support;
 
 use cache_core::envelope::{self, HEADER_LEN};
+use cache_core::testing::reseal;
 use cache_core::{Codec, Compression, CompressionKind, Format, fuzzing};
 use proptest::prelude::*;
 use serde::{Deserialize, Serialize};
-use support::{reseal, with_header};
+use support::with_header;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Instrument {

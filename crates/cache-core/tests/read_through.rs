@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use cache_core::{Cache, Codec, Error, Freshness, MockCache, ReadThrough, Source, TypedCache};
 
-mod read_through_support;
-use read_through_support::{HOUR, list, symbols, written_at};
+mod support;
+use cache_core::testing::restamp;
+use support::{HOUR, list, symbols};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_thousand_cold_callers_share_one_fetch() {
@@ -215,7 +216,7 @@ async fn an_entry_from_a_clock_far_ahead_is_not_taken_as_fresh() {
         .encode(&list(&["FROM-THE-FUTURE"]))
         .unwrap();
     let ahead = std::time::SystemTime::now() + HOUR;
-    let bytes = written_at(encoded.clone(), ahead);
+    let bytes = restamp(encoded.clone(), ahead);
     cache
         .cache()
         .cache()
@@ -231,7 +232,7 @@ async fn an_entry_from_a_clock_far_ahead_is_not_taken_as_fresh() {
         (Source::Upstream, &list(&["NOW"]))
     );
 
-    let slightly_ahead = written_at(
+    let slightly_ahead = restamp(
         encoded,
         std::time::SystemTime::now() + Duration::from_secs(2),
     );

@@ -8,8 +8,8 @@ use cache_core::{FetchError, FetchTimeouts, Freshness, MemoryCache, Source};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-mod read_through_support;
-use read_through_support::{HOUR, Symbols, list, over, store_written_ago};
+mod support;
+use support::{HOUR, NotifyOnDrop, Symbols, list, over, store_written_ago};
 
 /// A read-through whose backend holds a two-hour-old copy of `["OLD"]` under "k", stale but
 /// within its `max_stale`.
@@ -92,15 +92,6 @@ async fn a_zero_soft_timeout_serves_the_stale_copy_at_once_and_refreshes_it() {
         (later.source, &*later.value),
         (Source::Cache, &list(&["NEW"]))
     );
-}
-
-/// Tells when the fetch's future is dropped, which is how it is abandoned.
-struct NotifyOnDrop(Arc<Notify>);
-
-impl Drop for NotifyOnDrop {
-    fn drop(&mut self) {
-        self.0.notify_one();
-    }
 }
 
 async fn never(dropped: Arc<Notify>) -> Result<Vec<String>, String> {

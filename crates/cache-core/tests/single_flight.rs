@@ -7,6 +7,9 @@ use std::time::Duration;
 use cache_core::{FetchError, SingleFlight};
 use tokio::sync::Notify;
 
+mod support;
+use support::NotifyOnDrop;
+
 #[tokio::test]
 async fn an_error_is_shared_by_every_caller() {
     let flights = SingleFlight::<u32, String>::new();
@@ -152,15 +155,6 @@ async fn a_call_past_its_deadline_is_abandoned_for_every_caller() {
     assert_eq!(flights.in_flight(), 0);
     let quick = flights.run_within("k", Duration::from_secs(30), || async { Ok(1) });
     assert_eq!(*quick.await.unwrap(), 1, "a call within its deadline");
-}
-
-/// Tells when the call's future is dropped, which is how it is abandoned.
-struct NotifyOnDrop(Arc<Notify>);
-
-impl Drop for NotifyOnDrop {
-    fn drop(&mut self) {
-        self.0.notify_one();
-    }
 }
 
 #[tokio::test]

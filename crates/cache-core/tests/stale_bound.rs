@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use cache_core::{Freshness, MemoryCache, Source};
 
-mod read_through_support;
-use read_through_support::{HOUR, list, over, store_written_ago};
+mod support;
+use support::{HOUR, list, over, store_written_ago};
 
 const MINUTE: Duration = Duration::from_secs(60);
 

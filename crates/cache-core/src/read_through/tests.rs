@@ -1,8 +1,9 @@
 //! Unit tests that look inside the crate: how often an entry's checksum is verified.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use crate::envelope::CHECKSUMS;
+use crate::tamper::restamp;
 use crate::{Cache, Codec, Freshness, MemoryCache, ReadThrough, Source, TypedCache};
 
 const HOUR: Duration = Duration::from_secs(3600);
@@ -44,14 +45,4 @@ async fn each_read_of_an_entry_verifies_its_checksum_once() {
         2,
         "two reads (before the fetch, and the recheck in it), each verified once"
     );
-}
-
-/// The envelope `bytes` as if written at `at`.
-fn restamp(bytes: Vec<u8>, at: SystemTime) -> Vec<u8> {
-    let (header, payload) = crate::envelope::open(&bytes).unwrap();
-    let header = crate::envelope::Header {
-        written_at: at,
-        ..header
-    };
-    crate::envelope::seal(&header, payload).unwrap()
 }

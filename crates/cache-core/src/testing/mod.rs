@@ -24,6 +24,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::Cache;
 
+pub use crate::tamper::{reseal, restamp};
 pub use cases::{
     batch_get_set, binary_safe_values, delete, empty_value, invalid_ttl, large_value, missing_key,
     overwrite, remaining_ttl, round_trip, ttl_expiry, unicode_keys,

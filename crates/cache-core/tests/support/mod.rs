@@ -1,10 +1,18 @@
-//! Envelopes built by hand, for tests that put chosen bytes behind a valid header.
+//! Helpers shared by the test binaries: envelopes built by hand, read-throughs of symbol
+//! lists over a memory cache, and a guard that tells when a future is dropped.
 
 #![allow(dead_code, reason = "each test binary uses its own part")]
 
-use cache_core::envelope::{HEADER_LEN, MAGIC, VERSION};
-use cache_core::{Codec, DecodeError, Error};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use cache_core::envelope::{MAGIC, VERSION};
+use cache_core::testing::{reseal, restamp};
+use cache_core::{
+    Cache, Codec, DecodeError, Error, Freshness, MemoryCache, ReadThrough, TypedCache,
+};
 use serde::de::IgnoredAny;
+use tokio::sync::Notify;
 
 /// An envelope of format `format` (1 JSON, 2 MessagePack), uncompressed, holding `payload`.
 pub(crate) fn envelope_of(format: u8, payload: &[u8]) -> Vec<u8> {
@@ -22,20 +30,10 @@ pub(crate) fn with_header(
     out.extend([VERSION, format, compression, 0]);
     out.extend(1_700_000_000_000u64.to_le_bytes());
     out.extend(decoded_len.to_le_bytes());
-    out.extend((payload.len() as u32).to_le_bytes());
-    out.extend([0; 4]);
+    // The length and the checksum are filled in by `reseal`.
+    out.extend([0; 8]);
     out.extend(payload);
     reseal(out)
-}
-
-/// `bytes` with the checksum its header and payload call for.
-pub(crate) fn reseal(mut bytes: Vec<u8>) -> Vec<u8> {
-    let mut hasher = crc32fast::Hasher::new();
-    hasher.update(&bytes[..24]);
-    hasher.update(&bytes[HEADER_LEN..]);
-    let crc = hasher.finalize();
-    bytes[24..28].copy_from_slice(&crc.to_le_bytes());
-    bytes
 }
 
 /// Why `bytes` do not decode (into anything at all), or `None` when they do.
@@ -44,5 +42,44 @@ pub(crate) fn decode_err(bytes: &[u8]) -> Option<DecodeError> {
         Ok(_) => None,
         Err(Error::Decode(reason)) => Some(reason),
         Err(other) => panic!("not a decode error: {other:?}"),
+    }
+}
+
+pub(crate) type Symbols = ReadThrough<Vec<String>, String, MemoryCache>;
+
+pub(crate) const HOUR: Duration = Duration::from_secs(3600);
+
+/// A read-through of symbol lists over a memory cache of its own.
+pub(crate) fn symbols(policy: Freshness) -> Symbols {
+    over(MemoryCache::new(64 << 20), policy)
+}
+
+/// A read-through of symbol lists over `backend`, which other read-throughs may share.
+pub(crate) fn over(backend: MemoryCache, policy: Freshness) -> Symbols {
+    ReadThrough::new(TypedCache::new(backend, Codec::msgpack()), policy)
+}
+
+pub(crate) fn list(names: &[&str]) -> Vec<String> {
+    names.iter().map(|&n| n.to_owned()).collect()
+}
+
+/// Stores `names` under `key` as if written `ago`, kept by the backend for a day.
+pub(crate) async fn store_written_ago(
+    backend: &MemoryCache,
+    key: &str,
+    names: &[&str],
+    ago: Duration,
+) {
+    let encoded = Codec::msgpack().encode(&list(names)).unwrap();
+    let bytes = restamp(encoded, SystemTime::now() - ago);
+    backend.set(key, bytes.into(), HOUR * 24).await.unwrap();
+}
+
+/// Tells when it is dropped: held by a fetch's future, it tells when the fetch is abandoned.
+pub(crate) struct NotifyOnDrop(pub(crate) Arc<Notify>);
+
+impl Drop for NotifyOnDrop {
+    fn drop(&mut self) {
+        self.0.notify_one();
     }
 }
