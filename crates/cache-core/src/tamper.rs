@@ -5,7 +5,8 @@
     not(feature = "testing"),
     allow(
         dead_code,
-        reason = "the fuzzing hooks and unit tests use only part of it"
+        unreachable_pub,
+        reason = "public through `testing` only; the fuzzing hooks use part of it"
     )
 )]
 
