@@ -1,9 +1,11 @@
 //! The HTTP client.
 
+use std::fmt;
+
 use serde::de::DeserializeOwned;
 
 use crate::body::CappedBody;
-use crate::config::ClientConfig;
+use crate::config::{ClientConfig, redacted};
 use crate::error::Error;
 use crate::models::Category;
 use crate::models::{InstrumentList, LinearInverseInstrument, OptionInstrument, SpotInstrument};
@@ -15,11 +17,23 @@ use crate::retry::{RateLimitHeaders, now_ms, retry_delay};
 const INSTRUMENTS_PATH: &str = "/v5/market/instruments-info";
 
 /// A client for Bybit's public market data. Cheap to clone (the connection pool is shared).
-#[derive(Clone, Debug)]
+///
+/// Its `Debug` and its errors never show the base URL's username or password.
+#[derive(Clone)]
 pub struct BybitClient {
     http: reqwest::Client,
     url: reqwest::Url,
     config: ClientConfig,
+}
+
+impl fmt::Debug for BybitClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BybitClient")
+            .field("http", &self.http)
+            .field("url", &redacted(self.url.clone()).as_str())
+            .field("config", &self.config)
+            .finish()
+    }
 }
 
 impl BybitClient {
@@ -29,8 +43,10 @@ impl BybitClient {
             "{}{INSTRUMENTS_PATH}",
             config.base_url.trim_end_matches('/')
         );
+        // The text is not quoted: it may hold a password, and when it does not parse there
+        // is no telling which part. url's messages name what is wrong without quoting it.
         let url = reqwest::Url::parse(&url)
-            .map_err(|e| Error::Config(format!("base URL {:?}: {e}", config.base_url)))?;
+            .map_err(|e| Error::Config(format!("base URL does not parse: {e}")))?;
         if !(1..=1000).contains(&config.page_limit) {
             return Err(Error::Config(format!(
                 "page_limit {} not in 1..=1000",

@@ -1,9 +1,12 @@
 //! Client configuration.
 
+use std::fmt;
 use std::time::Duration;
 
 /// Where and how the client talks to Bybit.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// Its `Debug` shows the base URL without its userinfo (see [`redacted_url`]).
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ClientConfig {
     /// Base URL without the path, e.g. `https://api.bybit.com` or a local mock server.
@@ -102,6 +105,42 @@ impl ClientConfig {
     }
 }
 
+impl fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("base_url", &redacted_url(&self.base_url))
+            .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("page_limit", &self.page_limit)
+            .field("max_pages", &self.max_pages)
+            .field("retry", &self.retry)
+            .field("user_agent", &self.user_agent)
+            .field("max_body_size", &self.max_body_size)
+            .finish()
+    }
+}
+
+/// A URL fit to show: its username and password replaced by `***` when it has either.
+///
+/// Text that does not parse as a URL is not shown at all, since there is no telling which
+/// part of it is a password.
+pub(crate) fn redacted_url(raw: &str) -> String {
+    match reqwest::Url::parse(raw) {
+        Ok(url) => redacted(url).to_string(),
+        Err(e) => format!("<not a URL: {e}>"),
+    }
+}
+
+/// `url` with its userinfo replaced by `***`, when it has any.
+pub(crate) fn redacted(mut url: reqwest::Url) -> reqwest::Url {
+    if !url.username().is_empty() || url.password().is_some() {
+        // Both only fail for URLs that cannot have userinfo, which then have none.
+        let _ = url.set_password(None);
+        let _ = url.set_username("***");
+    }
+    url
+}
+
 /// How rate-limited and transient failures are retried: exponential backoff with jitter,
 /// or the wait Bybit's headers ask for, never longer than `max_delay`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -159,5 +198,19 @@ mod tests {
         let worst = config.request_timeout * attempts + backoffs;
         assert!(worst <= Duration::from_secs(30), "{worst:?}");
         assert!(config.connect_timeout <= config.request_timeout);
+    }
+
+    #[test]
+    fn a_redacted_url_keeps_everything_but_the_userinfo() {
+        assert_eq!(
+            redacted_url("https://u:p%2Fq@h:8/x?y=1"),
+            "https://***@h:8/x?y=1"
+        );
+        assert_eq!(redacted_url("https://:pw@h"), "https://***@h/");
+        assert_eq!(redacted_url("https://h/"), "https://h/");
+        assert_eq!(
+            redacted_url("http://u:pw@h:x"),
+            "<not a URL: invalid port number>"
+        );
     }
 }

@@ -2,17 +2,23 @@
 
 use std::time::Duration;
 
+use crate::escape::Escaped;
+
 /// Bybit's `retCode` for "too many visits".
 pub(crate) const RET_CODE_RATE_LIMIT: i64 = 10006;
 /// Bybit's `retCode`s for a server-side timeout and a server error: worth retrying.
 const RET_CODES_TRANSIENT: [i64; 2] = [10000, 10016];
 
 /// Why fetching instruments failed.
+///
+/// Text that came from the server (bodies, `retMsg`, decoder messages quoting the body) is
+/// kept exact in the fields, and shown by `Display` with control and bidi characters
+/// escaped as `\u{..}`, so that printing an error cannot drive the reader's terminal.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The server answered with an HTTP error status and no Bybit error code.
-    #[error("HTTP {status} from Bybit: {body}")]
+    #[error("HTTP {status} from Bybit: {}", Escaped(body))]
     Http {
         /// HTTP status code.
         status: u16,
@@ -20,7 +26,7 @@ pub enum Error {
         body: String,
     },
     /// Bybit answered with a nonzero `retCode` (other than a rate limit).
-    #[error("Bybit retCode {ret_code}: {ret_msg}")]
+    #[error("Bybit retCode {ret_code}: {}", Escaped(ret_msg))]
     Api {
         /// `retCode`.
         ret_code: i64,
@@ -38,7 +44,11 @@ pub enum Error {
         retry_after: Option<Duration>,
     },
     /// The body was not the JSON Bybit sends (truncated, HTML, wrong shape).
-    #[error("malformed response from Bybit: {reason}; body starts {snippet:?}")]
+    #[error(
+        "malformed response from Bybit: {}; body starts \"{}\"",
+        Escaped(reason),
+        Escaped(snippet)
+    )]
     Malformed {
         /// What was wrong.
         reason: String,
@@ -63,7 +73,7 @@ pub enum Error {
     #[error("request to Bybit timed out")]
     Timeout,
     /// The connection failed (refused, reset, TLS, DNS).
-    #[error("connection to Bybit failed: {0}")]
+    #[error("connection to Bybit failed: {}", Escaped(&.0.to_string()))]
     Transport(#[source] reqwest::Error),
     /// The pages did not form a complete list.
     #[error(transparent)]
@@ -86,7 +96,7 @@ pub enum Error {
 pub enum PaginationError {
     /// A cursor came back that was already followed, with a non-empty page: following it
     /// again would loop.
-    #[error("cursor {cursor:?} repeated on page {page}")]
+    #[error("cursor \"{}\" repeated on page {page}", Escaped(cursor))]
     RepeatedCursor {
         /// The repeated cursor.
         cursor: String,
@@ -100,7 +110,11 @@ pub enum PaginationError {
         max_pages: u32,
     },
     /// A page was for another category than the one asked for.
-    #[error("asked for category {expected}, page {page} is {got}")]
+    #[error(
+        "asked for category {}, page {page} is {}",
+        Escaped(expected),
+        Escaped(got)
+    )]
     CategoryMismatch {
         /// The category asked for.
         expected: String,
@@ -133,7 +147,12 @@ impl Error {
         matches!(self, Error::RateLimited { .. })
     }
 
-    pub(crate) fn from_reqwest(err: reqwest::Error) -> Self {
+    pub(crate) fn from_reqwest(mut err: reqwest::Error) -> Self {
+        // reqwest moves a URL's userinfo into a header before sending; this keeps any that
+        // is left (e.g. in a redirect's URL) out of the message all the same.
+        if let Some(url) = err.url_mut() {
+            *url = crate::config::redacted(url.clone());
+        }
         if err.is_timeout() {
             Error::Timeout
         } else {
@@ -147,4 +166,54 @@ pub(crate) fn snippet(body: &[u8]) -> String {
     const MAX: usize = 200;
     let text = String::from_utf8_lossy(&body[..body.len().min(MAX)]);
     text.into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOSTILE: &str = "\x1b]0;pwned\x07\u{202e}txt.exe\u{9b}2J";
+
+    fn assert_inert(err: &Error) {
+        let shown = err.to_string();
+        let raw = shown
+            .chars()
+            .find(|c| c.is_control() || matches!(c, '\u{202e}'));
+        assert_eq!(raw, None, "{shown:?}");
+        assert!(shown.contains(r"\u{1b}]0;pwned\u{7}"), "{shown}");
+        assert!(shown.contains(r"\u{202e}txt.exe\u{9b}2J"), "{shown}");
+    }
+
+    #[test]
+    fn text_from_the_server_is_escaped_when_shown_and_kept_exact() {
+        let http = Error::Http {
+            status: 400,
+            body: snippet(HOSTILE.as_bytes()),
+        };
+        assert!(matches!(&http, Error::Http { body, .. } if body == HOSTILE));
+        assert_inert(&http);
+        assert_inert(&Error::Api {
+            ret_code: 10001,
+            ret_msg: HOSTILE.into(),
+        });
+        assert_inert(&Error::Malformed {
+            reason: format!("unknown variant `{HOSTILE}`"),
+            snippet: HOSTILE.into(),
+        });
+        assert_inert(
+            &PaginationError::CategoryMismatch {
+                expected: "linear".into(),
+                got: HOSTILE.into(),
+                page: 1,
+            }
+            .into(),
+        );
+        assert_inert(
+            &PaginationError::RepeatedCursor {
+                cursor: HOSTILE.into(),
+                page: 2,
+            }
+            .into(),
+        );
+    }
 }

@@ -47,6 +47,7 @@ mod body;
 mod client;
 mod config;
 mod error;
+mod escape;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;

@@ -188,4 +188,21 @@ mod tests {
         );
         assert!(err.is_retryable());
     }
+
+    #[test]
+    fn a_hostile_body_or_ret_msg_is_escaped_when_shown() {
+        let err = decode(400, "\x1b]0;pwned\x07").unwrap_err();
+        assert!(matches!(&err, Error::Http { body, .. } if body == "\x1b]0;pwned\x07"));
+        assert_eq!(err.to_string(), r"HTTP 400 from Bybit: \u{1b}]0;pwned\u{7}");
+        let err = decode(
+            400,
+            r#"{"retCode":10001,"retMsg":"bad\u001b[2J\u202e","result":{}}"#,
+        )
+        .unwrap_err();
+        assert!(matches!(&err, Error::Api { ret_msg, .. } if ret_msg == "bad\x1b[2J\u{202e}"));
+        assert_eq!(
+            err.to_string(),
+            r"Bybit retCode 10001: bad\u{1b}[2J\u{202e}"
+        );
+    }
 }
