@@ -31,7 +31,9 @@ use crate::{Cache, FetchError, FetchTimeouts, Freshness, Result, SingleFlight, S
 /// - A value is fresh for [`Freshness::fresh_for`] its key, counted from the write time in its
 ///   envelope (by the writer's clock). The writer keeps it [`Freshness::max_stale`] longer;
 ///   the reader serves it stale only within its own `max_stale`, whatever the writer kept
-///   it for: a stale copy older than that is treated as missing.
+///   it for: a stale copy older than that is treated as missing. The age is taken again when
+///   the copy is served, after the caller's wait for the fetch: a copy that aged past the
+///   bound meanwhile is treated as missing too.
 /// - A fetch runs on a task of its own and is shared by every caller of the key that misses
 ///   while it runs (see [`SingleFlight`]). It is abandoned at the hard deadline of
 ///   [`FetchTimeouts`] (30 s by default).
@@ -253,19 +255,24 @@ where
         self.serve_stale(key, stale, &error).await.ok_or(error)
     }
 
-    /// Decodes the stale copy, now that it is needed, counting it as served.
+    /// Decodes the stale copy, now that it is needed, counting it as served; `None` when
+    /// there is none, or it aged past the reader's bound while the caller waited.
     async fn serve_stale(
         &self,
         key: &str,
         stale: Option<StaleCopy>,
         why: &(dyn Display + Sync),
     ) -> Option<Lookup<T>> {
-        let StaleCopy {
-            header,
-            payload,
-            age,
-        } = stale?;
-        match self.cache.decode_opened::<T>(header, payload).await {
+        let stale = stale?;
+        let Some(age) = stale.age_if_usable(&self.policy, key) else {
+            tracing::debug!(key, reason = %why, "the stale copy aged past this reader's bound");
+            return None;
+        };
+        match self
+            .cache
+            .decode_opened::<T>(stale.header, stale.payload)
+            .await
+        {
             Ok(stored) => {
                 self.counters.record(Event::Stale);
                 tracing::warn!(key, ?age, reason = %why, "serving a stale copy");

@@ -23,7 +23,8 @@ pub struct Lookup<T> {
     pub value: Arc<T>,
     /// Where it came from.
     pub source: Source,
-    /// How long ago it was written to the cache (zero when just fetched).
+    /// How long ago it was written to the cache, when it was served (zero when just
+    /// fetched).
     pub age: Duration,
 }
 

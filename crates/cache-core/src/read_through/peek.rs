@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use tokio::time::Instant;
 
 use super::{Lookup, Source};
 use crate::envelope::{self, Header};
@@ -31,9 +32,34 @@ pub(super) enum Peek<T> {
 
 /// A stale copy whose envelope is checked, kept undecoded.
 pub(super) struct StaleCopy {
+    /// Holds the write time, which the age is counted from.
     pub(super) header: Header,
     pub(super) payload: Bytes,
-    pub(super) age: Duration,
+    /// The age when the copy was read, and when that was.
+    read_age: Duration,
+    read_at: Instant,
+}
+
+impl StaleCopy {
+    /// The copy's age now, if the reader still serves a copy that old.
+    ///
+    /// The caller may have waited for the fetch since the copy was read, up to the hard
+    /// deadline. The age is the wall clock's, as the write time is; but no less than the age
+    /// when read plus the wait, measured on tokio's clock (which the timeouts run on), so that
+    /// a wall clock stepped back does not make the copy younger.
+    pub(super) fn age_if_usable(&self, policy: &Freshness, key: &str) -> Option<Duration> {
+        let by_wall_clock = SystemTime::now()
+            .duration_since(self.header.written_at)
+            .unwrap_or_default();
+        let age = by_wall_clock.max(self.read_age.saturating_add(self.read_at.elapsed()));
+        usable(policy, key, age).then_some(age)
+    }
+}
+
+/// Whether the reader serves a stale copy of `age`: within its own fresh time and
+/// `max_stale`, whatever the writer's policy kept the copy for.
+fn usable(policy: &Freshness, key: &str, age: Duration) -> bool {
+    !policy.max_stale().is_zero() && age < policy.fresh_for(key).saturating_add(policy.max_stale())
 }
 
 pub(super) async fn peek<T, C>(
@@ -71,17 +97,15 @@ where
         Err(ahead) => (Duration::ZERO, ahead.duration() <= CLOCK_SKEW_TOLERANCE),
     };
     if !fresh {
-        // The reader's bound decides, whatever the writer's policy kept the entry for.
-        let usable =
-            !policy.max_stale().is_zero() && age < fresh_for.saturating_add(policy.max_stale());
-        if !usable {
+        if !usable(policy, key, age) {
             tracing::debug!(key, ?age, "stale copy older than this reader accepts");
             return Peek::Missing;
         }
         return Peek::Stale(StaleCopy {
             header,
             payload,
-            age,
+            read_age: age,
+            read_at: Instant::now(),
         });
     }
     match cache.decode_opened::<T>(header, payload).await {
