@@ -123,7 +123,9 @@ impl<C: Cache> TypedCache<C> {
     ///
     /// # Errors
     /// `fetch`'s error, or [`Error::InvalidArgument`] (converted into `E`) for a zero or too
-    /// long `ttl`, which is checked before anything else.
+    /// long `ttl`, which is checked before anything else. [`Error::Encode`] (converted) when
+    /// the runtime shuts down while a large fetched value is being encoded on its blocking
+    /// pool: the value went with the pool's task.
     pub async fn get_or_fetch<T, E, F, Fut>(
         &self,
         key: &str,
@@ -146,7 +148,7 @@ impl<C: Cache> TypedCache<C> {
             Err(error) => tracing::warn!(key, %error, "cache read failed; fetching"),
         }
         let value = fetch().await?;
-        let (value, encoded) = self.encode_moved::<T, T>(value).await;
+        let (value, encoded) = self.encode_moved::<T, T>(value).await?;
         let written = match encoded {
             Ok(bytes) => self.cache.set(key, bytes, ttl).await,
             Err(error) => Err(error),
@@ -161,7 +163,8 @@ impl<C: Cache> TypedCache<C> {
     /// runtime's threads whole: serialized as well as compressed on the blocking pool.
     ///
     /// # Errors
-    /// As [`TypedCache::set`].
+    /// As [`TypedCache::set`]; [`Error::Encode`] also when the runtime shuts down before its
+    /// blocking pool encoded a large value.
     ///
     /// # Panics
     /// When serializing `value` panics, on the pool or inline, as [`TypedCache::set`] would.
@@ -170,7 +173,7 @@ impl<C: Cache> TypedCache<C> {
         T: Serialize + Send + Sync + ?Sized + 'static,
     {
         check_ttl(ttl, self.cache.max_ttl())?;
-        let (_, bytes) = self.encode_moved::<Arc<T>, T>(value).await;
+        let (_, bytes) = self.encode_moved::<Arc<T>, T>(value).await?;
         self.cache.set(key, bytes?, ttl).await
     }
 
@@ -249,16 +252,19 @@ impl<C: Cache> TypedCache<C> {
     /// costs at most the work the threshold already allows inline, and a small value's bytes
     /// are kept. A large one is serialized again, whole, on the pool: the first threshold's
     /// worth is done twice.
-    async fn encode_moved<V, T>(&self, value: V) -> (V, Result<Bytes>)
+    ///
+    /// The outer error is a value lost with its encode: [`Error::Encode`] when the runtime
+    /// shut down before the blocking pool ran it. A panic while serializing resumes here.
+    async fn encode_moved<V, T>(&self, value: V) -> Result<(V, Result<Bytes>)>
     where
         V: Borrow<T> + Send + 'static,
         T: Serialize + ?Sized + 'static,
     {
         let codec = self.codec;
         match codec.serialize_within(value.borrow(), codec.blocking_threshold()) {
-            Ok(Some(small)) => return (value, codec.seal(&small).map(Bytes::from)),
+            Ok(Some(small)) => return Ok((value, codec.seal(&small).map(Bytes::from))),
             Ok(None) => {}
-            Err(error) => return (value, Err(error)),
+            Err(error) => return Ok((value, Err(error))),
         }
         let encoded = offload(move || {
             let encoded = codec.encode(value.borrow());
@@ -266,10 +272,11 @@ impl<C: Cache> TypedCache<C> {
         })
         .await;
         match encoded {
-            Ok((value, encoded)) => (value, encoded.map(Bytes::from)),
+            Ok((value, encoded)) => Ok((value, encoded.map(Bytes::from))),
             // The value is lost with the thread; so is a panic raised inline.
             Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-            Err(error) => panic!("the runtime shut down while a value was being encoded: {error}"),
+            // Cancelled: the runtime shut down before the pool ran the encode.
+            Err(error) => Err(Error::Encode(error.into())),
         }
     }
 
