@@ -14,8 +14,11 @@ const SECRET_PARAMS: [&str; 6] = ["password", "pass", "pwd", "secret", "token", 
 ///   `redis:pw@host`);
 /// - user info without a `:` is hidden whole, since `pw@host` is more often a password
 ///   without its colon than a user name;
-/// - a port that is not a number is hidden (`redis://user:pw`, with `@host` forgotten);
-/// - the values of query parameters such as `password` or `token` are hidden.
+/// - a port that is not a number is hidden (`redis://user:pw`, with `@host` forgotten), and
+///   so is everything after it, since a password's `/`, `?`, `#` or `,` would start what
+///   reads as a path, query or next node (`redis://user:pa/ss` shows as `redis://user:***`);
+/// - the values of query parameters such as `password` or `token` are hidden, as are
+///   parameters without a value and fragments, which a Redis URL has no use for.
 ///
 /// A text that holds no such part comes back unchanged, and redacting twice changes nothing
 /// more.
@@ -48,8 +51,18 @@ pub fn redact_url(text: &str) -> String {
     };
     let end = hostpart.find(['/', '?', '#']).unwrap_or(hostpart.len());
     let (hosts, tail) = hostpart.split_at(end);
-    let hosts: Vec<String> = hosts.split(',').map(redact_port).collect();
-    out.push_str(&hosts.join(","));
+    for (i, node) in hosts.split(',').enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        match redact_port(node) {
+            Some(redacted) => {
+                out.push_str(&redacted);
+                return out;
+            }
+            None => out.push_str(node),
+        }
+    }
     out.push_str(&redact_query(tail));
     out
 }
@@ -69,28 +82,26 @@ fn split_scheme(text: &str) -> (&str, &str) {
     }
 }
 
-/// `host:port` with a port that is not a number replaced by `***`.
-fn redact_port(node: &str) -> String {
-    // In `[v6]:port` only what follows the `]` can be a port.
+/// `host:***` when `node`'s port is not a number, else `None`.
+fn redact_port(node: &str) -> Option<String> {
+    // In `[v6]:port` only what follows the `]` can be a port; elsewhere the first `:` ends
+    // the host, so that all of `user:pa:ss` past `user` is the port.
     let host_end = if node.starts_with('[') {
         node.find(']').unwrap_or(node.len())
     } else {
         0
     };
-    match node[host_end..].rfind(':') {
-        Some(colon) => {
-            let (host, port) = node.split_at(host_end + colon + 1);
-            if port.is_empty() || port == "***" || port.bytes().all(|b| b.is_ascii_digit()) {
-                node.to_owned()
-            } else {
-                format!("{host}***")
-            }
-        }
-        None => node.to_owned(),
+    let colon = node[host_end..].find(':')?;
+    let (host, port) = node.split_at(host_end + colon + 1);
+    if port.is_empty() || port == "***" || port.bytes().all(|b| b.is_ascii_digit()) {
+        None
+    } else {
+        Some(format!("{host}***"))
     }
 }
 
-/// `/path?query#fragment` with the values of secret-looking query parameters replaced.
+/// `/path?query#fragment` with the values of secret-looking query parameters, parameters
+/// without a value and the fragment replaced.
 fn redact_query(tail: &str) -> String {
     let Some((path, query)) = tail.split_once('?') else {
         return tail.to_owned();
@@ -105,13 +116,17 @@ fn redact_query(tail: &str) -> String {
             Some((name, _)) if SECRET_PARAMS.iter().any(|s| name.eq_ignore_ascii_case(s)) => {
                 format!("{name}=***")
             }
-            _ => param.to_owned(),
+            Some(_) => param.to_owned(),
+            None if param.is_empty() => String::new(),
+            None => "***".to_owned(),
         })
         .collect();
     let mut out = format!("{path}?{}", params.join("&"));
     if let Some(fragment) = fragment {
         out.push('#');
-        out.push_str(fragment);
+        if !fragment.is_empty() {
+            out.push_str("***");
+        }
     }
     out
 }
@@ -165,14 +180,14 @@ mod tests {
             (":pa55w0rd@h:6379", ":***@h:6379"),
             ("pa55w0rd@h", "***@h"),
             ("redis://app:pa55w0rd", "redis://app:***"),
-            ("redis://app:pa55w0rd/0", "redis://app:***/0"),
+            ("redis://app:pa55w0rd/0", "redis://app:***"),
             ("redis://:pa5/5@w0rd@h:1", "redis://:***@h:1"),
             ("redis://:a://pa55w0rd@h", "redis://:***@h"),
             (
                 "redis://h:1/0?password=pa55w0rd&db=2",
                 "redis://h:1/0?password=***&db=2",
             ),
-            ("redis://h?Token=pa55w0rd#frag", "redis://h?Token=***#frag"),
+            ("redis://h?Token=pa55w0rd#frag", "redis://h?Token=***#***"),
             (
                 "http://u:pa55w0rd@h:1,[::1]:pa55w0rd",
                 "http://u:***@h:1,[::1]:***",
@@ -182,6 +197,38 @@ mod tests {
             assert_eq!(redact_url(url), redacted, "{url}");
             assert!(!redact_url(url).contains(PW), "{url}");
         }
+    }
+
+    /// Without `@host`, a password's `/`, `?` or `#` starts what reads as a path, query or
+    /// fragment: once a port is not a number, the rest is hidden too.
+    #[test]
+    fn a_password_split_by_a_reserved_character_is_hidden_whole() {
+        for sep in ['/', '?', '#', '@', ':', ','] {
+            // With `@`, `redis://user:Qx7@Zk9` is a well-formed URL whose host is `Zk9`.
+            if sep != '@' {
+                for url in [
+                    format!("redis://user:Qx7{sep}Zk9"),
+                    format!("redis+cluster://user:Qx7{sep}Zk9,b:1/0"),
+                    format!("redis://h:1/0?Qx7{sep}Zk9"),
+                ] {
+                    let shown = redact_url(&url);
+                    assert!(!shown.contains("Qx7") && !shown.contains("Zk9"), "{shown}");
+                }
+            }
+            for url in [
+                format!("rediss://:Qx7{sep}Zk9@host"),
+                format!("rediss://:Qx7@Zk9@host:1/{sep}"),
+            ] {
+                let shown = redact_url(&url);
+                assert!(
+                    !shown.contains("Qx7") && !shown.contains("Zk9"),
+                    "{url}: {shown}"
+                );
+            }
+        }
+        assert_eq!(redact_url("redis://user:pa/ss"), "redis://user:***");
+        assert_eq!(redact_url("redis://user:pa?ss"), "redis://user:***");
+        assert_eq!(redact_url("rediss://:p@ss@host"), "rediss://:***@host");
     }
 
     #[test]

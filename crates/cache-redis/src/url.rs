@@ -49,7 +49,9 @@ impl RedisUrl {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] naming the part that is wrong (scheme, host, port,
-    /// database, percent-encoding), never quoting the password.
+    /// database, percent-encoding). Only a scheme is ever quoted: a password with an
+    /// unescaped `/`, `?` or `@`, or a URL whose `@host` was forgotten, puts pieces of the
+    /// password where the host, port and database are read, so none of these is.
     pub fn parse(url: &str) -> Result<Self, Error> {
         let bad = |what: String| Error::invalid_argument(format!("bad Redis URL: {what}"));
         let (scheme, rest) = url.split_once("://").ok_or_else(|| {
@@ -111,9 +113,9 @@ impl RedisUrl {
             )));
         }
         if cluster && db != 0 {
-            return Err(bad(format!(
-                "database {db}: a Redis Cluster has only database 0"
-            )));
+            return Err(bad(
+                "a database other than 0: a Redis Cluster has only database 0".into(),
+            ));
         }
         if tls && !cfg!(feature = "tls") {
             return Err(bad(format!(
@@ -230,7 +232,7 @@ fn parse_db(tail: &str) -> Result<i64, String> {
             .parse::<i64>()
             .ok()
             .filter(|n| *n >= 0)
-            .ok_or_else(|| format!("database `{db}` is not a non-negative number")),
+            .ok_or_else(|| "the database after `/` is not a non-negative number".into()),
     }
 }
 
@@ -247,13 +249,14 @@ fn parse_node(node: &str) -> Result<(String, u16), String> {
             None => (node, None),
         }
     };
-    // `redis://user:password` without `@host` reads as host `user`, port `password`: neither
-    // is quoted when it is not what it should be.
+    // `redis://user:password` without `@host` reads as host `user`, port `password`, and a
+    // password's `/`, `?` or `@` moves its pieces into the host or database: no part is
+    // quoted, even one that looks harmless.
     if !node.starts_with('[') && host.contains(':') {
         return Err("a host with `:` is malformed (an IPv6 host is written in brackets)".into());
     }
     if host.is_empty() || host.contains(['/', '@', ' ', '[', ']']) {
-        return Err(format!("host `{host}` is empty or malformed"));
+        return Err("host is empty or malformed".into());
     }
     let port = match port {
         None => DEFAULT_PORT,
@@ -261,13 +264,7 @@ fn parse_node(node: &str) -> Result<(String, u16), String> {
             .parse::<u16>()
             .ok()
             .filter(|p| *p != 0)
-            .ok_or_else(|| {
-                if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) {
-                    format!("port `{port}` is not a number from 1 to 65535")
-                } else {
-                    "port is not a number from 1 to 65535".to_owned()
-                }
-            })?,
+            .ok_or("port is not a number from 1 to 65535")?,
     };
     Ok((host.to_owned(), port))
 }

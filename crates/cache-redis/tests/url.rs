@@ -75,15 +75,15 @@ fn errors_name_the_bad_part() {
         ("http://h:1", "scheme `http`"),
         ("127.0.0.1:6379", "scheme://"),
         ("redis://h:port/0", "port is not a number"),
-        ("redis://h:99999/0", "port `99999`"),
+        ("redis://h:99999/0", "port is not a number from 1 to 65535"),
         ("redis://h:1:2", "IPv6 host is written in brackets"),
         ("redis://[::1]x", "after an IPv6 host"),
         ("redis+sentinel://h:1", "scheme `redis+sentinel`"),
-        ("redis://h:0", "port `0`"),
-        ("redis://h:70000", "port `70000`"),
-        ("redis:///0", "host ``"),
-        ("redis://h:1/x", "database `x`"),
-        ("redis://h:1/-1", "database `-1`"),
+        ("redis://h:0", "port is not"),
+        ("redis://h:70000", "port is not"),
+        ("redis:///0", "host is empty"),
+        ("redis://h:1/x", "database after `/` is not"),
+        ("redis://h:1/-1", "database after `/` is not"),
         ("redis://h:1/0?protocol=3", "query parameters"),
         ("redis://a:1,b:2", "redis+cluster://"),
         ("redis+cluster://a:1,b:2/3", "only database 0"),
@@ -122,6 +122,47 @@ fn errors_never_contain_the_password() {
         assert!(!message.contains("pa55"), "{message}");
     }
     assert!(message(&format!("redis://:{SECRET}%zz@h:1")).contains("password"));
+}
+
+/// A password holding `/`, `?`, `#` or `@` (base64 ones often hold `/`) whose URL lacks
+/// `@host`, or has one `@` too many, puts the password's pieces where a host, port or
+/// database is read: no message quotes any of them.
+#[test]
+fn a_password_split_by_a_reserved_character_is_never_quoted() {
+    for sep in ['/', '?', '#', '@', ':', ','] {
+        for url in [
+            format!("redis://user:Qx7{sep}Zk9"),
+            format!("redis://user:Qx7{sep}Zk9/1"),
+            format!("redis://:Qx7{sep}Zk9"),
+            format!("rediss://:Qx7@Zk9@host:bad{sep}"),
+            format!("rediss://:Qx7@Zk9@host/{sep}"),
+            format!("rediss://:Qx7{sep}Zk9@host/x"),
+            format!("redis+cluster://user:Qx7{sep}Zk9"),
+            format!("redis+cluster://:Qx7@Zk9@a:1,b:2/Qx7{sep}"),
+            format!("redis://user:4242{sep}9191"),
+            format!("redis+cluster://user:4242{sep}9191"),
+            format!("redis://user:42424{sep}Zk9"),
+        ] {
+            let Err(Error::InvalidArgument(message)) = RedisUrl::parse(&url) else {
+                continue;
+            };
+            for piece in ["Qx7", "Zk9", "4242", "9191"] {
+                assert!(!message.contains(piece), "{url}: {message}");
+            }
+        }
+    }
+    for url in [
+        "redis://user:pa/ss",
+        "redis://user:pa?ss",
+        "rediss://:p@ss@host/x",
+    ] {
+        let message = message(url);
+        assert!(
+            !message.contains("ss`") && !message.contains("`p"),
+            "{url}: {message}"
+        );
+    }
+    assert!(message("redis://user:pa/ss").contains("database"));
 }
 
 #[test]
