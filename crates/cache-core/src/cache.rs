@@ -6,7 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::Bytes;
 
-use crate::{Error, Result};
+use crate::{Error, Lease, Result};
 
 /// An asynchronous key-value cache of bytes, each entry with its own time to live.
 ///
@@ -33,7 +33,6 @@ use crate::{Error, Result};
 /// assert!(cache.ttl("greeting").await?.unwrap() <= Duration::from_secs(60));
 /// # Ok(()) }
 /// ```
-#[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait Cache: Send + Sync {
     /// Returns the value under `key`, or `None` when it is missing or expired.
@@ -57,6 +56,35 @@ pub trait Cache: Send + Sync {
 
     /// The longest TTL this backend accepts.
     fn max_ttl(&self) -> Duration;
+
+    /// The backend's [`Lease`], shared with every process that uses the same cache, so that
+    /// one of them does a piece of work while the others wait for its result; `None` for a
+    /// backend without one. Every backend of this workspace has one; a wrapper forwards its
+    /// inner backend's.
+    fn lease(&self) -> Option<&dyn Lease> {
+        None
+    }
+}
+
+#[cfg(feature = "mock")]
+mockall::mock! {
+    /// A mockall mock of [`Cache`], for other crates' tests.
+    ///
+    /// Written out with `mock!` rather than `automock` so that [`Cache::lease`] keeps its
+    /// default, `None`: a mock cache has no lease, and code that uses one where it exists
+    /// runs on a mock without an expectation for it.
+    pub Cache {}
+
+    #[async_trait]
+    impl Cache for Cache {
+        async fn get(&self, key: &str) -> Result<Option<Bytes>>;
+        async fn set(&self, key: &str, value: Bytes, ttl: Duration) -> Result<()>;
+        async fn delete(&self, key: &str) -> Result<bool>;
+        async fn ttl(&self, key: &str) -> Result<Option<Duration>>;
+        async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Bytes>>>;
+        async fn set_many(&self, entries: Vec<Entry>) -> Result<()>;
+        fn max_ttl(&self) -> Duration;
+    }
 }
 
 /// One entry of a [`Cache::set_many`] batch.
@@ -121,6 +149,9 @@ macro_rules! forward_cache {
             }
             fn max_ttl(&self) -> Duration {
                 (**self).max_ttl()
+            }
+            fn lease(&self) -> Option<&dyn Lease> {
+                (**self).lease()
             }
         }
     )+};

@@ -33,6 +33,8 @@
 //!   after which the fetch is abandoned), [`SingleFlight`] so that concurrent misses share
 //!   one fetch, [`FetchError`] for a fetch that failed, panicked or ran out of time, and
 //!   [`Stats`] counters.
+//! - [`Lease`] (through [`Cache::lease`]): an expiring, exclusive claim on a name, shared by
+//!   every process on the same cache, so that one of them fetches while the others wait.
 //! - [`unix_millis`]: the one conversion of write times to stored milliseconds.
 //! - [`MemoryCache`] (feature `memory`, on by default): a bounded in-process backend.
 //! - `testing` (feature `testing`): the conformance suite every backend passes.
@@ -78,8 +80,11 @@ mod freshness;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
+mod lease;
 #[cfg(feature = "memory")]
 mod memory;
+#[cfg(feature = "memory")]
+mod memory_lease;
 mod read_through;
 mod stats;
 #[cfg(any(test, feature = "testing", feature = "fuzzing"))]
@@ -101,6 +106,9 @@ pub use error::{BoxError, DecodeError, Error, Result};
 pub use fetch_error::FetchError;
 pub use flight::SingleFlight;
 pub use freshness::Freshness;
+#[cfg(feature = "mock")]
+pub use lease::MockLease;
+pub use lease::{Lease, LeaseToken};
 #[cfg(feature = "memory")]
 pub use memory::MemoryCache;
 pub use read_through::{CLOCK_SKEW_TOLERANCE, Lookup, ReadThrough, Source};

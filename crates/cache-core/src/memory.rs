@@ -8,7 +8,8 @@ use moka::Expiry;
 use moka::future::Cache as Moka;
 
 use crate::cache::check_ttl;
-use crate::{Cache, Entry, Error, Result};
+use crate::memory_lease::Leases;
+use crate::{Cache, Entry, Error, Lease, Result};
 
 /// What an entry costs beside its key and value (moka's bookkeeping, roughly), so that a
 /// million empty values still count against the bound.
@@ -21,6 +22,9 @@ const MAX_TTL: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
 /// When full, it evicts entries by moka's TinyLFU policy (which may also decline to admit a
 /// new entry that is unlikely to be read again); each entry expires after its own TTL. Clones
 /// share the same entries.
+///
+/// Its [`Lease`] is held in the process, apart from the entries (never evicted, never
+/// counted against the bound), and shared by the clones.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -39,6 +43,7 @@ const MAX_TTL: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
 pub struct MemoryCache {
     entries: Moka<String, Stored>,
     max_bytes: u64,
+    pub(crate) leases: Leases,
 }
 
 #[derive(Clone)]
@@ -75,7 +80,11 @@ impl MemoryCache {
             .weigher(|key: &String, entry: &Stored| weight(key, &entry.value))
             .expire_after(PerEntryTtl)
             .build();
-        Self { entries, max_bytes }
+        Self {
+            entries,
+            max_bytes,
+            leases: Leases::default(),
+        }
     }
 
     fn live(entry: Stored) -> Option<Stored> {
@@ -170,5 +179,9 @@ impl Cache for MemoryCache {
 
     fn max_ttl(&self) -> Duration {
         MAX_TTL
+    }
+
+    fn lease(&self) -> Option<&dyn Lease> {
+        Some(self)
     }
 }

@@ -18,6 +18,7 @@
 
 mod cases;
 mod concurrency;
+mod lease_cases;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -30,6 +31,10 @@ pub use cases::{
     overwrite, remaining_ttl, round_trip, ttl_expiry, unicode_keys,
 };
 pub use concurrency::concurrent_writers_and_readers;
+pub use lease_cases::{
+    lease_apart_from_keys, lease_exclusive, lease_expiry, lease_extend, lease_invalid_ttl,
+    lease_release, lease_wrong_token,
+};
 
 /// What a conformance test runs against: a backend, or something that owns one.
 pub trait CacheFixture {
@@ -57,6 +62,13 @@ pub async fn run_all(cache: Arc<dyn Cache>) {
     empty_value(cache.clone()).await;
     large_value(cache.clone()).await;
     unicode_keys(cache.clone()).await;
+    lease_exclusive(cache.clone()).await;
+    lease_release(cache.clone()).await;
+    lease_wrong_token(cache.clone()).await;
+    lease_expiry(cache.clone()).await;
+    lease_extend(cache.clone()).await;
+    lease_apart_from_keys(cache.clone()).await;
+    lease_invalid_ttl(cache.clone()).await;
     concurrent_writers_and_readers(cache).await;
 }
 
@@ -68,7 +80,8 @@ macro_rules! conformance_tests {
         $crate::conformance_tests!(@cases $make;
             round_trip, overwrite, delete, missing_key, ttl_expiry, remaining_ttl, invalid_ttl,
             batch_get_set, binary_safe_values, empty_value, large_value, unicode_keys,
-            concurrent_writers_and_readers);
+            concurrent_writers_and_readers, lease_exclusive, lease_release, lease_wrong_token,
+            lease_expiry, lease_extend, lease_apart_from_keys, lease_invalid_ttl);
     };
     (@cases $make:expr; $($case:ident),+) => {$(
         #[::tokio::test(flavor = "multi_thread", worker_threads = 4)]
