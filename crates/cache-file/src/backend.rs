@@ -236,6 +236,33 @@ mod tests {
         );
     }
 
+    /// The background sweep meets a FIFO under an entry name (which a blocking open would
+    /// wait on forever), goes past it and ends. Writes never wait for the sweep, so only
+    /// joining its thread, with a bound, can tell that it ends.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_background_sweep_over_a_fifo_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join(crate::paths::entry_name("fifo"));
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.unwrap().success(), "mkfifo {}", fifo.display());
+        let cache = FileCache::open(dir.path()).await.unwrap();
+        let expired = Pending {
+            key: "short".into(),
+            value: Bytes::from_static(b"v"),
+            expires_at_ms: 1,
+        };
+        cache.inner.dir.write(&[expired]).unwrap();
+        let sweep = cache.maybe_sweep().expect("the first sweep is due");
+        let (done, ended) = std::sync::mpsc::channel();
+        std::thread::spawn(move || done.send(sweep.join().is_ok()));
+        let joined = ended.recv_timeout(Duration::from_secs(20));
+        assert_eq!(joined, Ok(true), "the sweep hangs or panicked");
+        let short = dir.path().join(crate::paths::entry_name("short"));
+        assert!(!short.exists(), "the sweep removed the expired entry");
+        assert!(fifo.exists(), "and left the FIFO alone");
+    }
+
     #[tokio::test]
     async fn work_past_the_limit_is_a_timeout() {
         let limit = Duration::from_millis(50);

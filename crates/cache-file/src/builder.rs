@@ -1,6 +1,7 @@
 //! [`FileCacheBuilder`]: the options a [`FileCache`] is opened with, and opening it.
 
 use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -80,7 +81,9 @@ impl FileCacheBuilder {
         self
     }
 
-    /// Creates the directory (and its parents) if needed and checks that it can be written.
+    /// Creates the directory (and its parents) if needed and checks that it can be written,
+    /// by writing and syncing a small temporary file: a full disk fails here rather than at
+    /// the first write.
     ///
     /// A path that is a file, or lies under one, and a zero operation timeout are
     /// [`Error::InvalidArgument`]; a directory that cannot be created or written is
@@ -113,10 +116,15 @@ fn prepare(path: &Path) -> Result<()> {
             entry::io_error("create cache directory", path, e)
         });
     }
-    // Fail at startup rather than at the first write.
-    tempfile::Builder::new()
-        .prefix(crate::paths::TEMP_PREFIX)
-        .tempfile_in(path)
-        .map(drop)
-        .map_err(|e| entry::io_error("write in cache directory", path, e))
+    // Fail at startup rather than at the first write. An empty file can still be made on
+    // a full disk, and a write can land in the page cache only to fail when it is flushed:
+    // the probe writes a byte and syncs it, as a write does. Dropping it removes it.
+    let probe = || -> std::io::Result<()> {
+        let mut file = tempfile::Builder::new()
+            .prefix(crate::paths::TEMP_PREFIX)
+            .tempfile_in(path)?;
+        file.write_all(b"probe")?;
+        file.as_file().sync_data()
+    };
+    probe().map_err(|e| entry::io_error("write in cache directory", path, e))
 }

@@ -4,7 +4,6 @@
 #![cfg(unix)]
 
 use std::fs;
-use std::os::unix::fs::FileTypeExt;
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -140,24 +139,4 @@ async fn a_link_to_a_whole_entry_of_its_key_is_not_followed() {
     std::os::unix::fs::symlink(&moved, &path).unwrap();
     leaves_alone(&cache, "k", &path).await;
     assert!(moved.is_file(), "the link's target is untouched");
-}
-
-#[tokio::test]
-async fn a_background_sweep_over_fifos_lets_writes_and_reads_go_on() {
-    let dir = tempfile::tempdir().unwrap();
-    let cache = FileCache::open(dir.path()).await.unwrap();
-    let path = entry_path(&cache, "k").await;
-    mkfifo(&path);
-    // A new cache's first write starts a sweep, which meets the FIFO.
-    let cache = FileCache::open(dir.path()).await.unwrap();
-    for round in 0..3u8 {
-        let value = Bytes::from(vec![round; 10]);
-        bounded("set", cache.set("other", value.clone(), MINUTE))
-            .await
-            .unwrap();
-        let read = bounded("get", cache.get("other")).await.unwrap();
-        assert_eq!(read, Some(value));
-    }
-    assert_eq!(bounded("get", cache.get("k")).await.unwrap(), None);
-    assert!(fs::symlink_metadata(&path).unwrap().file_type().is_fifo());
 }
