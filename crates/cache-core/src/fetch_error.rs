@@ -68,13 +68,17 @@ impl<E> FetchError<E> {
 
     /// Turns the payload of a caught panic into [`FetchError::Panicked`].
     pub(crate) fn from_panic(payload: &(dyn Any + Send)) -> Self {
-        let message = payload
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "(a payload that is not text)".to_owned());
-        Self::Panicked(message)
+        Self::Panicked(panic_message(payload))
     }
+}
+
+/// The message of a caught panic, or a placeholder for a payload that is not text.
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(a payload that is not text)".to_owned())
 }
 
 impl<E> FetchError<FetchError<E>> {

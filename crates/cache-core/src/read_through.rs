@@ -44,7 +44,8 @@ use crate::{Cache, FetchError, FetchTimeouts, Freshness, Result, SingleFlight, S
 ///   stale copy is served it; the others get the [`FetchError`].
 /// - The cache never fails a call the upstream can answer: a backend that is down or slow,
 ///   or an entry that cannot be decoded, is logged and counted, and the value is fetched
-///   (and a bad entry overwritten).
+///   (and a bad entry overwritten). So is a fetched value that cannot be written, even when
+///   serializing it panics: its callers get it all the same.
 /// - Nothing is stored when the fetch fails.
 /// - A fresh hit verifies the entry's checksum once, and decodes it; a stale copy is decoded
 ///   only when it is served.
@@ -226,9 +227,9 @@ where
             }
         });
         let mut flight = pin!(flight);
-        if stale.is_some() {
+        if let (Some(_), Some(soft)) = (&stale, self.timeouts.stale_after()) {
             // Polled at least once first, so that the fetch has started when we stop waiting.
-            if let Some(outcome) = within(self.timeouts.soft(), flight.as_mut()).await {
+            if let Some(outcome) = within(soft, flight.as_mut()).await {
                 return self.answer(key, outcome, stale).await;
             }
             let slow = "the fetch is slower than the soft timeout";

@@ -3,6 +3,8 @@
 use std::future::Future;
 use std::time::Duration;
 
+use crate::{Error, Result};
+
 /// How long a [`ReadThrough`](crate::ReadThrough) waits for a fetch.
 ///
 /// - `soft`: a caller that holds a usable stale copy waits this long, then is served the
@@ -15,6 +17,15 @@ use std::time::Duration;
 ///
 /// [`Duration::MAX`] means no limit, and arms no timer. Other limits need a tokio runtime
 /// with its timer enabled (`#[tokio::main]` and `#[tokio::test]` enable it).
+///
+/// # Behavior
+/// - A soft timeout at or past the hard deadline is the hard deadline: a caller holding a
+///   stale copy waits for the fetch until the hard deadline, and is then served the copy
+///   (counted as a deadline, not a soft timeout). [`FetchTimeouts::NONE`] is such a pair.
+/// - A zero hard deadline abandons every fetch that is not done the first time it is polled,
+///   which is nearly every fetch that does I/O: nothing is fetched, nothing stored, every
+///   caller gets its stale copy or [`FetchError::Deadline`](crate::FetchError::Deadline).
+///   [`FetchTimeouts::validate`] refuses it, for timeouts read from a configuration.
 ///
 /// ```
 /// use std::time::Duration;
@@ -65,6 +76,37 @@ impl FetchTimeouts {
     /// How long a fetch may run before it is abandoned.
     pub const fn hard(&self) -> Duration {
         self.hard
+    }
+
+    /// These timeouts, unless they cannot serve: a zero hard deadline abandons nearly every
+    /// fetch (see the type's docs). A soft timeout past the hard deadline passes, as the hard
+    /// deadline.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cache_core::FetchTimeouts;
+    ///
+    /// let configured = FetchTimeouts::default().with_hard(Duration::from_secs(10));
+    /// assert_eq!(configured.validate()?, configured);
+    /// assert!(FetchTimeouts::default().with_hard(Duration::ZERO).validate().is_err());
+    /// # Ok::<_, cache_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a zero hard deadline.
+    pub fn validate(self) -> Result<Self> {
+        if self.hard.is_zero() {
+            return Err(Error::invalid_argument(
+                "a zero hard deadline would abandon every fetch",
+            ));
+        }
+        Ok(self)
+    }
+
+    /// How long a caller holding a stale copy waits for the fetch before it is served the
+    /// copy; `None` when it waits until the hard deadline.
+    pub(crate) fn stale_after(&self) -> Option<Duration> {
+        (self.soft < self.hard).then_some(self.soft)
     }
 }
 

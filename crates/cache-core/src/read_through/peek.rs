@@ -1,16 +1,19 @@
 //! What the cache holds under a key, as a [`ReadThrough`](crate::ReadThrough) reader sees it
 //! by its own policy; and the write of a fetched value.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
+use futures_util::FutureExt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
 use super::{Lookup, Source};
 use crate::envelope::{self, Header};
+use crate::fetch_error::panic_message;
 use crate::stats::{Counters, Event};
 use crate::{Cache, Error, Freshness, TypedCache};
 
@@ -130,10 +133,17 @@ pub(super) async fn write<T, C>(
 {
     // Shared, so that a large value is serialized off the runtime's threads.
     let ttl = storage_ttl(cache, policy, key);
-    if let Err(error) = cache.set_shared(key, value, ttl).await {
-        counters.record(Event::CacheError);
-        tracing::warn!(key, %error, "cache write failed; the value is served uncached");
-    }
+    // The fetch succeeded: a `Serialize` that panics fails the write, not the callers.
+    let written = AssertUnwindSafe(cache.set_shared(key, value, ttl))
+        .catch_unwind()
+        .await;
+    let error = match written {
+        Ok(Ok(())) => return,
+        Ok(Err(error)) => error.to_string(),
+        Err(panic) => format!("serializing the value panicked: {}", panic_message(&*panic)),
+    };
+    counters.record(Event::CacheError);
+    tracing::warn!(key, %error, "cache write failed; the value is served uncached");
 }
 
 /// How long the backend keeps `key`: the policy's storage TTL, within what the backend holds,
