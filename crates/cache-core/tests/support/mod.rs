@@ -83,3 +83,39 @@ impl Drop for NotifyOnDrop {
         self.0.notify_one();
     }
 }
+
+type Hook = Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Send + Sync>;
+
+/// While it lives, panics whose message is `message` print nothing; the others go to the
+/// hook that was installed before, which is put back on drop. For a test that panics on
+/// purpose many times; the hook is the process's, so one such test a binary at a time.
+pub(crate) struct QuietPanics {
+    previous: Arc<Hook>,
+}
+
+impl QuietPanics {
+    pub(crate) fn new(message: &'static str) -> Self {
+        let previous: Arc<Hook> = Arc::new(std::panic::take_hook());
+        let chained = previous.clone();
+        std::panic::set_hook(Box::new(move |info| {
+            let payload = info.payload();
+            let text = payload
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| payload.downcast_ref::<String>().map(String::as_str));
+            if text != Some(message) {
+                chained(info);
+            }
+        }));
+        Self { previous }
+    }
+}
+
+impl Drop for QuietPanics {
+    fn drop(&mut self) {
+        // Dropping the quiet hook drops its share of the previous one.
+        drop(std::panic::take_hook());
+        let previous = self.previous.clone();
+        std::panic::set_hook(Box::new(move |info| previous(info)));
+    }
+}
