@@ -9,6 +9,12 @@ use cache_core::{Codec, Error, MemoryCache, TypedCache};
 
 const TTL: Duration = Duration::from_secs(60);
 
+/// A cache that encodes values over 1 KiB on the blocking pool.
+fn cache() -> TypedCache<MemoryCache> {
+    let codec = Codec::msgpack().with_blocking_threshold(1024);
+    TypedCache::new(MemoryCache::new(64 << 20), codec)
+}
+
 fn large() -> Vec<String> {
     vec!["x".repeat(100); 100]
 }
@@ -40,10 +46,7 @@ fn assert_cancelled<T: std::fmt::Debug>(outcome: Poll<Result<T, Error>>) {
 
 #[test]
 fn set_shared_reports_an_encode_the_shutdown_cancelled() {
-    let cache = TypedCache::new(
-        MemoryCache::new(64 << 20),
-        Codec::msgpack().with_blocking_threshold(1024),
-    );
+    let cache = cache();
     let runtime = shut_down();
     assert_cancelled(poll_once(
         &runtime,
@@ -53,10 +56,7 @@ fn set_shared_reports_an_encode_the_shutdown_cancelled() {
 
 #[test]
 fn get_or_fetch_reports_an_encode_the_shutdown_cancelled() {
-    let cache = TypedCache::new(
-        MemoryCache::new(64 << 20),
-        Codec::msgpack().with_blocking_threshold(1024),
-    );
+    let cache = cache();
     let runtime = shut_down();
     let fetched = cache.get_or_fetch("k", TTL, || async { Ok::<_, Error>(large()) });
     assert_cancelled(poll_once(&runtime, fetched));
