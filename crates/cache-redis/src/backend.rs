@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use cache_core::{Cache, Entry, Error, Result, check_ttl};
+use cache_core::{Cache, Entry, Error, Lease, Result, check_ttl};
 use redis::{Client, Cmd, Pipeline};
 
 use crate::RedisConfig;
@@ -38,6 +38,8 @@ pub const MAX_TTL: Duration = Duration::from_millis(1 << 62);
 ///   it fails part-way, some entries may have been written.
 /// - `ttl` is `PTTL`; a key without an expiry, which this backend never writes, reports
 ///   [`Duration::MAX`].
+/// - Its [`Lease`] keeps each lease in a key of its own, under the prefix but apart from
+///   every cache key; see [the `Lease` impl](#impl-Lease-for-RedisCache).
 ///
 /// # Retries
 /// On one server, a call whose connection was found dropped is sent once more, except
@@ -141,14 +143,15 @@ impl RedisCache {
 
 /// `SET key value PX ms`, with the TTL rounded up to whole milliseconds.
 fn set_cmd(key: &[u8], value: &[u8], ttl: Duration) -> Cmd {
-    let millis = u64::try_from(ttl.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX);
     let mut cmd = Cmd::new();
-    cmd.arg("SET")
-        .arg(key)
-        .arg(value)
-        .arg("PX")
-        .arg(millis.max(1));
+    cmd.arg("SET").arg(key).arg(value).arg("PX").arg(px_millis(ttl));
     cmd
+}
+
+/// A TTL as `PX` milliseconds: rounded up, and at least 1.
+pub(crate) fn px_millis(ttl: Duration) -> u64 {
+    let millis = u64::try_from(ttl.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX);
+    millis.max(1)
 }
 
 #[async_trait]
@@ -242,6 +245,10 @@ impl Cache for RedisCache {
 
     fn max_ttl(&self) -> Duration {
         MAX_TTL
+    }
+
+    fn lease(&self) -> Option<&dyn Lease> {
+        Some(self)
     }
 }
 

@@ -37,6 +37,9 @@
 //!   beyond it, [`Error::Unavailable`](cache_core::Error) as soon as a connection is refused
 //!   or dropped, [`Error::Backend`](cache_core::Error) when the server refuses a command.
 //! - TTLs are sent as `PX` milliseconds in the `SET` itself, up to [`MAX_TTL`].
+//! - Leases ([`Cache::lease`](cache_core::Cache::lease)) are keys of their own, taken with
+//!   `SET NX PX` and a random token, extended and released by Lua scripts that check it; each
+//!   touches one key, so they work on a cluster too.
 //! - An optional key prefix namespaces every key; on a cluster, see
 //!   [`RedisConfig::key_prefix`] for how it affects hash slots.
 //! - No `Debug`, `Display` or error message contains the password; [`redact_url`] hides it
@@ -52,6 +55,7 @@ mod cluster;
 mod config;
 mod connect;
 mod error;
+mod lease;
 mod redact;
 mod run;
 mod url;

@@ -63,7 +63,7 @@ impl RedisCache {
     /// Runs `query` on a clone of the connection. On a single server it is run a second time
     /// when `retry` allows; a cluster connection redirects and retries by itself (redis-rs's
     /// cluster retries, which also resend a command after a dropped connection).
-    async fn query<T, F, Fut>(&self, retry: Retry, query: F) -> RedisResult<T>
+    pub(crate) async fn query<T, F, Fut>(&self, retry: Retry, query: F) -> RedisResult<T>
     where
         F: Fn(Conn) -> Fut,
         Fut: Future<Output = RedisResult<T>>,
