@@ -256,3 +256,47 @@ fn nightly_cargo(root: &Path, args: &[&str]) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn empty() -> Run {
+        Run {
+            target: "envelope",
+            seconds: 0,
+            execs: None,
+            artifacts: Vec::new(),
+            failure: None,
+        }
+    }
+
+    #[test]
+    fn reads_libfuzzer_output() {
+        let mut run = empty();
+        for line in [
+            "#1024\tpulse  cov: 10 ft: 20 corp: 3/1Kb exec/s: 512 rss: 40Mb",
+            "Done 7 runs in 1 second(s)",
+            "artifact_prefix='/f/artifacts/envelope/'; Test unit written to /f/artifacts/envelope/crash-ab12",
+            "stat::number_of_executed_units: 9",
+        ] {
+            read_line(line, &mut run);
+        }
+        assert_eq!(run.execs, Some(9), "the final stats win over Done");
+        assert_eq!(run.artifacts, ["/f/artifacts/envelope/crash-ab12"]);
+    }
+
+    #[test]
+    fn parses_arguments() {
+        let args = |a: &[&str]| parse(&a.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(args(&[]).unwrap(), (None, 600));
+        assert_eq!(
+            args(&["bybit_page", "--seconds", "5"]).unwrap(),
+            (Some("bybit_page".to_owned()), 5)
+        );
+        assert_eq!(args(&["--seconds=7"]).unwrap(), (None, 7));
+        assert!(args(&["nope"]).is_err());
+        assert!(args(&["--seconds"]).is_err());
+        assert!(args(&["envelope", "envelope"]).is_err());
+    }
+}
