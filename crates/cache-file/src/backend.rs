@@ -6,11 +6,12 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use cache_core::{Cache, Entry, Error, Result, check_ttl};
+use cache_core::{Cache, Entry, Error, Lease, Result, check_ttl};
 
 use crate::builder::FileCacheBuilder;
 use crate::entry::{self, Dir, Pending};
 use crate::layout::{MAX_KEY_LEN, MAX_VALUE_LEN};
+use crate::lock::Locks;
 use crate::sweep::{self, Schedule, SweepReport};
 
 /// The longest TTL accepted: a century, as for cache-core's in-memory backend, so that
@@ -31,6 +32,7 @@ struct Inner {
     dir: Dir,
     schedule: Schedule,
     timeout: Duration,
+    locks: Locks,
 }
 
 impl FileCache {
@@ -39,6 +41,7 @@ impl FileCache {
             dir,
             schedule,
             timeout,
+            locks: Locks::default(),
         };
         Self {
             inner: Arc::new(inner),
@@ -63,6 +66,11 @@ impl FileCache {
     /// The limit on each operation; see [`FileCacheBuilder::operation_timeout`].
     pub fn operation_timeout(&self) -> Duration {
         self.inner.timeout
+    }
+
+    /// The leases this process holds in this directory.
+    pub(crate) fn locks(&self) -> &Locks {
+        &self.inner.locks
     }
 
     /// Removes expired and invalid entry files, and temporary files older than
@@ -183,6 +191,10 @@ impl Cache for FileCache {
 
     fn max_ttl(&self) -> Duration {
         MAX_TTL
+    }
+
+    fn lease(&self) -> Option<&dyn Lease> {
+        Some(self)
     }
 }
 

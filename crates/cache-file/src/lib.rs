@@ -85,6 +85,14 @@
 //! miss), never mix values. Atomic rename over an open file is a POSIX guarantee; other
 //! platforms build but are not the target.
 //!
+//! # Leases
+//! The cache's [`Lease`](cache_core::Lease) ([`Cache::lease`](cache_core::Cache::lease)) is
+//! an operating-system file lock (`flock` on Unix) on one file per lease name, in the
+//! `leases` subdirectory, which nothing removes. Another process can take a lease as soon
+//! as its holder's process exits or is killed; within the holding process the lease also
+//! ends after its TTL unless extended, as in the other backends. Lease names never meet
+//! cache keys.
+//!
 //! # Timeouts and exiting
 //! Each operation, opening included, fails with
 //! [`Error::Timeout`](cache_core::Error::Timeout) once it has taken longer than
@@ -115,6 +123,7 @@ mod backend;
 mod builder;
 mod entry;
 mod layout;
+mod lock;
 mod paths;
 mod sweep;
 

@@ -27,6 +27,11 @@ pub(crate) fn entry_name(key: &str) -> String {
     format!("{:032x}{ENTRY_SUFFIX}", fnv1a_128(key.as_bytes()))
 }
 
+/// The name of the lock file of the lease `name`, in the lease directory.
+pub(crate) fn lock_name(name: &str) -> String {
+    format!("{:032x}.lock", fnv1a_128(name.as_bytes()))
+}
+
 /// Classifies a directory entry by its name alone.
 pub(crate) fn classify(name: &OsStr) -> FileKind {
     let Some(name) = name.to_str() else {
