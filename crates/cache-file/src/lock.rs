@@ -240,6 +240,60 @@ mod tests {
     use super::*;
     use crate::paths::{FileKind, classify};
 
+    const MINUTE: Duration = Duration::from_secs(60);
+
+    #[tokio::test]
+    async fn two_caches_on_one_directory_in_one_process_exclude_each_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (
+            FileCache::open(dir.path()).await.unwrap(),
+            FileCache::open(dir.path()).await.unwrap(),
+        );
+        let token = a.try_acquire("n", MINUTE).await.unwrap().unwrap();
+        assert_eq!(b.try_acquire("n", MINUTE).await.unwrap(), None);
+        assert!(!b.release("n", &token).await.unwrap(), "b holds nothing");
+        assert!(a.release("n", &token).await.unwrap());
+        assert!(b.try_acquire("n", MINUTE).await.unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn a_sweep_leaves_lock_files_and_held_leases_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = FileCache::open(dir.path()).await.unwrap();
+        let token = cache.try_acquire("n", MINUTE).await.unwrap().unwrap();
+        let lock_file = dir.path().join(LEASE_DIR).join(lock_name("n"));
+        assert!(lock_file.is_file());
+        let report = cache.purge_expired().await.unwrap();
+        assert_eq!(report, crate::SweepReport::default());
+        assert!(lock_file.is_file());
+        assert!(cache.release("n", &token).await.unwrap());
+        assert!(lock_file.is_file(), "lock files are never removed");
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_link_or_fifo_in_place_of_a_lock_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = FileCache::open(dir.path()).await.unwrap();
+        let leases = dir.path().join(LEASE_DIR);
+        fs::create_dir(&leases).unwrap();
+        let target = dir.path().join("elsewhere");
+        std::os::unix::fs::symlink(&target, leases.join(lock_name("link"))).unwrap();
+        let status = std::process::Command::new("mkfifo")
+            .arg(leases.join(lock_name("fifo")))
+            .status()
+            .unwrap();
+        assert!(status.success());
+        for name in ["link", "fifo"] {
+            let taken = cache.try_acquire(name, MINUTE).await;
+            assert!(
+                matches!(taken, Err(Error::Backend { .. })),
+                "{name}: {taken:?}"
+            );
+        }
+        assert!(!target.exists(), "the link was not followed");
+    }
+
     #[test]
     fn the_sweep_leaves_the_lease_directory_alone() {
         assert_eq!(classify(OsStr::new(LEASE_DIR)), FileKind::Other);
