@@ -47,6 +47,22 @@ pub trait Cache: Send + Sync {
     /// Returns the remaining time to live of `key`, or `None` when it is missing or expired.
     async fn ttl(&self, key: &str) -> Result<Option<Duration>>;
 
+    /// Returns the first `len` bytes of the value under `key` (the whole value when it is
+    /// shorter), or `None` when it is missing or expired.
+    ///
+    /// It lets a reader look at a stored value's header without transferring the rest, as
+    /// the typed layer does to check that a value it holds decoded is still the current one.
+    /// The default reads the whole value and truncates it; backends that can read part of a
+    /// value override it. A backend may report a stored empty value as missing (Redis's
+    /// `GETRANGE` answers an empty string for both); values written by the typed layer are
+    /// never empty.
+    async fn get_prefix(&self, key: &str, len: usize) -> Result<Option<Bytes>> {
+        Ok(self.get(key).await?.map(|mut value| {
+            value.truncate(len);
+            value
+        }))
+    }
+
     /// Returns the values of `keys`, in order, with `None` for each missing one.
     async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Bytes>>>;
 
@@ -131,6 +147,9 @@ macro_rules! forward_cache {
         impl<C: Cache + ?Sized> Cache for $ty {
             async fn get(&self, key: &str) -> Result<Option<Bytes>> {
                 (**self).get(key).await
+            }
+            async fn get_prefix(&self, key: &str, len: usize) -> Result<Option<Bytes>> {
+                (**self).get_prefix(key, len).await
             }
             async fn set(&self, key: &str, value: Bytes, ttl: Duration) -> Result<()> {
                 (**self).set(key, value, ttl).await

@@ -139,6 +139,12 @@ impl Cache for MemoryCache {
             .map(|e| e.value))
     }
 
+    async fn get_prefix(&self, key: &str, len: usize) -> Result<Option<Bytes>> {
+        // A slice of the stored bytes, which share their buffer: nothing is copied.
+        let value = self.get(key).await?;
+        Ok(value.map(|value| value.slice(..len.min(value.len()))))
+    }
+
     async fn set(&self, key: &str, value: Bytes, ttl: Duration) -> Result<()> {
         self.check(key, &value, ttl)?;
         self.insert(key.to_owned(), value, ttl).await;

@@ -164,6 +164,15 @@ impl Cache for FileCache {
         self.read(key, Dir::get).await
     }
 
+    async fn get_prefix(&self, key: &str, len: usize) -> Result<Option<Bytes>> {
+        let (inner, key) = (self.inner.clone(), key.to_owned());
+        blocking(self.inner.timeout, move || {
+            let now_ms = cache_core::unix_millis(SystemTime::now());
+            inner.dir.get_prefix(&key, len, now_ms)
+        })
+        .await
+    }
+
     async fn set(&self, key: &str, value: Bytes, ttl: Duration) -> Result<()> {
         self.write(vec![Entry::new(key, value, ttl)]).await
     }

@@ -2,7 +2,7 @@
 //! blocking pool, never on an async worker thread.
 
 use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -60,6 +60,26 @@ impl Dir {
                 Ok(None)
             }
         }
+    }
+
+    /// The first `len` bytes of the value of `key`, read without the rest. The header's
+    /// checksum is checked; the value's covers the whole value, so a prefix is not checked
+    /// against it.
+    pub(crate) fn get_prefix(&self, key: &str, len: usize, now_ms: u64) -> Result<Option<Bytes>> {
+        let path = self.path.join(paths::entry_name(key));
+        let Some((header, file)) = lookup(&path, key, now_ms)? else {
+            return Ok(None);
+        };
+        let len = header.value_len.min(u64::try_from(len).unwrap_or(u64::MAX));
+        // Within the value length, which the header's read checked against the file's.
+        let mut prefix = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+        let read = file.take(len).read_to_end(&mut prefix);
+        read.map_err(|e| io_error("read", &path, e))?;
+        if prefix.len() as u64 != len {
+            // The file was cut short since its header was read: nothing whole to show.
+            return Ok(None);
+        }
+        Ok(Some(prefix.into()))
     }
 
     pub(crate) fn ttl(&self, key: &str, now_ms: u64) -> Result<Option<Duration>> {

@@ -55,7 +55,9 @@
 //! past those limits, is invalid: it reads as missing and is removed (if it is still the
 //! same file). Every length is checked against the file's before anything is allocated. A whole entry of another key (a
 //! hash collision, or a copied file) reads as missing and is left to be overwritten. The TTL,
-//! the delete and the sweep read only the header; a get also checks the value's checksum.
+//! the delete and the sweep read only the header; a get also checks the value's checksum. A
+//! [`get_prefix`](cache_core::Cache::get_prefix) reads the header and the prefix alone: the
+//! header's checksum is checked, the value's (which covers all of it) cannot be.
 //!
 //! Anything but a regular file under an entry name (a FIFO, a socket, a device, a directory,
 //! a symbolic link) is not ours either: entry files are opened without following links and

@@ -71,6 +71,8 @@ async fn leaves_alone(cache: &FileCache, key: &str, path: &Path) {
     let kind = fs::symlink_metadata(path).unwrap().file_type();
     let get = bounded("get", cache.get(key)).await.unwrap();
     assert_eq!(get, None, "{kind:?}");
+    let prefix = bounded("get_prefix", cache.get_prefix(key, 28)).await;
+    assert_eq!(prefix.unwrap(), None, "{kind:?}");
     let keys = [key.to_owned()];
     let many = bounded("get_many", cache.get_many(&keys)).await.unwrap();
     assert_eq!(many, vec![None], "{kind:?}");

@@ -36,6 +36,9 @@ pub const MAX_TTL: Duration = Duration::from_millis(1 << 62);
 ///   redis-rs splits the `MGET` by hash slot and puts the values back in key order, and
 ///   `set_many` sends one pipeline per hash slot, concurrently. A batch is not atomic: when
 ///   it fails part-way, some entries may have been written.
+/// - `get_prefix` is `GETRANGE key 0 len-1`, so only the prefix crosses the network; Redis
+///   answers an empty string for a missing key, so a stored empty value reads as missing
+///   too.
 /// - `ttl` is `PTTL`; a key without an expiry, which this backend never writes, reports
 ///   [`Duration::MAX`].
 /// - Its [`Lease`] keeps each lease in a key of its own, under the prefix but apart from
@@ -144,7 +147,11 @@ impl RedisCache {
 /// `SET key value PX ms`, with the TTL rounded up to whole milliseconds.
 fn set_cmd(key: &[u8], value: &[u8], ttl: Duration) -> Cmd {
     let mut cmd = Cmd::new();
-    cmd.arg("SET").arg(key).arg(value).arg("PX").arg(px_millis(ttl));
+    cmd.arg("SET")
+        .arg(key)
+        .arg(value)
+        .arg("PX")
+        .arg(px_millis(ttl));
     cmd
 }
 
@@ -159,6 +166,27 @@ impl Cache for RedisCache {
     async fn get(&self, key: &str) -> Result<Option<Bytes>> {
         self.run("GET", Cmd::new().arg("GET").arg(&*self.key(key)))
             .await
+    }
+
+    async fn get_prefix(&self, key: &str, len: usize) -> Result<Option<Bytes>> {
+        let key = self.key(key);
+        let Some(last) = len.checked_sub(1) else {
+            // `GETRANGE key 0 -1` would be the whole value: a zero-length prefix only asks
+            // whether the key is there.
+            let found: bool = self
+                .run("EXISTS", Cmd::new().arg("EXISTS").arg(&*key))
+                .await?;
+            return Ok(found.then(Bytes::new));
+        };
+        let last = i64::try_from(last).unwrap_or(i64::MAX);
+        let prefix: Bytes = self
+            .run(
+                "GETRANGE",
+                Cmd::new().arg("GETRANGE").arg(&*key).arg(0).arg(last),
+            )
+            .await?;
+        // A missing key reads as an empty string, as does a stored empty value.
+        Ok((!prefix.is_empty()).then_some(prefix))
     }
 
     async fn set(&self, key: &str, value: Bytes, ttl: Duration) -> Result<()> {

@@ -19,6 +19,7 @@
 mod cases;
 mod concurrency;
 mod lease_cases;
+mod prefix_cases;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -35,6 +36,7 @@ pub use lease_cases::{
     lease_apart_from_keys, lease_exclusive, lease_expiry, lease_extend, lease_invalid_ttl,
     lease_release, lease_wrong_token,
 };
+pub use prefix_cases::get_prefix;
 
 /// What a conformance test runs against: a backend, or something that owns one.
 pub trait CacheFixture {
@@ -62,6 +64,7 @@ pub async fn run_all(cache: Arc<dyn Cache>) {
     empty_value(cache.clone()).await;
     large_value(cache.clone()).await;
     unicode_keys(cache.clone()).await;
+    get_prefix(cache.clone()).await;
     lease_exclusive(cache.clone()).await;
     lease_release(cache.clone()).await;
     lease_wrong_token(cache.clone()).await;
@@ -79,7 +82,7 @@ macro_rules! conformance_tests {
     ($make:expr) => {
         $crate::conformance_tests!(@cases $make;
             round_trip, overwrite, delete, missing_key, ttl_expiry, remaining_ttl, invalid_ttl,
-            batch_get_set, binary_safe_values, empty_value, large_value, unicode_keys,
+            batch_get_set, binary_safe_values, empty_value, large_value, unicode_keys, get_prefix,
             concurrent_writers_and_readers, lease_exclusive, lease_release, lease_wrong_token,
             lease_expiry, lease_extend, lease_apart_from_keys, lease_invalid_ttl);
     };
