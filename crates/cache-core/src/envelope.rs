@@ -20,11 +20,18 @@
 //! configured to write. The decoded length lets it refuse an oversized value before
 //! allocating it, and the checksum catches a corrupted header or payload before anything is
 //! decompressed or deserialized, so a flipped bit never yields a wrong value or a wrong age.
+//!
+//! The write time, the lengths and the checksum together are the value's [`Stamp`]: which
+//! stored version it is, read from the header alone.
+
+mod stamp;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::DecodeError;
 use crate::codec::{CompressionKind, Format};
+
+pub use stamp::{Stamp, stamp};
 
 /// The first four bytes of every envelope.
 pub const MAGIC: [u8; 4] = *b"\x89CCE";

@@ -102,6 +102,7 @@ pub use codec::{
     Codec, Compression, CompressionKind, DEFAULT_BLOCKING_THRESHOLD, DEFAULT_COMPRESS_MIN_SIZE,
     DEFAULT_MAX_DECODED_SIZE, Format, Stored,
 };
+pub use envelope::Stamp;
 pub use error::{BoxError, DecodeError, Error, Result};
 pub use fetch_error::FetchError;
 pub use flight::SingleFlight;

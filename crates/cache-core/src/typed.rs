@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 
 use crate::cache::check_ttl;
 use crate::codec::{Codec, Compression, Stored};
+use crate::envelope::{self, Stamp};
 use crate::{Cache, DecodeError, Error, Result};
 
 /// Serde values over a byte [`Cache`], each stored in a self-describing envelope.
@@ -96,9 +97,29 @@ impl<C: Cache> TypedCache<C> {
     where
         T: Serialize + ?Sized,
     {
+        self.set_stamped(key, value, ttl).await.map(drop)
+    }
+
+    /// Like [`TypedCache::set`], returning the [`Stamp`] of the bytes written: a reader that
+    /// finds that stamp under `key` later finds this value.
+    ///
+    /// # Errors
+    /// As [`TypedCache::set`].
+    pub async fn set_stamped<T>(&self, key: &str, value: &T, ttl: Duration) -> Result<Stamp>
+    where
+        T: Serialize + ?Sized,
+    {
         check_ttl(ttl, self.cache.max_ttl())?;
         let bytes = self.encode(value).await?;
-        self.cache.set(key, bytes, ttl).await
+        self.store(key, bytes, ttl).await
+    }
+
+    /// Writes encoded bytes and returns their stamp.
+    async fn store(&self, key: &str, bytes: Bytes, ttl: Duration) -> Result<Stamp> {
+        // Bytes this layer just sealed always have one.
+        let stamp = envelope::stamp(&bytes)?;
+        self.cache.set(key, bytes, ttl).await?;
+        Ok(stamp)
     }
 
     /// Removes `key`; returns whether it was there.
@@ -172,9 +193,28 @@ impl<C: Cache> TypedCache<C> {
     where
         T: Serialize + Send + Sync + ?Sized + 'static,
     {
+        self.set_shared_stamped(key, value, ttl).await.map(drop)
+    }
+
+    /// Like [`TypedCache::set_shared`], returning the [`Stamp`] of the bytes written.
+    ///
+    /// # Errors
+    /// As [`TypedCache::set_shared`].
+    ///
+    /// # Panics
+    /// As [`TypedCache::set_shared`].
+    pub async fn set_shared_stamped<T>(
+        &self,
+        key: &str,
+        value: Arc<T>,
+        ttl: Duration,
+    ) -> Result<Stamp>
+    where
+        T: Serialize + Send + Sync + ?Sized + 'static,
+    {
         check_ttl(ttl, self.cache.max_ttl())?;
         let (_, bytes) = self.encode_moved::<Arc<T>, T>(value).await?;
-        self.cache.set(key, bytes?, ttl).await
+        self.store(key, bytes?, ttl).await
     }
 
     /// Decodes stored bytes, on the blocking pool when they are large.
