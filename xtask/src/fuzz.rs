@@ -173,6 +173,10 @@ fn run(root: &Path, target: &Target, seconds: u64) -> Run {
         .arg("+nightly")
         .args(&args)
         .current_dir(root)
+        // A panic then reads as the panic it is: symbolizing a Rust backtrace allocates
+        // megabytes, which the malloc limit would report as an out-of-memory instead.
+        // libFuzzer prints its own stack trace of the crash.
+        .env("RUST_BACKTRACE", "0")
         .stderr(Stdio::piped())
         .spawn();
     let mut child = match child {

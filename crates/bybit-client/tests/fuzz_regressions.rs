@@ -1,0 +1,23 @@
+//! Inputs the `bybit_page` fuzz target found, kept so that each stays fixed.
+#![cfg(feature = "fuzzing")]
+
+use bybit_client::fuzzing::page;
+
+/// `cargo xtask fuzz bybit_page`, minimised with `cargo fuzz tmin`: a field sent twice, first
+/// as `""` and then with a value, decodes to the value with the field still marked blank, which
+/// no JSON the instrument writes can say, so the page does not round-trip.
+#[test]
+#[ignore = "open finding: a duplicated field keeps its blank mark; remove with the fix"]
+fn duplicate_field_blank_then_value() {
+    page(
+        br#"{"retCode":0,"result":{"list":[{"symbol":"ad00","deliveryFeeRate":"","Trade":false,"deliveryFeeRate":48}],"nexsor":""},"rultme":753}
+"#,
+    );
+}
+
+/// The same finding, reduced by hand to the duplicated field alone.
+#[test]
+#[ignore = "open finding: a duplicated field keeps its blank mark; remove with the fix"]
+fn duplicate_field_blank_then_value_reduced() {
+    page(br#"{"retCode":0,"result":{"list":[{"symbol":"A","deliveryFeeRate":"","deliveryFeeRate":"1"}]}}"#);
+}
