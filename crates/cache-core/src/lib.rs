@@ -32,7 +32,8 @@
 //!   [`FetchTimeouts`] (a soft timeout after which a stale copy is served, a hard deadline
 //!   after which the fetch is abandoned), [`SingleFlight`] so that concurrent misses share
 //!   one fetch, [`FetchError`] for a fetch that failed, panicked or ran out of time, and
-//!   [`Stats`] counters.
+//!   [`Stats`] counters. It keeps decoded values in the process ([`LocalCache`]), each
+//!   served again only once the cache is found to hold its [`Stamp`] still.
 //! - [`Lease`] (through [`Cache::lease`]): an expiring, exclusive claim on a name, shared by
 //!   every process on the same cache, so that one of them fetches while the others wait.
 //! - [`unix_millis`]: the one conversion of write times to stored milliseconds.
@@ -112,7 +113,9 @@ pub use lease::MockLease;
 pub use lease::{Lease, LeaseToken};
 #[cfg(feature = "memory")]
 pub use memory::MemoryCache;
-pub use read_through::{CLOCK_SKEW_TOLERANCE, Lookup, ReadThrough, Source};
+pub use read_through::{
+    CLOCK_SKEW_TOLERANCE, DEFAULT_LOCAL_CAPACITY, LocalCache, Lookup, ReadThrough, Source,
+};
 pub use stats::Stats;
 pub use timeouts::FetchTimeouts;
 pub use typed::TypedCache;

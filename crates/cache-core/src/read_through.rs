@@ -1,8 +1,11 @@
 //! [`ReadThrough`]: fresh values from the cache, one shared fetch on a miss, and a stale copy
 //! when the fetch fails or is slow.
 
+mod local;
 mod lookup;
 mod peek;
+mod store;
+mod validate;
 
 use std::fmt::Display;
 use std::future::Future;
@@ -15,9 +18,10 @@ use futures_util::FutureExt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub use self::local::{DEFAULT_LOCAL_CAPACITY, LocalCache};
 pub use self::lookup::{Lookup, Source};
 pub use self::peek::CLOCK_SKEW_TOLERANCE;
-use self::peek::{Peek, StaleCopy, peek, storage_ttl, write};
+use self::peek::{Peek, StaleBody, StaleCopy, peek, write};
 use crate::stats::{Counters, Event};
 use crate::timeouts::within;
 use crate::{Cache, FetchError, FetchTimeouts, Freshness, Result, SingleFlight, Stats, TypedCache};
@@ -49,6 +53,16 @@ use crate::{Cache, FetchError, FetchTimeouts, Freshness, Result, SingleFlight, S
 /// - Nothing is stored when the fetch fails.
 /// - A fresh hit verifies the entry's checksum once, and decodes it; a stale copy is decoded
 ///   only when it is served.
+/// - Values are kept decoded in the process, in a [`LocalCache`] of
+///   [`DEFAULT_LOCAL_CAPACITY`] unless [`ReadThrough::with_local`] gives another or
+///   [`ReadThrough::without_local`] turns it off: every value this read-through decodes,
+///   fetches and stores, or [`ReadThrough::put_shared`]s, with the [`Stamp`](crate::Stamp)
+///   of the bytes stored. A read of a key held there asks the cache for the stamp alone
+///   ([`Cache::get_prefix`] of the envelope header) and, when it is the same, serves the
+///   held value by the same freshness rules (a clone of its `Arc`, nothing decoded); another
+///   stamp, or none, and the entry is read in full. When the stamp cannot be read, the entry
+///   is read in full too, and the held value is never served unchecked. So a value written
+///   by another process is seen by the next read here, as without the local cache.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -77,6 +91,7 @@ pub struct ReadThrough<T, E, C> {
     timeouts: FetchTimeouts,
     flights: SingleFlight<Lookup<T>, E>,
     counters: Arc<Counters>,
+    local: Option<LocalCache>,
 }
 
 impl<T, E, C> std::fmt::Debug for ReadThrough<T, E, C> {
@@ -103,7 +118,28 @@ where
             timeouts: FetchTimeouts::default(),
             flights: SingleFlight::new(),
             counters: Arc::default(),
+            local: Some(LocalCache::new(DEFAULT_LOCAL_CAPACITY)),
         }
+    }
+
+    /// The same read-through keeping decoded values in `local`, which other read-throughs
+    /// of the same cache may share, instead of a local cache of its own.
+    #[must_use]
+    pub fn with_local(mut self, local: LocalCache) -> Self {
+        self.local = Some(local);
+        self
+    }
+
+    /// The same read-through keeping no decoded value: every read reads the cache in full.
+    #[must_use]
+    pub fn without_local(mut self) -> Self {
+        self.local = None;
+        self
+    }
+
+    /// The local cache of decoded values, unless it is off.
+    pub const fn local(&self) -> Option<&LocalCache> {
+        self.local.as_ref()
     }
 
     /// The same read-through with other fetch timeouts.
@@ -185,7 +221,8 @@ where
         Fut: Future<Output = Result<V, E>> + Send + 'static,
         V: Into<Arc<T>>,
     {
-        let found = peek(&self.cache, &self.policy, &self.counters, key).await;
+        let local = self.local.as_ref();
+        let found = peek(&self.cache, &self.policy, &self.counters, local, key).await;
         // A cache that could not be read is not read again for the same miss.
         let recheck = !matches!(found, Peek::Unreachable);
         let mut stale = match found {
@@ -201,6 +238,7 @@ where
         tracing::debug!(key, stale = stale.is_some(), "cache miss");
         let cache = self.cache.clone();
         let (policy, counters, owned_key) = (self.policy, self.counters.clone(), key.to_owned());
+        let local = self.local.clone();
         let deadline = self.timeouts.hard();
         let flight = self.flights.join(key, move || {
             // Creating the future does no work; it is awaited only after the check below.
@@ -208,7 +246,8 @@ where
             async move {
                 // A caller that missed just as the previous fetch finished finds its value here.
                 if recheck
-                    && let Peek::Fresh(fresh) = peek(&cache, &policy, &counters, &owned_key).await
+                    && let Peek::Fresh(fresh) =
+                        peek(&cache, &policy, &counters, local.as_ref(), &owned_key).await
                 {
                     return Ok(fresh);
                 }
@@ -217,7 +256,8 @@ where
                 let fetched = within(deadline, AssertUnwindSafe(pending).catch_unwind()).await;
                 let value: Arc<T> = settle(fetched, deadline, &counters, &owned_key)?.into();
                 if store == Store::Fetched {
-                    write(&cache, &policy, &counters, &owned_key, value.clone()).await;
+                    let local = local.as_ref();
+                    write(&cache, &policy, &counters, &owned_key, local, value.clone()).await;
                 }
                 Ok(Lookup {
                     value,
@@ -247,7 +287,7 @@ where
         &self,
         key: &str,
         outcome: Result<Arc<Lookup<T>>, FetchError<E>>,
-        stale: Option<StaleCopy>,
+        stale: Option<StaleCopy<T>>,
     ) -> Result<Lookup<T>, FetchError<E>> {
         let error = match outcome {
             Ok(found) => return Ok(Lookup::clone(&found)),
@@ -261,7 +301,7 @@ where
     async fn serve_stale(
         &self,
         key: &str,
-        stale: Option<StaleCopy>,
+        stale: Option<StaleCopy<T>>,
         why: &(dyn Display + Sync),
     ) -> Option<Lookup<T>> {
         let stale = stale?;
@@ -269,47 +309,36 @@ where
             tracing::debug!(key, reason = %why, "the stale copy aged past this reader's bound");
             return None;
         };
-        match self
-            .cache
-            .decode_opened::<T>(stale.header, stale.payload)
-            .await
-        {
-            Ok(stored) => {
-                self.counters.record(Event::Stale);
-                tracing::warn!(key, ?age, reason = %why, "serving a stale copy");
-                Some(Lookup {
-                    value: Arc::new(stored.value),
-                    source: Source::Stale,
-                    age,
-                })
-            }
-            Err(decode) => {
-                self.counters.record(Event::CacheError);
-                tracing::warn!(key, error = %decode, "stale copy unreadable");
-                None
-            }
-        }
-    }
-
-    /// Stores `value` under `key` as freshly fetched, as a fetch would: for refreshing a
-    /// dataset from data fetched for another.
-    ///
-    /// # Errors
-    /// The cache's errors (also counted).
-    pub async fn put(&self, key: &str, value: &T) -> Result<()> {
-        let ttl = storage_ttl(&self.cache, &self.policy, key);
-        self.cache
-            .set(key, value, ttl)
-            .await
-            .inspect_err(|_| self.counters.record(Event::CacheError))
-    }
-
-    /// Removes `key` from the cache; returns whether it was there.
-    ///
-    /// # Errors
-    /// The cache's errors.
-    pub async fn remove(&self, key: &str) -> Result<bool> {
-        self.cache.delete(key).await
+        let value = match stale.body {
+            StaleBody::Decoded(value) => value,
+            StaleBody::Encoded {
+                header,
+                payload,
+                stamp,
+            } => match self.cache.decode_opened::<T>(header, payload).await {
+                Ok(stored) => {
+                    let value = Arc::new(stored.value);
+                    if let Some(local) = &self.local {
+                        local
+                            .insert(key, stamp, value.clone(), &self.counters)
+                            .await;
+                    }
+                    value
+                }
+                Err(decode) => {
+                    self.counters.record(Event::CacheError);
+                    tracing::warn!(key, error = %decode, "stale copy unreadable");
+                    return None;
+                }
+            },
+        };
+        self.counters.record(Event::Stale);
+        tracing::warn!(key, ?age, reason = %why, "serving a stale copy");
+        Some(Lookup {
+            value,
+            source: Source::Stale,
+            age,
+        })
     }
 }
 

@@ -13,11 +13,15 @@ pub(crate) struct Counters {
     cache_errors: AtomicU64,
     soft_timeouts: AtomicU64,
     deadlines: AtomicU64,
+    local_hits: AtomicU64,
+    validations: AtomicU64,
+    local_evictions: AtomicU64,
 }
 
 /// What happened so far: one count per call for `hits`, `misses`, `stale` and
 /// `soft_timeouts`, one per upstream call for `fetches`, `fetch_errors` and `deadlines`, one
-/// per failed cache read or write for `cache_errors`.
+/// per failed cache read or write for `cache_errors`; `local_hits`, `validations` and
+/// `local_evictions` count what the read-through's [`LocalCache`](crate::LocalCache) did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Stats {
@@ -38,6 +42,14 @@ pub struct Stats {
     pub soft_timeouts: u64,
     /// Upstream calls abandoned at the hard deadline (also counted in `fetch_errors`).
     pub deadlines: u64,
+    /// Calls answered with a fresh value held decoded in the process, once its stamp was
+    /// found current in the cache (also counted in `hits`): nothing decoded.
+    pub local_hits: u64,
+    /// Reads of a stamp from the cache to check a value held in the process, whatever they
+    /// found (a failed one is also counted in `cache_errors`).
+    pub validations: u64,
+    /// Values dropped from the process's local cache to keep it within its bound.
+    pub local_evictions: u64,
 }
 
 impl std::ops::Add for Stats {
@@ -53,6 +65,9 @@ impl std::ops::Add for Stats {
             cache_errors: self.cache_errors + other.cache_errors,
             soft_timeouts: self.soft_timeouts + other.soft_timeouts,
             deadlines: self.deadlines + other.deadlines,
+            local_hits: self.local_hits + other.local_hits,
+            validations: self.validations + other.validations,
+            local_evictions: self.local_evictions + other.local_evictions,
         }
     }
 }
@@ -67,6 +82,9 @@ pub(crate) enum Event {
     CacheError,
     SoftTimeout,
     Deadline,
+    LocalHit,
+    Validation,
+    LocalEviction,
 }
 
 impl Counters {
@@ -80,6 +98,9 @@ impl Counters {
             Event::CacheError => &self.cache_errors,
             Event::SoftTimeout => &self.soft_timeouts,
             Event::Deadline => &self.deadlines,
+            Event::LocalHit => &self.local_hits,
+            Event::Validation => &self.validations,
+            Event::LocalEviction => &self.local_evictions,
         };
         counter.fetch_add(1, Ordering::Relaxed);
     }
@@ -95,6 +116,9 @@ impl Counters {
             cache_errors: read(&self.cache_errors),
             soft_timeouts: read(&self.soft_timeouts),
             deadlines: read(&self.deadlines),
+            local_hits: read(&self.local_hits),
+            validations: read(&self.validations),
+            local_evictions: read(&self.local_evictions),
         }
     }
 }

@@ -11,8 +11,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
+use super::local::LocalCache;
+use super::validate::validate;
 use super::{Lookup, Source};
-use crate::envelope::{self, Header};
+use crate::envelope::{self, Header, Stamp};
 use crate::fetch_error::panic_message;
 use crate::stats::{Counters, Event};
 use crate::{Cache, Error, Freshness, TypedCache};
@@ -25,25 +27,47 @@ pub const CLOCK_SKEW_TOLERANCE: Duration = Duration::from_secs(5);
 pub(super) enum Peek<T> {
     /// A fresh value, decoded.
     Fresh(Lookup<T>),
-    /// A stale copy within the reader's `max_stale`, not decoded until it is needed.
-    Stale(StaleCopy),
+    /// A stale copy within the reader's `max_stale`, not decoded until it is needed (unless
+    /// the process held it decoded already).
+    Stale(StaleCopy<T>),
     /// Nothing, nothing readable, or a stale copy older than the reader accepts.
     Missing,
     /// The cache could not be read.
     Unreachable,
 }
 
-/// A stale copy whose envelope is checked, kept undecoded.
-pub(super) struct StaleCopy {
-    /// Holds the write time, which the age is counted from.
-    pub(super) header: Header,
-    pub(super) payload: Bytes,
+/// A stale copy, whose envelope is checked.
+pub(super) struct StaleCopy<T> {
+    /// When it was written, which the age is counted from.
+    written_at: SystemTime,
+    pub(super) body: StaleBody<T>,
     /// The age when the copy was read, and when that was.
     read_age: Duration,
     read_at: Instant,
 }
 
-impl StaleCopy {
+/// A stale copy's value.
+pub(super) enum StaleBody<T> {
+    /// The stored bytes, decoded only when served.
+    Encoded {
+        header: Header,
+        payload: Bytes,
+        stamp: Stamp,
+    },
+    /// The value the process held decoded, whose stamp the cache still holds.
+    Decoded(Arc<T>),
+}
+
+impl<T> StaleCopy<T> {
+    pub(super) fn new(written_at: SystemTime, body: StaleBody<T>, read_age: Duration) -> Self {
+        Self {
+            written_at,
+            body,
+            read_age,
+            read_at: Instant::now(),
+        }
+    }
+
     /// The copy's age now, if the reader still serves a copy that old.
     ///
     /// The caller may have waited for the fetch since the copy was read, up to the hard
@@ -52,10 +76,33 @@ impl StaleCopy {
     /// a wall clock stepped back does not make the copy younger.
     pub(super) fn age_if_usable(&self, policy: &Freshness, key: &str) -> Option<Duration> {
         let by_wall_clock = SystemTime::now()
-            .duration_since(self.header.written_at)
+            .duration_since(self.written_at)
             .unwrap_or_default();
         let age = by_wall_clock.max(self.read_age.saturating_add(self.read_at.elapsed()));
         usable(policy, key, age).then_some(age)
+    }
+}
+
+/// How a value written at some time stands by the reader's policy.
+pub(super) enum Judged {
+    Fresh(Duration),
+    Stale(Duration),
+    /// Older than the reader serves even stale.
+    TooOld(Duration),
+}
+
+/// Judges a value written at `written_at` (by the writer's clock) by `policy`.
+pub(super) fn judge(policy: &Freshness, key: &str, written_at: SystemTime) -> Judged {
+    let (age, fresh) = match SystemTime::now().duration_since(written_at) {
+        Ok(age) => (age, age < policy.fresh_for(key)),
+        Err(ahead) => (Duration::ZERO, ahead.duration() <= CLOCK_SKEW_TOLERANCE),
+    };
+    if fresh {
+        Judged::Fresh(age)
+    } else if usable(policy, key, age) {
+        Judged::Stale(age)
+    } else {
+        Judged::TooOld(age)
     }
 }
 
@@ -65,16 +112,25 @@ fn usable(policy: &Freshness, key: &str, age: Duration) -> bool {
     !policy.max_stale().is_zero() && age < policy.fresh_for(key).saturating_add(policy.max_stale())
 }
 
+/// What the cache holds under `key`: the value held in `local` when the cache still holds
+/// its stamp (see [`validate`]), else the cache's entry, read in full and decoded when fresh
+/// (and then held in `local`).
 pub(super) async fn peek<T, C>(
     cache: &TypedCache<C>,
     policy: &Freshness,
-    counters: &Counters,
+    counters: &Arc<Counters>,
+    local: Option<&LocalCache>,
     key: &str,
 ) -> Peek<T>
 where
-    T: DeserializeOwned + Send + 'static,
+    T: DeserializeOwned + Send + Sync + 'static,
     C: Cache,
 {
+    if let Some(local) = local
+        && let Some(found) = validate(cache, policy, counters, local, key).await
+    {
+        return found;
+    }
     let unreadable = |error: Error| {
         counters.record(Event::CacheError);
         tracing::warn!(key, %error, "cache entry unreadable; it will be overwritten");
@@ -90,42 +146,50 @@ where
         }
     };
     // Opened (and its checksum verified) once: the payload is decoded from here on.
-    let (header, payload) = match envelope::open(&bytes) {
-        Ok((header, payload)) => (header, bytes.slice_ref(payload)),
+    let (header, payload, stamp) = match envelope::open(&bytes).and_then(|(header, payload)| {
+        Ok((header, bytes.slice_ref(payload), envelope::stamp(&bytes)?))
+    }) {
+        Ok(opened) => opened,
         Err(error) => return unreadable(error.into()),
     };
-    let fresh_for = policy.fresh_for(key);
-    let (age, fresh) = match SystemTime::now().duration_since(header.written_at) {
-        Ok(age) => (age, age < fresh_for),
-        Err(ahead) => (Duration::ZERO, ahead.duration() <= CLOCK_SKEW_TOLERANCE),
-    };
-    if !fresh {
-        if !usable(policy, key, age) {
+    let age = match judge(policy, key, header.written_at) {
+        Judged::Fresh(age) => age,
+        Judged::Stale(age) => {
+            let body = StaleBody::Encoded {
+                header,
+                payload,
+                stamp,
+            };
+            return Peek::Stale(StaleCopy::new(header.written_at, body, age));
+        }
+        Judged::TooOld(age) => {
             tracing::debug!(key, ?age, "stale copy older than this reader accepts");
             return Peek::Missing;
         }
-        return Peek::Stale(StaleCopy {
-            header,
-            payload,
-            read_age: age,
-            read_at: Instant::now(),
-        });
-    }
+    };
     match cache.decode_opened::<T>(header, payload).await {
-        Ok(stored) => Peek::Fresh(Lookup {
-            value: Arc::new(stored.value),
-            source: Source::Cache,
-            age,
-        }),
+        Ok(stored) => {
+            let value = Arc::new(stored.value);
+            if let Some(local) = local {
+                local.insert(key, stamp, value.clone(), counters).await;
+            }
+            Peek::Fresh(Lookup {
+                value,
+                source: Source::Cache,
+                age,
+            })
+        }
         Err(error) => unreadable(error),
     }
 }
 
+/// Stores a fetched value, and holds it in `local` with the stamp of the bytes written.
 pub(super) async fn write<T, C>(
     cache: &TypedCache<C>,
     policy: &Freshness,
-    counters: &Counters,
+    counters: &Arc<Counters>,
     key: &str,
+    local: Option<&LocalCache>,
     value: Arc<T>,
 ) where
     T: Serialize + Send + Sync + 'static,
@@ -134,11 +198,16 @@ pub(super) async fn write<T, C>(
     // Shared, so that a large value is serialized off the runtime's threads.
     let ttl = storage_ttl(cache, policy, key);
     // The fetch succeeded: a `Serialize` that panics fails the write, not the callers.
-    let written = AssertUnwindSafe(cache.set_shared(key, value, ttl))
+    let written = AssertUnwindSafe(cache.set_shared_stamped(key, value.clone(), ttl))
         .catch_unwind()
         .await;
     let error = match written {
-        Ok(Ok(())) => return,
+        Ok(Ok(stamp)) => {
+            if let Some(local) = local {
+                local.insert(key, stamp, value, counters).await;
+            }
+            return;
+        }
         Ok(Err(error)) => error.to_string(),
         Err(panic) => format!("serializing the value panicked: {}", panic_message(&*panic)),
     };

@@ -1,0 +1,72 @@
+//! Writes and removals by hand, which keep the values held in the process in step.
+
+use std::fmt::Display;
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::ReadThrough;
+use super::peek::storage_ttl;
+use crate::stats::Event;
+use crate::{Cache, Result};
+
+impl<T, E, C> ReadThrough<T, E, C>
+where
+    T: Serialize + DeserializeOwned + Send + Sync + 'static,
+    E: Display + Send + Sync + 'static,
+    C: Cache + Clone + 'static,
+{
+    /// Stores `value` under `key` as freshly fetched, as a fetch would: for refreshing a
+    /// dataset from data fetched for another. The value is not kept decoded in the process
+    /// (it is borrowed): the next read decodes it; [`ReadThrough::put_shared`] keeps it.
+    ///
+    /// # Errors
+    /// The cache's errors (also counted).
+    pub async fn put(&self, key: &str, value: &T) -> Result<()> {
+        let ttl = storage_ttl(&self.cache, &self.policy, key);
+        let written = self.cache.set_stamped(key, value, ttl).await;
+        if let Some(local) = &self.local {
+            local.remove(key).await;
+        }
+        written
+            .map(drop)
+            .inspect_err(|_| self.counters.record(Event::CacheError))
+    }
+
+    /// Like [`ReadThrough::put`] for a shared value, which is also kept decoded in the
+    /// process with the stamp of the bytes stored: the next read here decodes nothing. A
+    /// large value is serialized off the runtime's threads.
+    ///
+    /// # Errors
+    /// The cache's errors (also counted).
+    ///
+    /// # Panics
+    /// When serializing `value` panics.
+    pub async fn put_shared(&self, key: &str, value: Arc<T>) -> Result<()> {
+        let ttl = storage_ttl(&self.cache, &self.policy, key);
+        let written = self.cache.set_shared_stamped(key, value.clone(), ttl).await;
+        if let Some(local) = &self.local {
+            match &written {
+                Ok(stamp) => local.insert(key, *stamp, value, &self.counters).await,
+                Err(_) => local.remove(key).await,
+            }
+        }
+        written
+            .map(drop)
+            .inspect_err(|_| self.counters.record(Event::CacheError))
+    }
+
+    /// Removes `key` from the cache, and from the values kept in the process; returns
+    /// whether the cache held it.
+    ///
+    /// # Errors
+    /// The cache's errors.
+    pub async fn remove(&self, key: &str) -> Result<bool> {
+        let removed = self.cache.delete(key).await;
+        if let Some(local) = &self.local {
+            local.remove(key).await;
+        }
+        removed
+    }
+}

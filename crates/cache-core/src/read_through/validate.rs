@@ -1,0 +1,73 @@
+//! Serving a value held decoded in the process, once the cache is found to hold its stamp.
+
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+
+use super::local::LocalCache;
+use super::peek::{Judged, Peek, StaleBody, StaleCopy, judge};
+use super::{Lookup, Source};
+use crate::envelope::{self, HEADER_LEN};
+use crate::stats::{Counters, Event};
+use crate::{Cache, Freshness, TypedCache};
+
+/// What the cache holds under `key`, as told by the value `local` holds for it and the stamp
+/// the cache holds now; `None` when that does not tell (nothing held, another version
+/// stored, or the stamp could not be read), and the entry is to be read in full.
+///
+/// A held value is served only when the cache answered with its very stamp: a cache that
+/// cannot be read never gets its held values served unchecked. A matching value is judged
+/// by its write time, as a stored one is: fresh, stale (served decoded when the fetch fails
+/// or is slow) or too old.
+pub(super) async fn validate<T, C>(
+    cache: &TypedCache<C>,
+    policy: &Freshness,
+    counters: &Arc<Counters>,
+    local: &LocalCache,
+    key: &str,
+) -> Option<Peek<T>>
+where
+    T: DeserializeOwned + Send + Sync + 'static,
+    C: Cache,
+{
+    let (held, value) = local.get::<T>(key).await?;
+    counters.record(Event::Validation);
+    let head = match cache.cache().get_prefix(key, HEADER_LEN).await {
+        Ok(head) => head,
+        Err(error) => {
+            counters.record(Event::CacheError);
+            tracing::warn!(key, %error, "cannot check the local copy; reading the entry");
+            return None;
+        }
+    };
+    let Some(head) = head else {
+        local.remove(key).await;
+        tracing::debug!(key, "local copy dropped: the key is gone from the cache");
+        return Some(Peek::Missing);
+    };
+    if envelope::stamp(&head).ok() != Some(held) {
+        local.remove(key).await;
+        tracing::debug!(key, "local copy outdated: the cache holds another version");
+        return None;
+    }
+    match judge(policy, key, held.written_at()) {
+        Judged::Fresh(age) => {
+            counters.record(Event::LocalHit);
+            tracing::debug!(key, ?age, "local hit");
+            Some(Peek::Fresh(Lookup {
+                value,
+                source: Source::Cache,
+                age,
+            }))
+        }
+        Judged::Stale(age) => {
+            let body = StaleBody::Decoded(value);
+            Some(Peek::Stale(StaleCopy::new(held.written_at(), body, age)))
+        }
+        Judged::TooOld(age) => {
+            local.remove(key).await;
+            tracing::debug!(key, ?age, "local copy older than this reader accepts");
+            Some(Peek::Missing)
+        }
+    }
+}
