@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use cache_core::{Codec, Compression, FetchTimeouts, Freshness};
+use cache_core::{Codec, Compression, DEFAULT_LOCAL_CAPACITY, FetchTimeouts, Freshness};
 
 use crate::Dataset;
 
@@ -20,7 +20,8 @@ pub struct DatasetPolicy {
 /// Defaults: instruments fresh for 60 s, stored as MessagePack + zstd (the list is large);
 /// symbols for 24 h and funding intervals for 1 h, as MessagePack (compressed when large);
 /// every TTL stretched by up to 10 % per key; a stale copy kept 24 h past its TTL, served when
-/// the upstream fails.
+/// the upstream fails; decoded values kept in the process, up to 64 MiB for all datasets
+/// together ([`Policy::with_local_capacity`]).
 ///
 /// ```
 /// use std::time::Duration;
@@ -40,6 +41,7 @@ pub struct Policy {
     funding_intervals: DatasetPolicy,
     max_shrink: Option<f64>,
     timeouts: FetchTimeouts,
+    local_capacity: u64,
 }
 
 /// The default namespace of keys.
@@ -66,6 +68,7 @@ impl Default for Policy {
             funding_intervals: dataset(Duration::from_secs(3600), Compression::ZSTD),
             max_shrink: None,
             timeouts: FetchTimeouts::default(),
+            local_capacity: DEFAULT_LOCAL_CAPACITY,
         }
     }
 }
@@ -165,6 +168,30 @@ impl Policy {
     /// How long a read waits for Bybit.
     pub const fn timeouts(&self) -> FetchTimeouts {
         self.timeouts
+    }
+
+    /// Keeps up to `bytes` of decoded values in the process, for every dataset and market
+    /// together (one [`LocalCache`](cache_core::LocalCache) shared by the datasets); 0 keeps
+    /// none. By default 64 MiB ([`DEFAULT_LOCAL_CAPACITY`]); the 214 linear instruments take
+    /// about 85 KB.
+    ///
+    /// A value held there is served after one small read of its stamp from the cache, and
+    /// only while the cache still holds that version: a write by another process is seen by
+    /// the next read, as without it. See [`ReadThrough`](cache_core::ReadThrough).
+    ///
+    /// ```
+    /// let policy = market_data::Policy::default().with_local_capacity(0);
+    /// assert_eq!(policy.local_capacity(), 0);
+    /// ```
+    pub const fn with_local_capacity(mut self, bytes: u64) -> Self {
+        self.local_capacity = bytes;
+        self
+    }
+
+    /// The bytes of decoded values kept in the process, for every dataset together; 0 when
+    /// none are.
+    pub const fn local_capacity(&self) -> u64 {
+        self.local_capacity
     }
 
     /// `dataset` follows `policy`.

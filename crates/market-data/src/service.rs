@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use bybit_client::{InstrumentList, InstrumentSource};
-use cache_core::{Cache, FetchError, Lookup, ReadThrough, SingleFlight, Stats, TypedCache};
+use cache_core::{
+    Cache, FetchError, LocalCache, Lookup, ReadThrough, SingleFlight, Stats, TypedCache,
+};
 use tracing::Instrument;
 
 use crate::derive::{self, FundingIntervals};
@@ -90,10 +92,13 @@ impl std::fmt::Debug for MarketData {
 impl MarketData {
     /// Market data from `source`, cached in `cache` by `policy`.
     pub fn new(cache: Arc<dyn Cache>, source: Arc<dyn InstrumentSource>, policy: Policy) -> Self {
+        // One bound for every dataset: their keys differ.
+        let local = (policy.local_capacity() > 0).then(|| LocalCache::new(policy.local_capacity()));
+        let local = local.as_ref();
         let inner = Inner {
-            instruments: cached(&cache, &policy, Dataset::Instruments),
-            symbols: cached(&cache, &policy, Dataset::Symbols),
-            funding_intervals: cached(&cache, &policy, Dataset::FundingIntervals),
+            instruments: cached(&cache, &policy, Dataset::Instruments, local),
+            symbols: cached(&cache, &policy, Dataset::Symbols, local),
+            funding_intervals: cached(&cache, &policy, Dataset::FundingIntervals, local),
             source,
             policy,
             upstream: SingleFlight::new(),
@@ -230,7 +235,12 @@ impl MarketData {
     }
 }
 
-fn cached<T>(cache: &Arc<dyn Cache>, policy: &Policy, dataset: Dataset) -> Cached<T>
+fn cached<T>(
+    cache: &Arc<dyn Cache>,
+    policy: &Policy,
+    dataset: Dataset,
+    local: Option<&LocalCache>,
+) -> Cached<T>
 where
     T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
 {
@@ -238,11 +248,15 @@ where
     // around the whole refresh would only cut short the store of an answer that came in time.
     let timeouts = policy.timeouts().with_hard(Duration::MAX);
     let policy = policy.dataset(dataset);
-    ReadThrough::new(
+    let cached = ReadThrough::new(
         TypedCache::new(cache.clone(), policy.codec),
         policy.freshness,
     )
-    .with_timeouts(timeouts)
+    .with_timeouts(timeouts);
+    match local {
+        Some(local) => cached.with_local(local.clone()),
+        None => cached.without_local(),
+    }
 }
 
 impl Inner {
@@ -346,20 +360,23 @@ impl Inner {
         let results = [
             (
                 Dataset::Instruments,
-                self.instruments.put(&key(Dataset::Instruments), list).await,
+                // Shared, so that this process's next read decodes nothing.
+                self.instruments
+                    .put_shared(&key(Dataset::Instruments), Arc::new(list.clone()))
+                    .await,
             ),
             (
                 Dataset::Symbols,
                 self.symbols
-                    .put(&key(Dataset::Symbols), &derive::symbols(list))
+                    .put_shared(&key(Dataset::Symbols), Arc::new(derive::symbols(list)))
                     .await,
             ),
             (
                 Dataset::FundingIntervals,
                 if Dataset::FundingIntervals.applies_to(market.category()) {
-                    let intervals = derive::funding_intervals(list);
+                    let intervals = Arc::new(derive::funding_intervals(list));
                     self.funding_intervals
-                        .put(&key(Dataset::FundingIntervals), &intervals)
+                        .put_shared(&key(Dataset::FundingIntervals), intervals)
                         .await
                 } else {
                     Ok(())
