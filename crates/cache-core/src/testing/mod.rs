@@ -15,6 +15,10 @@
 //! The calling crate needs `tokio` with the `macros` and `rt-multi-thread` features. Each
 //! case writes only under keys of its own, prefixed with a per-process nonce, so cases can run
 //! in parallel against one server. [`run_all`] runs every case in turn on one cache.
+//!
+//! The `lease_*` cases check the backend's [`Lease`](crate::Lease), which they find through
+//! [`Cache::lease`]: a backend under test must have one. They check what every backend
+//! documents: exclusive, token-guarded, ended by its TTL unless extended, apart from keys.
 
 mod cases;
 mod concurrency;
