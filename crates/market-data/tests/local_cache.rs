@@ -1,0 +1,194 @@
+//! Decoded values kept in each MarketData's process: two instances over one cache (memory,
+//! and a real Redis) see each other's writes on their next read, serve repeated reads without
+//! decoding, and never serve a held value while the cache cannot be read.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use bybit_client::testing::MockBybit;
+use bybit_client::{
+    BybitClient, Category, ClientConfig, InstrumentList, InstrumentSource, InstrumentsQuery,
+};
+use cache_core::{Cache, MemoryCache};
+use cache_redis::RedisCache;
+use market_data::{Market, MarketData, Policy, Source};
+use redis_test_server::RedisServer;
+
+/// Answers the first `len` instruments of the real recorded list, or an HTTP 503 at 0.
+struct Versions {
+    full: Vec<bybit_client::LinearInverseInstrument>,
+    len: AtomicUsize,
+}
+
+impl Versions {
+    async fn new() -> Arc<Self> {
+        let bybit = MockBybit::start().await;
+        let client = BybitClient::new(ClientConfig::new(bybit.base_url())).unwrap();
+        let list = client
+            .instruments(&InstrumentsQuery::new(Category::Linear))
+            .await
+            .unwrap();
+        let InstrumentList::Linear(full) = list else {
+            panic!("a linear list");
+        };
+        let len = AtomicUsize::new(full.len());
+        Arc::new(Self { full, len })
+    }
+
+    fn answer(&self, len: usize) {
+        self.len.store(len, Ordering::SeqCst);
+    }
+}
+
+#[async_trait::async_trait]
+impl InstrumentSource for Versions {
+    async fn instruments(
+        &self,
+        _: &InstrumentsQuery,
+    ) -> Result<InstrumentList, bybit_client::Error> {
+        match self.len.load(Ordering::SeqCst) {
+            0 => Err(bybit_client::Error::Http {
+                status: 503,
+                body: "down for the test".into(),
+            }),
+            len => Ok(InstrumentList::Linear(self.full[..len].to_vec())),
+        }
+    }
+}
+
+fn linear() -> Market {
+    Market::new(Category::Linear).unwrap()
+}
+
+async fn redis(url: &str) -> Arc<dyn Cache> {
+    let cache = RedisCache::builder()
+        .url(url)
+        .operation_timeout(Duration::from_millis(500))
+        .build()
+        .await
+        .unwrap();
+    Arc::new(cache)
+}
+
+/// `a` refreshes; `b` reads what `a` wrote, then holds it; `a` refreshes another version,
+/// which `b`'s next read shows.
+async fn each_sees_the_others_writes(a: &MarketData, b: &MarketData, source: &Versions) {
+    let market = linear();
+    let fetched = a.instruments(&market).await.unwrap();
+    assert_eq!(
+        (fetched.source, fetched.value.len()),
+        (Source::Upstream, 214)
+    );
+    let first = b.instruments(&market).await.unwrap();
+    assert_eq!((first.source, first.value.len()), (Source::Cache, 214));
+    let second = b.instruments(&market).await.unwrap();
+    let third = b.instruments(&market).await.unwrap();
+    assert_eq!(second.source, Source::Cache);
+    // A decode makes a new value: the same allocation three times is none.
+    assert!(Arc::ptr_eq(&first.value, &second.value) && Arc::ptr_eq(&second.value, &third.value));
+    let stats = b.stats().instruments;
+    assert_eq!((stats.hits, stats.local_hits, stats.validations), (3, 2, 2));
+
+    source.answer(100);
+    assert_eq!(a.clear(&market).await.unwrap(), 3);
+    let refreshed = a.instruments(&market).await.unwrap();
+    assert_eq!(
+        (refreshed.source, refreshed.value.len()),
+        (Source::Upstream, 100)
+    );
+    let seen = b.instruments(&market).await.unwrap();
+    assert_eq!(
+        (seen.source, seen.value.len()),
+        (Source::Cache, 100),
+        "b sees a's write"
+    );
+    assert_eq!(b.symbols(&market).await.unwrap().value.len(), 100);
+    let stats = b.stats();
+    assert_eq!(
+        (stats.instruments.local_hits, stats.upstream_fetches),
+        (2, 0)
+    );
+
+    // a holds what it stored: its own next reads decode nothing.
+    let held = a.symbols(&market).await.unwrap();
+    assert_eq!((held.source, held.value.len()), (Source::Cache, 100));
+    assert_eq!(a.stats().symbols.local_hits, 1);
+}
+
+#[tokio::test]
+async fn two_instances_over_one_memory_cache_see_each_others_writes() {
+    let source = Versions::new().await;
+    let cache: Arc<dyn Cache> = Arc::new(MemoryCache::new(64 << 20));
+    let a = MarketData::new(cache.clone(), source.clone(), Policy::default());
+    let b = MarketData::new(cache, source.clone(), Policy::default());
+    each_sees_the_others_writes(&a, &b, &source).await;
+}
+
+#[tokio::test]
+async fn two_instances_over_one_redis_see_each_others_writes() {
+    let server = RedisServer::start().unwrap();
+    let source = Versions::new().await;
+    let a = MarketData::new(
+        redis(&server.url()).await,
+        source.clone(),
+        Policy::default(),
+    );
+    let b = MarketData::new(
+        redis(&server.url()).await,
+        source.clone(),
+        Policy::default(),
+    );
+    each_sees_the_others_writes(&a, &b, &source).await;
+}
+
+#[tokio::test]
+async fn with_redis_down_a_held_value_is_never_served() {
+    let mut server = RedisServer::start().unwrap();
+    let source = Versions::new().await;
+    let data = MarketData::new(
+        redis(&server.url()).await,
+        source.clone(),
+        Policy::default(),
+    );
+    let market = linear();
+    data.instruments(&market).await.unwrap();
+    let held = data.instruments(&market).await.unwrap();
+    assert_eq!(
+        (held.source, data.stats().instruments.local_hits),
+        (Source::Cache, 1)
+    );
+
+    server.stop();
+    source.answer(100);
+    let while_down = data.instruments(&market).await.unwrap();
+    assert_eq!(
+        (while_down.source, while_down.value.len()),
+        (Source::Upstream, 100)
+    );
+    source.answer(0);
+    let error = data.instruments(&market).await.unwrap_err();
+    assert!(error.to_string().contains("503"), "{error}");
+    let stats = data.stats().instruments;
+    assert_eq!(stats.local_hits, 1, "no local hit while Redis is down");
+    // The hit, and the failed check while down; the failed store then dropped the value.
+    assert_eq!(stats.validations, 2, "{stats:?}");
+    assert!(stats.cache_errors >= 2, "{stats:?}");
+}
+
+#[tokio::test]
+async fn a_policy_without_a_local_cache_decodes_every_read() {
+    let source = Versions::new().await;
+    let cache: Arc<dyn Cache> = Arc::new(MemoryCache::new(64 << 20));
+    let data = MarketData::new(cache, source, Policy::default().with_local_capacity(0));
+    let market = linear();
+    data.instruments(&market).await.unwrap();
+    let first = data.instruments(&market).await.unwrap();
+    let second = data.instruments(&market).await.unwrap();
+    assert!(
+        !Arc::ptr_eq(&first.value, &second.value),
+        "each read decoded"
+    );
+    let stats = data.stats().instruments;
+    assert_eq!((stats.hits, stats.local_hits, stats.validations), (2, 0, 0));
+}
