@@ -21,3 +21,12 @@ fn duplicate_field_blank_then_value() {
 fn duplicate_field_blank_then_value_reduced() {
     page(br#"{"retCode":0,"result":{"list":[{"symbol":"A","deliveryFeeRate":"","deliveryFeeRate":"1"}]}}"#);
 }
+
+/// `cargo xtask fuzz bybit_page` (fork mode), minimised: an unknown field holding an integer
+/// past 64 bits is kept as a float, which serde_json without `float_roundtrip` may read one
+/// step off the nearest double, so what is written reads back as another number.
+#[test]
+#[ignore = "open finding: a huge number in an unknown field does not round-trip; remove with the fix"]
+fn huge_number_in_unknown_field() {
+    page(br#"{"retCode":0,"result":{"list":[{"symbol":"B","fral":88888888888888888888888888888888888888088480}]}}"#);
+}
