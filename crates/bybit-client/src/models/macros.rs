@@ -107,9 +107,19 @@ macro_rules! bybit_model {
                 $( let mut $rf: Option<$rt> = None; )*
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     match key.as_str() {
-                        $( $rk => $rf = Some(map.next_value()?), )*
+                        // A field sent twice has no single value to keep and write back
+                        // (serde's derive refuses it too).
+                        $( $rk => {
+                            if $rf.is_some() {
+                                return Err(<A::Error as ::serde::de::Error>::duplicate_field($rk));
+                            }
+                            $rf = Some(map.next_value()?);
+                        } )*
                         $(
                             $ok => {
+                                if self.$of.is_some() || self.blanks.get(F::$of as u32).is_some() {
+                                    return Err(<A::Error as ::serde::de::Error>::duplicate_field($ok));
+                                }
                                 if let Some(blank) = map.next_value_seed(FillSeed(&mut self.$of))? {
                                     self.blanks.set(F::$of as u32, blank);
                                 }
