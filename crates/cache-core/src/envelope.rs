@@ -26,7 +26,7 @@
 
 mod stamp;
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use crate::DecodeError;
 use crate::codec::{CompressionKind, Format};
@@ -86,29 +86,8 @@ pub(crate) fn seal(header: &Header, payload: &[u8]) -> Result<Vec<u8>, String> {
 /// Any [`DecodeError`] about the envelope itself: magic, version, unknown ids, reserved
 /// flags, truncation, trailing bytes and checksum. The payload is not decompressed here.
 pub fn open(bytes: &[u8]) -> Result<(Header, &[u8]), DecodeError> {
-    if bytes.len() < MAGIC.len() || bytes[..MAGIC.len()] != MAGIC {
-        return Err(DecodeError::BadMagic);
-    }
-    let Some(head) = bytes.get(..HEADER_LEN) else {
-        return Err(DecodeError::Truncated {
-            expected: HEADER_LEN,
-            actual: bytes.len(),
-        });
-    };
-    if head[4] != VERSION {
-        return Err(DecodeError::UnsupportedVersion(head[4]));
-    }
-    let format = Format::from_id(head[5]).ok_or(DecodeError::UnknownFormat(head[5]))?;
-    let compression =
-        CompressionKind::from_id(head[6]).ok_or(DecodeError::UnknownCompression(head[6]))?;
-    if head[7] != 0 {
-        return Err(DecodeError::ReservedFlags(head[7]));
-    }
-    let millis = u64::from_le_bytes(field(head, 8));
-    let decoded_len = u32::from_le_bytes(field(head, 16));
-    let payload_len = u32::from_le_bytes(field(head, 20)) as usize;
-    let stored_checksum = u32::from_le_bytes(field(head, 24));
-
+    let (format, compression, stamp) = stamp::read_head(bytes)?;
+    let payload_len = stamp.payload_len() as usize;
     let payload = &bytes[HEADER_LEN..];
     if payload.len() < payload_len {
         return Err(DecodeError::Truncated {
@@ -122,17 +101,15 @@ pub fn open(bytes: &[u8]) -> Result<(Header, &[u8]), DecodeError> {
             extra: payload.len() - payload_len,
         });
     }
-    if checksum(&head[..24], payload) != stored_checksum {
+    if checksum(&bytes[..24], payload) != stamp.checksum() {
         return Err(DecodeError::ChecksumMismatch);
     }
-    let written_at = UNIX_EPOCH
-        .checked_add(Duration::from_millis(millis))
-        .ok_or(DecodeError::BadTimestamp(millis))?;
     let header = Header {
         format,
         compression,
-        written_at,
-        decoded_len,
+        // In range: `read_head` refused a write time past what SystemTime holds.
+        written_at: stamp.written_at(),
+        decoded_len: stamp.decoded_len(),
     };
     Ok((header, payload))
 }
@@ -150,10 +127,4 @@ fn checksum(head: &[u8], payload: &[u8]) -> u32 {
     hasher.update(head);
     hasher.update(payload);
     hasher.finalize()
-}
-
-fn field<const N: usize>(head: &[u8], at: usize) -> [u8; N] {
-    let mut out = [0; N];
-    out.copy_from_slice(&head[at..at + N]);
-    out
 }

@@ -3,6 +3,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::DecodeError;
+use crate::codec::{CompressionKind, Format};
 use crate::envelope::{HEADER_LEN, MAGIC, VERSION};
 
 /// Identifies one stored version of a value: the write time, lengths and checksum of its
@@ -68,6 +69,13 @@ impl Stamp {
 /// compression ids, [`DecodeError::ReservedFlags`], [`DecodeError::BadTimestamp`], and
 /// [`DecodeError::Truncated`] for fewer than [`HEADER_LEN`] bytes.
 pub fn stamp(bytes: &[u8]) -> Result<Stamp, DecodeError> {
+    read_head(bytes).map(|(_, _, stamp)| stamp)
+}
+
+/// Checks the fixed fields of the header at the start of `bytes` (everything but the
+/// payload and its checksum) and reads them: shared by [`stamp`] and
+/// [`open`](super::open).
+pub(super) fn read_head(bytes: &[u8]) -> Result<(Format, CompressionKind, Stamp), DecodeError> {
     if bytes.len() < MAGIC.len() || bytes[..MAGIC.len()] != MAGIC {
         return Err(DecodeError::BadMagic);
     }
@@ -80,12 +88,9 @@ pub fn stamp(bytes: &[u8]) -> Result<Stamp, DecodeError> {
     if head[4] != VERSION {
         return Err(DecodeError::UnsupportedVersion(head[4]));
     }
-    if crate::Format::from_id(head[5]).is_none() {
-        return Err(DecodeError::UnknownFormat(head[5]));
-    }
-    if crate::CompressionKind::from_id(head[6]).is_none() {
-        return Err(DecodeError::UnknownCompression(head[6]));
-    }
+    let format = Format::from_id(head[5]).ok_or(DecodeError::UnknownFormat(head[5]))?;
+    let compression =
+        CompressionKind::from_id(head[6]).ok_or(DecodeError::UnknownCompression(head[6]))?;
     if head[7] != 0 {
         return Err(DecodeError::ReservedFlags(head[7]));
     }
@@ -96,12 +101,13 @@ pub fn stamp(bytes: &[u8]) -> Result<Stamp, DecodeError> {
     {
         return Err(DecodeError::BadTimestamp(written_at_ms));
     }
-    Ok(Stamp {
+    let stamp = Stamp {
         written_at_ms,
         decoded_len: u32::from_le_bytes(field(head, 16)),
         payload_len: u32::from_le_bytes(field(head, 20)),
         checksum: u32::from_le_bytes(field(head, 24)),
-    })
+    };
+    Ok((format, compression, stamp))
 }
 
 fn field<const N: usize>(head: &[u8], at: usize) -> [u8; N] {
