@@ -7,7 +7,18 @@ use std::fmt;
 /// too, so one error stays one log line), DEL, C1 controls, and Unicode's bidi and
 /// invisible format characters. The text itself is left unchanged, so errors keep the exact
 /// bytes for a caller that matches on them.
-pub(crate) struct Escaped<'a>(pub(crate) &'a str);
+///
+/// Public so that a program printing Bybit's text (symbols, messages) to a terminal shows it
+/// the same way:
+///
+/// ```
+/// use bybit_client::Escaped;
+///
+/// assert_eq!(Escaped("BTC\u{1b}[2JUSDT").to_string(), r"BTC\u{1b}[2JUSDT");
+/// assert_eq!(Escaped("BTCUSDT").to_string(), "BTCUSDT");
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Escaped<'a>(pub &'a str);
 
 impl fmt::Display for Escaped<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -52,6 +63,24 @@ mod tests {
         ] {
             assert_eq!(shown(s), s);
         }
+    }
+
+    #[test]
+    fn symbols_and_non_ascii_names_pass_unchanged() {
+        assert_eq!(shown("BTCUSDT"), "BTCUSDT");
+        assert_eq!(shown("1000PEPE-25DEC26 €"), "1000PEPE-25DEC26 €");
+    }
+
+    #[test]
+    fn escape_sequences_c1_and_bidi_overrides_become_escapes() {
+        assert_eq!(
+            shown("BTC\u{1b}[2J\u{1b}]0;x\u{7}"),
+            r"BTC\u{1b}[2J\u{1b}]0;x\u{7}"
+        );
+        assert_eq!(shown("A\nB\rC\tD"), r"A\u{a}B\u{d}C\u{9}D");
+        assert_eq!(shown("\u{9b}31m"), r"\u{9b}31m", "a C1 control introducer");
+        assert_eq!(shown("ETH\u{202E}TDSU"), r"ETH\u{202e}TDSU");
+        assert_eq!(shown("\u{FEFF}BTC"), r"\u{feff}BTC");
     }
 
     #[test]

@@ -65,6 +65,7 @@ pub mod testing;
 pub use client::BybitClient;
 pub use config::{ClientConfig, RetryPolicy};
 pub use error::{Error, PaginationError};
+pub use escape::Escaped;
 pub use models::{
     Category, Decimal, InstrumentList, LinearInverseInstrument, OptionInstrument, SpotInstrument,
     TimestampMs,

@@ -11,7 +11,6 @@
 mod backend;
 mod cli;
 mod output;
-mod printable;
 mod progress;
 
 use std::io::{self, IsTerminal, Write};
@@ -26,7 +25,6 @@ use tracing_subscriber::EnvFilter;
 
 use crate::backend::{Need, OpenError};
 use crate::cli::{CacheCommand, Cli, Command};
-use crate::printable::printable;
 
 /// How long background work (a cache sweep) may hold the process once the answer is out.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
@@ -72,7 +70,7 @@ fn report(failure: &Failure) -> ExitCode {
         Failure::NoData(message) => (message, 1),
     };
     // Messages carry text from Bybit and from the cache: it must not steer the terminal.
-    eprintln!("market-data: {}", printable(message));
+    eprintln!("market-data: {}", bybit_client::Escaped(message));
     ExitCode::from(code)
 }
 

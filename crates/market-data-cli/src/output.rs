@@ -7,17 +7,17 @@ use serde_json::Value;
 
 use market_data::FundingIntervals;
 
-use crate::printable::printable;
+use bybit_client::Escaped;
 
 /// Writes the symbols, one a line, or a JSON array of strings.
 ///
-/// Text output escapes what could steer a terminal (see [`printable`]); JSON is exact.
+/// Text output escapes what could steer a terminal (see [`Escaped`]); JSON is exact.
 pub(crate) fn symbols(out: &mut impl Write, symbols: &[String], json: bool) -> io::Result<()> {
     if json {
         return json_line(out, &symbols);
     }
     for symbol in symbols {
-        writeln!(out, "{}", printable(symbol))?;
+        writeln!(out, "{}", Escaped(symbol))?;
     }
     Ok(())
 }
@@ -32,7 +32,7 @@ pub(crate) fn funding(
         return json_line(out, intervals);
     }
     for (symbol, minutes) in intervals {
-        writeln!(out, "{}\t{minutes}", printable(symbol))?;
+        writeln!(out, "{}\t{minutes}", Escaped(symbol))?;
     }
     Ok(())
 }
@@ -134,7 +134,7 @@ fn columns(category: Category) -> Vec<Column> {
 
 fn cell(object: &Value, path: &[&str]) -> String {
     match path.iter().try_fold(object, |v, key| v.get(key)) {
-        Some(Value::String(s)) => printable(s).into_owned(),
+        Some(Value::String(s)) => Escaped(s).to_string(),
         Some(Value::Null) | None => "-".to_owned(),
         Some(other) => other.to_string(),
     }
