@@ -146,21 +146,42 @@ where
             return flight.await;
         }
         // Built outside the lock: `call` is the caller's code.
-        let pending = call();
-        let flight = {
-            let mut flights = lock(&self.flights);
-            match flights.get(key) {
-                // Another caller started one meanwhile; ours is dropped unstarted.
-                Some((_, flight)) => flight.clone(),
-                None => {
-                    let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-                    let flight = self.launch(key.to_owned(), id, pending);
-                    flights.insert(key.to_owned(), (id, flight.clone()));
-                    flight
-                }
-            }
-        };
+        let (flight, _) = self.begin(key, call());
         flight.await
+    }
+
+    /// Starts the call for `key` in the background, unless one is in flight; returns whether
+    /// it started one. Its outcome goes to whoever joins it meanwhile.
+    ///
+    /// # Panics
+    /// Outside a tokio runtime.
+    pub(crate) fn start<F, Fut>(&self, key: &str, call: F) -> bool
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, FetchError<E>>> + Send + 'static,
+    {
+        if lock(&self.flights).contains_key(key) {
+            return false;
+        }
+        self.begin(key, call()).1
+    }
+
+    /// The flight of `key`: the one in flight, else `pending` launched (and then `true`).
+    fn begin<Fut>(&self, key: &str, pending: Fut) -> (Flight<T, E>, bool)
+    where
+        Fut: Future<Output = Result<T, FetchError<E>>> + Send + 'static,
+    {
+        let mut flights = lock(&self.flights);
+        match flights.get(key) {
+            // Another caller started one meanwhile; ours is dropped unstarted.
+            Some((_, flight)) => (flight.clone(), false),
+            None => {
+                let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+                let flight = self.launch(key.to_owned(), id, pending);
+                flights.insert(key.to_owned(), (id, flight.clone()));
+                (flight, true)
+            }
+        }
     }
 
     /// How many keys have a call in flight.

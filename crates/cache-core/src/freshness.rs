@@ -31,15 +31,19 @@ pub struct Freshness {
     ttl: Duration,
     max_stale: Duration,
     jitter: f64,
+    refresh_ahead: f64,
+    stale_while_revalidate: Duration,
 }
 
 impl Freshness {
-    /// Fresh for `ttl`, no stale copy kept, no jitter.
+    /// Fresh for `ttl`, no stale copy kept, no jitter, no refresh ahead.
     pub const fn new(ttl: Duration) -> Self {
         Self {
             ttl,
             max_stale: Duration::ZERO,
             jitter: 0.0,
+            refresh_ahead: 1.0,
+            stale_while_revalidate: Duration::ZERO,
         }
     }
 
@@ -68,6 +72,68 @@ impl Freshness {
         }
         self.jitter = fraction;
         Ok(self)
+    }
+
+    /// Refreshes a value in the background once it has been fresh for `fraction` of its
+    /// fresh time: the read that finds it that old is served it at once and starts one
+    /// refresh (shared with every reader of the key, and with other processes where the
+    /// read-through coordinates them), so that readers of a steadily read key never wait for
+    /// the upstream. 1.0 (the default) refreshes only once the value is stale.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cache_core::Freshness;
+    ///
+    /// let policy = Freshness::new(Duration::from_secs(60)).with_refresh_ahead(0.8)?;
+    /// assert_eq!(policy.refresh_after("instruments:linear"), Duration::from_secs(48));
+    /// # Ok::<_, cache_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] unless `fraction` is in `0.0..=1.0` and above zero.
+    pub fn with_refresh_ahead(mut self, fraction: f64) -> Result<Self> {
+        if !(fraction > 0.0 && fraction <= 1.0) {
+            return Err(Error::invalid_argument(format!(
+                "refresh ahead {fraction} is not a fraction in 0.0..=1.0 above zero"
+            )));
+        }
+        self.refresh_ahead = fraction;
+        Ok(self)
+    }
+
+    /// Serves a stale copy up to `window` past its fresh time at once, while one refresh
+    /// runs in the background, instead of waiting for the refresh up to the soft timeout
+    /// (as HTTP's `stale-while-revalidate`). Only a kept copy can be served: the window is
+    /// bounded by [`Freshness::max_stale`]. Zero (the default) waits for the refresh.
+    pub const fn with_stale_while_revalidate(mut self, window: Duration) -> Self {
+        self.stale_while_revalidate = window;
+        self
+    }
+
+    /// The fraction of its fresh time after which a value is refreshed in the background.
+    pub const fn refresh_ahead(&self) -> f64 {
+        self.refresh_ahead
+    }
+
+    /// How long past its fresh time a stale copy is served at once while a refresh runs.
+    pub const fn stale_while_revalidate(&self) -> Duration {
+        self.stale_while_revalidate
+    }
+
+    /// The age at which the value under `key` is refreshed in the background: its fresh time
+    /// times [`Freshness::refresh_ahead`].
+    pub fn refresh_after(&self, key: &str) -> Duration {
+        let fresh = self.fresh_for(key);
+        if self.refresh_ahead >= 1.0 {
+            return fresh;
+        }
+        fresh.mul_f64(self.refresh_ahead)
+    }
+
+    /// Whether a stale copy of `age` is served at once while a refresh runs.
+    pub(crate) fn serves_while_revalidating(&self, key: &str, age: Duration) -> bool {
+        let window = self.stale_while_revalidate.min(self.max_stale);
+        !window.is_zero() && age < self.fresh_for(key).saturating_add(window)
     }
 
     /// The TTL before jitter.

@@ -76,6 +76,7 @@ mod codec;
 pub mod envelope;
 mod error;
 mod fetch_error;
+mod fleet;
 mod flight;
 mod freshness;
 #[cfg(feature = "fuzzing")]
@@ -106,6 +107,7 @@ pub use codec::{
 pub use envelope::Stamp;
 pub use error::{BoxError, DecodeError, Error, Result};
 pub use fetch_error::FetchError;
+pub use fleet::{DEFAULT_LEASE_TTL, DEFAULT_MAX_WAIT, Fleet, FleetStats};
 pub use flight::SingleFlight;
 pub use freshness::Freshness;
 #[cfg(feature = "mock")]

@@ -24,7 +24,9 @@ pub use self::peek::CLOCK_SKEW_TOLERANCE;
 use self::peek::{Peek, StaleBody, StaleCopy, peek, write};
 use crate::stats::{Counters, Event};
 use crate::timeouts::within;
-use crate::{Cache, FetchError, FetchTimeouts, Freshness, Result, SingleFlight, Stats, TypedCache};
+use crate::{
+    Cache, FetchError, FetchTimeouts, Fleet, Freshness, Result, SingleFlight, Stats, TypedCache,
+};
 
 /// Read-through caching of one kind of value, for any key: fresh values come from the
 /// cache; on a miss, concurrent callers of a key in this process share one fetch, whose value
@@ -92,6 +94,7 @@ pub struct ReadThrough<T, E, C> {
     flights: SingleFlight<Lookup<T>, E>,
     counters: Arc<Counters>,
     local: Option<LocalCache>,
+    fleet: Option<Fleet>,
 }
 
 impl<T, E, C> std::fmt::Debug for ReadThrough<T, E, C> {
@@ -119,6 +122,7 @@ where
             flights: SingleFlight::new(),
             counters: Arc::default(),
             local: Some(LocalCache::new(DEFAULT_LOCAL_CAPACITY)),
+            fleet: None,
         }
     }
 
@@ -135,6 +139,21 @@ where
     pub fn without_local(mut self) -> Self {
         self.local = None;
         self
+    }
+
+    /// The same read-through taking turns with every process that shares its cache: a
+    /// fetch runs under the cache's lease on the key, and the processes that find it held
+    /// wait for the value the holder stores instead of fetching too (see [`Fleet`]). Clones
+    /// of `fleet` given to several read-throughs share its counters.
+    #[must_use]
+    pub fn with_fleet(mut self, fleet: Fleet) -> Self {
+        self.fleet = Some(fleet);
+        self
+    }
+
+    /// The fleet the fetches take turns with, when there is one.
+    pub const fn fleet(&self) -> Option<&Fleet> {
+        self.fleet.as_ref()
     }
 
     /// The local cache of decoded values, unless it is off.
@@ -229,43 +248,29 @@ where
             Peek::Fresh(found) => {
                 self.counters.record(Event::Hit);
                 tracing::debug!(key, age = ?found.age, "cache hit");
+                if found.age >= self.policy.refresh_after(key) {
+                    self.refresh_in_background(key, || self.flight(key, fetch(), store, recheck));
+                }
                 return Ok(found);
             }
             Peek::Stale(copy) => Some(copy),
             Peek::Missing | Peek::Unreachable => None,
         };
+        if let Some(copy) = stale.take_if(|copy| copy.revalidating(&self.policy, key)) {
+            // Decoded first: a copy that cannot be served leaves the caller to wait as on a miss.
+            if let Some(served) = self.decode_stale(key, copy).await {
+                self.counters.record(Event::Stale);
+                self.counters.record(Event::ServedWhileRefreshing);
+                tracing::debug!(key, age = ?served.age, "serving a stale copy while it is refreshed");
+                self.refresh_in_background(key, || self.flight(key, fetch(), store, recheck));
+                return Ok(served);
+            }
+        }
         self.counters.record(Event::Miss);
         tracing::debug!(key, stale = stale.is_some(), "cache miss");
-        let cache = self.cache.clone();
-        let (policy, counters, owned_key) = (self.policy, self.counters.clone(), key.to_owned());
-        let local = self.local.clone();
-        let deadline = self.timeouts.hard();
-        let flight = self.flights.join(key, move || {
-            // Creating the future does no work; it is awaited only after the check below.
-            let pending = fetch();
-            async move {
-                // A caller that missed just as the previous fetch finished finds its value here.
-                if recheck
-                    && let Peek::Fresh(fresh) =
-                        peek(&cache, &policy, &counters, local.as_ref(), &owned_key).await
-                {
-                    return Ok(fresh);
-                }
-                counters.record(Event::Fetch);
-                // A panic is caught here rather than by the flight, to be counted once.
-                let fetched = within(deadline, AssertUnwindSafe(pending).catch_unwind()).await;
-                let value: Arc<T> = settle(fetched, deadline, &counters, &owned_key)?.into();
-                if store == Store::Fetched {
-                    let local = local.as_ref();
-                    write(&cache, &policy, &counters, &owned_key, local, value.clone()).await;
-                }
-                Ok(Lookup {
-                    value,
-                    source: Source::Upstream,
-                    age: Duration::ZERO,
-                })
-            }
-        });
+        let flight = self
+            .flights
+            .join(key, || self.flight(key, fetch(), store, recheck));
         let mut flight = pin!(flight);
         if let (Some(_), Some(soft)) = (&stale, self.timeouts.stale_after()) {
             // Polled at least once first, so that the fetch has started when we stop waiting.
@@ -280,6 +285,69 @@ where
         }
         let outcome = flight.await;
         self.answer(key, outcome, stale).await
+    }
+
+    /// Starts the refresh `flight` of `key` unless one is in flight, counting it.
+    fn refresh_in_background<Fut>(&self, key: &str, flight: impl FnOnce() -> Fut)
+    where
+        Fut: Future<Output = Result<Lookup<T>, FetchError<E>>> + Send + 'static,
+    {
+        if self.flights.start(key, flight) {
+            self.counters.record(Event::RefreshAhead);
+            tracing::debug!(key, "refreshing ahead in the background");
+        }
+    }
+
+    /// The fetch of `key` that a flight runs: unless the cache holds a value fresh enough
+    /// (one that needs no refresh ahead) by now, `pending`, within the hard deadline, and its
+    /// value stored when `store` says so; under the fleet's lease when there is one.
+    fn flight<Fut, V>(
+        &self,
+        key: &str,
+        pending: Fut,
+        store: Store,
+        recheck: bool,
+    ) -> impl Future<Output = Result<Lookup<T>, FetchError<E>>> + Send + 'static
+    where
+        Fut: Future<Output = Result<V, E>> + Send + 'static,
+        V: Into<Arc<T>>,
+    {
+        let cache = self.cache.clone();
+        let (policy, counters, key) = (self.policy, self.counters.clone(), key.to_owned());
+        let (local, fleet) = (self.local.clone(), self.fleet.clone());
+        let deadline = self.timeouts.hard();
+        async move {
+            let settled = || async {
+                // A caller that missed just as the previous fetch finished finds its value here.
+                let found = peek(&cache, &policy, &counters, local.as_ref(), &key).await;
+                match found {
+                    Peek::Fresh(fresh) if fresh.age < policy.refresh_after(&key) => Some(Ok(fresh)),
+                    _ => None,
+                }
+            };
+            if recheck && let Some(found) = settled().await {
+                return found;
+            }
+            let work = || async {
+                counters.record(Event::Fetch);
+                // A panic is caught here rather than by the flight, to be counted once.
+                let fetched = within(deadline, AssertUnwindSafe(pending).catch_unwind()).await;
+                let value: Arc<T> = settle(fetched, deadline, &counters, &key)?.into();
+                if store == Store::Fetched {
+                    let local = local.as_ref();
+                    write(&cache, &policy, &counters, &key, local, value.clone()).await;
+                }
+                Ok(Lookup {
+                    value,
+                    source: Source::Upstream,
+                    age: Duration::ZERO,
+                })
+            };
+            match &fleet {
+                Some(fleet) => fleet.run(cache.cache(), &key, settled, work).await,
+                None => work().await,
+            }
+        }
     }
 
     /// The fetch's value, or else the stale copy, or else the fetch's error.
@@ -304,9 +372,20 @@ where
         stale: Option<StaleCopy<T>>,
         why: &(dyn Display + Sync),
     ) -> Option<Lookup<T>> {
-        let stale = stale?;
+        let Some(served) = self.decode_stale(key, stale?).await else {
+            tracing::debug!(key, reason = %why, "no stale copy to serve");
+            return None;
+        };
+        self.counters.record(Event::Stale);
+        tracing::warn!(key, age = ?served.age, reason = %why, "serving a stale copy");
+        Some(served)
+    }
+
+    /// The stale copy decoded (and then held in the local cache); `None` when it aged past
+    /// the reader's bound meanwhile or cannot be decoded.
+    async fn decode_stale(&self, key: &str, stale: StaleCopy<T>) -> Option<Lookup<T>> {
         let Some(age) = stale.age_if_usable(&self.policy, key) else {
-            tracing::debug!(key, reason = %why, "the stale copy aged past this reader's bound");
+            tracing::debug!(key, "the stale copy aged past this reader's bound");
             return None;
         };
         let value = match stale.body {
@@ -332,8 +411,6 @@ where
                 }
             },
         };
-        self.counters.record(Event::Stale);
-        tracing::warn!(key, ?age, reason = %why, "serving a stale copy");
         Some(Lookup {
             value,
             source: Source::Stale,

@@ -16,6 +16,8 @@ pub(crate) struct Counters {
     local_hits: AtomicU64,
     validations: AtomicU64,
     local_evictions: AtomicU64,
+    refreshes_ahead: AtomicU64,
+    served_while_refreshing: AtomicU64,
 }
 
 /// What happened so far: one count per call for `hits`, `misses`, `stale` and
@@ -50,6 +52,13 @@ pub struct Stats {
     pub validations: u64,
     /// Values dropped from the process's local cache to keep it within its bound.
     pub local_evictions: u64,
+    /// Background refreshes started by a read that found its value past the refresh-ahead
+    /// point of [`Freshness`](crate::Freshness) (or stale within its stale-while-revalidate
+    /// window); the read itself was served at once.
+    pub refreshes_ahead: u64,
+    /// Calls served a stale copy at once, within the stale-while-revalidate window, while a
+    /// refresh runs (also counted in `stale`).
+    pub served_while_refreshing: u64,
 }
 
 impl std::ops::Add for Stats {
@@ -68,6 +77,8 @@ impl std::ops::Add for Stats {
             local_hits: self.local_hits + other.local_hits,
             validations: self.validations + other.validations,
             local_evictions: self.local_evictions + other.local_evictions,
+            refreshes_ahead: self.refreshes_ahead + other.refreshes_ahead,
+            served_while_refreshing: self.served_while_refreshing + other.served_while_refreshing,
         }
     }
 }
@@ -85,6 +96,8 @@ pub(crate) enum Event {
     LocalHit,
     Validation,
     LocalEviction,
+    RefreshAhead,
+    ServedWhileRefreshing,
 }
 
 impl Counters {
@@ -101,6 +114,8 @@ impl Counters {
             Event::LocalHit => &self.local_hits,
             Event::Validation => &self.validations,
             Event::LocalEviction => &self.local_evictions,
+            Event::RefreshAhead => &self.refreshes_ahead,
+            Event::ServedWhileRefreshing => &self.served_while_refreshing,
         };
         counter.fetch_add(1, Ordering::Relaxed);
     }
@@ -119,6 +134,8 @@ impl Counters {
             local_hits: read(&self.local_hits),
             validations: read(&self.validations),
             local_evictions: read(&self.local_evictions),
+            refreshes_ahead: read(&self.refreshes_ahead),
+            served_while_refreshing: read(&self.served_while_refreshing),
         }
     }
 }

@@ -68,6 +68,12 @@ impl<T> StaleCopy<T> {
         }
     }
 
+    /// Whether the copy is young enough to be served at once while a refresh runs (see
+    /// [`Freshness::with_stale_while_revalidate`]).
+    pub(super) fn revalidating(&self, policy: &Freshness, key: &str) -> bool {
+        policy.serves_while_revalidating(key, self.read_age)
+    }
+
     /// The copy's age now, if the reader still serves a copy that old.
     ///
     /// The caller may have waited for the fetch since the copy was read, up to the hard
