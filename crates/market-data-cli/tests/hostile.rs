@@ -169,6 +169,10 @@ fn fifos_in_place_of_entries(dir: &Path) -> usize {
     let mut replaced = 0;
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
+        // Entries are files; the directory of leases is not one.
+        if !path.is_file() {
+            continue;
+        }
         std::fs::remove_file(&path).unwrap();
         let made = std::process::Command::new("mkfifo")
             .arg(&path)

@@ -16,13 +16,16 @@ mod derive;
 mod error;
 mod market;
 mod policy;
+mod recent;
 mod service;
 mod vet;
 
-pub use cache_core::{FetchTimeouts, Lookup, Source, Stats};
+pub use cache_core::{FetchTimeouts, FleetStats, Lookup, Source, Stats};
 pub use derive::FundingIntervals;
 pub use error::Error;
 pub use market::{Dataset, Market, cache_key};
-pub use policy::{DEFAULT_MAX_STALE, DEFAULT_NAMESPACE, DatasetPolicy, Policy};
+pub use policy::{
+    DEFAULT_MAX_STALE, DEFAULT_NAMESPACE, DEFAULT_REFRESH_AHEAD, DatasetPolicy, Policy,
+};
 pub use service::{MarketData, MarketStats};
 pub use vet::Refused;

@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use cache_core::{Codec, Compression, DEFAULT_LOCAL_CAPACITY, FetchTimeouts, Freshness};
+use cache_core::{
+    Codec, Compression, DEFAULT_LEASE_TTL, DEFAULT_LOCAL_CAPACITY, FetchTimeouts, Freshness,
+};
 
 use crate::Dataset;
 
@@ -19,9 +21,13 @@ pub struct DatasetPolicy {
 ///
 /// Defaults: instruments fresh for 60 s, stored as MessagePack + zstd (the list is large);
 /// symbols for 24 h and funding intervals for 1 h, as MessagePack (compressed when large);
-/// every TTL stretched by up to 10 % per key; a stale copy kept 24 h past its TTL, served when
-/// the upstream fails; decoded values kept in the process, up to 64 MiB for all datasets
-/// together ([`Policy::with_local_capacity`]).
+/// every TTL stretched by up to 10 % per key; a value read after 80 % of its fresh time is
+/// served and refreshed in the background ([`Policy::with_refresh_ahead`]); a stale copy is
+/// served at once, while one refresh runs, up to one TTL past its fresh time
+/// ([`Policy::with_stale_while_revalidate`]), and is kept 24 h past its TTL, served when the
+/// upstream fails; one process of all those sharing the cache fetches a market at a time,
+/// under a lease of 5 s ([`Policy::with_lease_ttl`]); decoded values kept in the process, up
+/// to 64 MiB for all datasets together ([`Policy::with_local_capacity`]).
 ///
 /// ```
 /// use std::time::Duration;
@@ -42,6 +48,9 @@ pub struct Policy {
     max_shrink: Option<f64>,
     timeouts: FetchTimeouts,
     local_capacity: u64,
+    /// The stale-while-revalidate window of every dataset; `None`: each dataset's TTL.
+    revalidate: Option<Duration>,
+    lease_ttl: Duration,
 }
 
 /// The default namespace of keys.
@@ -49,13 +58,17 @@ pub const DEFAULT_NAMESPACE: &str = "market-data";
 /// How long a stale copy is kept past its TTL by default.
 pub const DEFAULT_MAX_STALE: Duration = Duration::from_secs(24 * 3600);
 const JITTER: f64 = 0.1;
+/// The fraction of its fresh time after which a value is refreshed ahead by default.
+pub const DEFAULT_REFRESH_AHEAD: f64 = 0.8;
 
 impl Default for Policy {
     fn default() -> Self {
         let dataset = |ttl: Duration, compression: Compression| DatasetPolicy {
             freshness: Freshness::new(ttl)
                 .with_max_stale(DEFAULT_MAX_STALE)
+                .with_stale_while_revalidate(ttl)
                 .with_jitter(JITTER)
+                .and_then(|freshness| freshness.with_refresh_ahead(DEFAULT_REFRESH_AHEAD))
                 .unwrap_or(Freshness::new(ttl)),
             codec: Codec::msgpack()
                 .with_compression(compression)
@@ -69,6 +82,8 @@ impl Default for Policy {
             max_shrink: None,
             timeouts: FetchTimeouts::default(),
             local_capacity: DEFAULT_LOCAL_CAPACITY,
+            revalidate: None,
+            lease_ttl: DEFAULT_LEASE_TTL,
         }
     }
 }
@@ -104,9 +119,76 @@ impl Policy {
 
     /// `dataset` is fresh for `ttl`.
     pub fn with_ttl(mut self, dataset: Dataset, ttl: Duration) -> Self {
+        let window = self.revalidate.unwrap_or(ttl);
         let policy = self.dataset_mut(dataset);
-        policy.freshness = policy.freshness.with_ttl(ttl);
+        policy.freshness = policy
+            .freshness
+            .with_ttl(ttl)
+            .with_stale_while_revalidate(window);
         self
+    }
+
+    /// Every dataset is refreshed in the background once a read finds it `fraction` (above
+    /// 0.0, up to 1.0) into its fresh time: the read is served at once, and one refresh runs
+    /// for the whole fleet of processes sharing the cache. 1.0 refreshes only stale values.
+    /// By default 0.8 ([`DEFAULT_REFRESH_AHEAD`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use market_data::{Dataset, Policy};
+    ///
+    /// let policy = Policy::default().with_refresh_ahead(0.5)?;
+    /// let instruments = policy.dataset(Dataset::Instruments).freshness;
+    /// assert_eq!(instruments.refresh_ahead(), 0.5);
+    /// # Ok::<_, market_data::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) unless `fraction` is in
+    /// `0.0..=1.0` and above zero.
+    pub fn with_refresh_ahead(mut self, fraction: f64) -> Result<Self, crate::Error> {
+        for dataset in Dataset::ALL {
+            let policy = self.dataset_mut(dataset);
+            policy.freshness = policy
+                .freshness
+                .with_refresh_ahead(fraction)
+                .map_err(|error| crate::Error::InvalidArgument(error.to_string()))?;
+        }
+        Ok(self)
+    }
+
+    /// A stale copy of any dataset up to `window` past its fresh time is served at once while
+    /// one refresh runs in the background, rather than after waiting for the refresh up to the
+    /// soft timeout. Zero waits. By default each dataset's TTL: nothing is served more than
+    /// twice its TTL old while the upstream answers. Only a kept stale copy can be served, so
+    /// the window is bounded by [`Policy::with_max_stale`].
+    pub fn with_stale_while_revalidate(mut self, window: Duration) -> Self {
+        self.revalidate = Some(window);
+        for dataset in Dataset::ALL {
+            let policy = self.dataset_mut(dataset);
+            policy.freshness = policy.freshness.with_stale_while_revalidate(window);
+        }
+        self
+    }
+
+    /// The lease a process takes on a market while it fetches it lasts `ttl` unless extended
+    /// (its holder extends it every third of that while the fetch runs). It bounds how long
+    /// the other processes wait when the holder dies without releasing it (on Redis; a cache
+    /// directory's lease dies with its process). By default 5 s.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) under 30 ms.
+    pub fn with_lease_ttl(mut self, ttl: Duration) -> Result<Self, crate::Error> {
+        cache_core::Fleet::new()
+            .with_lease_ttl(ttl)
+            .map_err(|error| crate::Error::InvalidArgument(error.to_string()))?;
+        self.lease_ttl = ttl;
+        Ok(self)
+    }
+
+    /// How long a market's fetch lease lasts unless extended.
+    pub const fn lease_ttl(&self) -> Duration {
+        self.lease_ttl
     }
 
     /// Every dataset keeps a stale copy `max_stale` past its TTL (zero: none).

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use bybit_client::{InstrumentList, InstrumentSource};
 use cache_core::{
-    Cache, FetchError, LocalCache, Lookup, ReadThrough, SingleFlight, Stats, TypedCache,
+    Cache, FetchError, Fleet, FleetStats, LocalCache, Lookup, ReadThrough, SingleFlight, Stats,
+    TypedCache,
 };
 use tracing::Instrument;
 
@@ -16,13 +17,17 @@ use crate::vet::{self, RefreshError, Refused};
 use crate::{Dataset, Error, Market, Policy, cache_key};
 
 type Shared<T> = Result<Arc<T>, FetchError<RefreshError>>;
-type Cached<T> = ReadThrough<T, FetchError<RefreshError>, Arc<dyn Cache>>;
+pub(crate) type Cached<T> = ReadThrough<T, FetchError<RefreshError>, Arc<dyn Cache>>;
 
 /// Bybit market data, each dataset read through the cache on its own schedule.
 ///
 /// One upstream fetch of a market's instruments refreshes every dataset derived from it, and
-/// concurrent callers in this process share it. See [`ReadThrough`] for how fresh, stale and
-/// failed cases are served. Clones share everything.
+/// concurrent callers in this process share it. Processes that share the cache take turns
+/// (see [`Fleet`]): one of them fetches a market under a lease in the cache while the others
+/// wait for the lists it stores, so that a fleet of replicas makes one upstream call per
+/// market per TTL, not one each. A value read late in its fresh time, or stale within the
+/// policy's window, is served at once and refreshed in the background. See [`ReadThrough`] for
+/// how fresh, stale and failed cases are served. Clones share everything.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -49,14 +54,16 @@ pub struct MarketData {
     inner: Arc<Inner>,
 }
 
-struct Inner {
+pub(crate) struct Inner {
     source: Arc<dyn InstrumentSource>,
-    policy: Policy,
-    instruments: Cached<InstrumentList>,
-    symbols: Cached<Vec<String>>,
-    funding_intervals: Cached<FundingIntervals>,
+    pub(crate) policy: Policy,
+    pub(crate) cache: Arc<dyn Cache>,
+    pub(crate) instruments: Cached<InstrumentList>,
+    pub(crate) symbols: Cached<Vec<String>>,
+    pub(crate) funding_intervals: Cached<FundingIntervals>,
     upstream: SingleFlight<InstrumentList, RefreshError>,
     upstream_fetches: AtomicU64,
+    fleet: Fleet,
 }
 
 /// The counters of every dataset, and of upstream fetches.
@@ -71,6 +78,8 @@ pub struct MarketStats {
     pub funding_intervals: Stats,
     /// Upstream calls made (each one paginates through a whole market).
     pub upstream_fetches: u64,
+    /// How this process took turns at fetching with the others that share the cache.
+    pub fleet: FleetStats,
 }
 
 impl MarketStats {
@@ -99,6 +108,8 @@ impl MarketData {
             instruments: cached(&cache, &policy, Dataset::Instruments, local),
             symbols: cached(&cache, &policy, Dataset::Symbols, local),
             funding_intervals: cached(&cache, &policy, Dataset::FundingIntervals, local),
+            fleet: fleet(&policy),
+            cache,
             source,
             policy,
             upstream: SingleFlight::new(),
@@ -209,6 +220,7 @@ impl MarketData {
             symbols: self.inner.symbols.stats(),
             funding_intervals: self.inner.funding_intervals.stats(),
             upstream_fetches: self.inner.upstream_fetches.load(Ordering::Relaxed),
+            fleet: self.inner.fleet.stats(),
         }
     }
 
@@ -259,6 +271,22 @@ where
     }
 }
 
+/// The turns of this instance's fetches: a waiter waits as long as a fetch may take.
+fn fleet(policy: &Policy) -> Fleet {
+    let hard = policy.timeouts().hard();
+    let max_wait = if hard == Duration::MAX {
+        cache_core::DEFAULT_MAX_WAIT
+    } else {
+        hard
+    };
+    let fleet = Fleet::new().with_max_wait(max_wait);
+    // The policy checked the TTL when it was set.
+    fleet
+        .clone()
+        .with_lease_ttl(policy.lease_ttl())
+        .unwrap_or(fleet)
+}
+
 impl Inner {
     /// A refresh of `market` (shared with concurrent ones) that yields what `derive` makes of
     /// the fresh list.
@@ -271,20 +299,26 @@ impl Inner {
         Ok(Arc::new(derive(&list)))
     }
 
-    /// Fetches `market`'s instruments, once for all concurrent callers, and stores every
-    /// dataset derived from them. Nothing is stored when the fetch fails or its answer is
-    /// refused.
+    /// Fetches `market`'s instruments, once for all concurrent callers and in turn with the
+    /// other processes, and stores every dataset derived from them; or takes the list another
+    /// process just stored. Nothing is stored when the fetch fails or its answer is refused.
     async fn refresh(inner: Arc<Self>, market: Market) -> Shared<InstrumentList> {
         let this = inner.clone();
         let flight_market = market.clone();
         inner
             .upstream
             .run(&market.to_string(), move || async move {
-                this.upstream_fetches.fetch_add(1, Ordering::Relaxed);
-                let list = this.fetch(&flight_market).await?;
-                this.vet(&flight_market, &list).await?;
-                this.store(&flight_market, &list).await;
-                Ok(list)
+                let market = &flight_market;
+                let lease = this.lease_name(market);
+                let recent = || this.recent(market);
+                let fetch = || async {
+                    this.upstream_fetches.fetch_add(1, Ordering::Relaxed);
+                    let list = this.fetch(market).await?;
+                    this.vet(market, &list).await?;
+                    this.store(market, &list).await;
+                    Ok(list)
+                };
+                this.fleet.run(&this.cache, &lease, recent, fetch).await
             })
             .await
     }
@@ -355,7 +389,7 @@ impl Inner {
         }
     }
 
-    async fn store(&self, market: &Market, list: &InstrumentList) {
+    pub(crate) async fn store(&self, market: &Market, list: &InstrumentList) {
         let key = |dataset| cache_key(self.policy.namespace(), dataset, market);
         let results = [
             (

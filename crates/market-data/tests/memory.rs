@@ -123,7 +123,10 @@ async fn a_stale_copy_is_served_when_the_upstream_fails_and_refreshed_when_it_is
         client: client(&bybit),
         fail: AtomicBool::new(false),
     });
-    let policy = Policy::default().with_ttl(Dataset::Symbols, Duration::from_millis(200));
+    // Served stale only after the failed fetch, not at once while it runs.
+    let policy = Policy::default()
+        .with_ttl(Dataset::Symbols, Duration::from_millis(200))
+        .with_stale_while_revalidate(Duration::ZERO);
     let data = MarketData::new(Arc::new(MemoryCache::new(64 << 20)), source.clone(), policy);
 
     let first = data.symbols(&linear()).await.unwrap();

@@ -1,0 +1,89 @@
+//! Taking the lists another process just stored, rather than fetching them again: what a
+//! process that waited for the fetch lease, or took it just after another released it, finds.
+
+use std::time::SystemTime;
+
+use bybit_client::InstrumentList;
+use cache_core::Cache;
+use cache_core::envelope::{self, HEADER_LEN};
+
+use crate::derive;
+use crate::service::Inner;
+use crate::vet::RefreshError;
+use crate::{Dataset, Market, cache_key};
+
+impl Inner {
+    /// The name of the lease a process holds while it fetches `market`.
+    pub(crate) fn lease_name(&self, market: &Market) -> String {
+        format!("{}:upstream:{market}", self.policy.namespace())
+    }
+
+    /// The instruments of `market` if the cache holds a list young enough that no dataset
+    /// derived from it would need a refresh (before every dataset's refresh-ahead point),
+    /// having stored any derived dataset older than it; `None` otherwise.
+    pub(crate) async fn recent(
+        &self,
+        market: &Market,
+    ) -> Option<Result<InstrumentList, RefreshError>> {
+        let key = |dataset| cache_key(self.policy.namespace(), dataset, market);
+        // Every dataset is derived from the list: it must be young enough for each of them.
+        let young_enough = Dataset::ALL
+            .into_iter()
+            .filter(|dataset| dataset.applies_to(market.category()))
+            .map(|dataset| {
+                let freshness = self.policy.dataset(dataset).freshness;
+                freshness.refresh_after(&key(dataset))
+            })
+            .min()?;
+        let key = key(Dataset::Instruments);
+        let written_at = self.written_at(&key).await?;
+        // A write time ahead of our clock (another host's) counts as just written.
+        let age = SystemTime::now()
+            .duration_since(written_at)
+            .unwrap_or_default();
+        if age >= young_enough {
+            return None;
+        }
+        let stored = match self.instruments.cache().get_stored(&key).await {
+            Ok(Some(stored)) => stored,
+            Ok(None) => return None,
+            Err(error) => {
+                tracing::warn!(%market, %error, "cannot read the list another process stored");
+                return None;
+            }
+        };
+        self.complete(market, &stored.value, stored.header.written_at)
+            .await;
+        Some(Ok(stored.value))
+    }
+
+    /// When the entry under `key` was written, from its header alone.
+    async fn written_at(&self, key: &str) -> Option<SystemTime> {
+        let head = self.cache.get_prefix(key, HEADER_LEN).await.ok()??;
+        Some(envelope::stamp(&head).ok()?.written_at())
+    }
+
+    /// Stores the datasets derived from `list` whose entries are missing or older than it.
+    /// The process that stored the list stored them too, unless its write failed or they were
+    /// removed since; a process that takes the list brings them up to date.
+    async fn complete(&self, market: &Market, list: &InstrumentList, written_at: SystemTime) {
+        let key = |dataset| cache_key(self.policy.namespace(), dataset, market);
+        let older = |at: Option<SystemTime>| at.is_none_or(|at| at < written_at);
+        let symbols = key(Dataset::Symbols);
+        if older(self.written_at(&symbols).await) {
+            let derived = std::sync::Arc::new(derive::symbols(list));
+            if let Err(error) = self.symbols.put_shared(&symbols, derived).await {
+                tracing::warn!(%market, %error, "cache write failed");
+            }
+        }
+        let funding = key(Dataset::FundingIntervals);
+        if Dataset::FundingIntervals.applies_to(market.category())
+            && older(self.written_at(&funding).await)
+        {
+            let derived = std::sync::Arc::new(derive::funding_intervals(list));
+            if let Err(error) = self.funding_intervals.put_shared(&funding, derived).await {
+                tracing::warn!(%market, %error, "cache write failed");
+            }
+        }
+    }
+}
