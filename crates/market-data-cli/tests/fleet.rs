@@ -1,0 +1,129 @@
+//! Many `market-data` processes started together on one shared cache, with a slow Bybit,
+//! as a fleet of replicas would be: one pagination run between them, and each prints the
+//! whole list. Also the lease holder killed mid-fetch, and Redis killed while others wait.
+
+use std::process::Output;
+use std::time::Duration;
+
+use bybit_client::testing::{Fault, MockBybit};
+use redis_test_server::{RedisCluster, RedisServer};
+
+mod common;
+use common::{finish, market_data, stderr, stdout};
+
+const PROCESSES: usize = 20;
+/// The recorded linear list, in pages of 50.
+const LINEAR: usize = 214;
+const PAGES: usize = LINEAR.div_ceil(50);
+
+/// A Bybit that answers every page of every run after `per_page`.
+async fn slow_bybit(per_page: Duration) -> MockBybit {
+    let mut builder = MockBybit::builder().page_size(50);
+    for page in 0..PAGES {
+        builder = builder.fault(Fault::hang(page, per_page).always());
+    }
+    builder.start().await
+}
+
+/// Pagination runs Bybit saw: each one starts with the request without a cursor.
+fn runs(bybit: &MockBybit) -> usize {
+    bybit.requests().iter().filter(|r| r.page == 0).count()
+}
+
+fn symbols_command(cache: &str, bybit: &MockBybit) -> tokio::process::Command {
+    let mut command = market_data();
+    command.args(["--cache", cache, "--bybit-url", &bybit.base_url()]);
+    command.args(["symbols", "--category", "linear"]);
+    command
+}
+
+/// Starts `n` programs at once and waits for all of them.
+async fn together(n: usize, cache: &str, bybit: &MockBybit) -> Vec<Output> {
+    let runs = (0..n).map(|_| async { finish(&mut symbols_command(cache, bybit)).await });
+    futures_util::future::join_all(runs).await
+}
+
+fn assert_complete(outputs: &[Output]) {
+    for output in outputs {
+        assert!(output.status.success(), "{}", stderr(output));
+        assert_eq!(stdout(output).lines().count(), LINEAR, "{}", stderr(output));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_processes_on_one_empty_redis_make_one_pagination_run() {
+    let redis = RedisServer::start().unwrap();
+    let bybit = slow_bybit(Duration::from_millis(300)).await;
+    let outputs = together(PROCESSES, &redis.url(), &bybit).await;
+    assert_complete(&outputs);
+    assert_eq!(runs(&bybit), 1, "pagination runs");
+    let pages: Vec<_> = bybit.requests().iter().map(|r| r.page).collect();
+    // The last page with items still carries a cursor, as Bybit's can: one more, empty.
+    assert_eq!(pages, (0..=PAGES).collect::<Vec<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_processes_on_one_empty_directory_make_one_pagination_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let bybit = slow_bybit(Duration::from_millis(300)).await;
+    let outputs = together(PROCESSES, dir.path().to_str().unwrap(), &bybit).await;
+    assert_complete(&outputs);
+    assert_eq!(runs(&bybit), 1, "pagination runs");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn processes_on_a_redis_cluster_make_one_pagination_run() {
+    let cluster = RedisCluster::start(3).unwrap();
+    let url = format!("redis+cluster://{}", cluster.addrs().join(","));
+    let bybit = slow_bybit(Duration::from_millis(300)).await;
+    let outputs = together(8, &url, &bybit).await;
+    assert_complete(&outputs);
+    assert_eq!(runs(&bybit), 1, "pagination runs");
+}
+
+/// Starts one program, and kills it once Bybit has seen its first request.
+async fn kill_once_fetching(cache: &str, bybit: &MockBybit) {
+    let mut holder = symbols_command(cache, bybit).spawn().unwrap();
+    while bybit.request_count() == 0 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    holder.start_kill().unwrap();
+    holder.wait().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_the_fetching_process_is_killed_another_takes_over() {
+    let redis = RedisServer::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for cache in [redis.url(), dir.path().to_str().unwrap().to_owned()] {
+        let bybit = slow_bybit(Duration::from_millis(200)).await;
+        kill_once_fetching(&cache, &bybit).await;
+        // The lease outlives its holder on Redis (until its TTL), not in a directory.
+        let outputs = together(5, &cache, &bybit).await;
+        assert_complete(&outputs);
+        assert_eq!(runs(&bybit), 2, "{cache}: the killed run and one more");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_redis_dies_while_processes_wait_each_fetches_on_its_own() {
+    let mut redis = RedisServer::start().unwrap();
+    let bybit = slow_bybit(Duration::from_millis(400)).await;
+    let url = redis.url();
+    let waiting = tokio::spawn({
+        let commands: Vec<_> = (0..5).map(|_| symbols_command(&url, &bybit)).collect();
+        async move {
+            let runs = commands
+                .into_iter()
+                .map(|mut command| async move { finish(&mut command).await });
+            futures_util::future::join_all(runs).await
+        }
+    });
+    while bybit.request_count() == 0 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    redis.stop();
+    let outputs = waiting.await.unwrap();
+    assert_complete(&outputs);
+    assert!(runs(&bybit) >= 1);
+}
