@@ -33,7 +33,12 @@ pub(crate) fn bench(extra: &[String]) -> Result<()> {
     args.extend(extra.iter().map(String::as_str));
     cargo(&args)?;
     // The Python reference comes last; it prints a skip line when Python lacks its packages.
-    for report in ["codec_report", "redis_throughput", "reference"] {
+    for report in [
+        "codec_report",
+        "redis_throughput",
+        "steady_reads",
+        "reference",
+    ] {
         cargo(&[
             "run",
             "--quiet",

@@ -43,9 +43,19 @@ use crate::{
 /// - A fetch runs on a task of its own and is shared by every caller of the key that misses
 ///   while it runs (see [`SingleFlight`]). It is abandoned at the hard deadline of
 ///   [`FetchTimeouts`] (30 s by default).
-/// - A caller holding a usable stale copy waits for the fetch up to the soft timeout (5 s by
-///   default), then is served the stale copy; the fetch goes on in the background and stores
-///   its value when it finishes. A caller without one waits up to the hard deadline.
+/// - A fresh value older than [`Freshness::refresh_after`] its key (a fraction of its fresh
+///   time, [`Freshness::with_refresh_ahead`]) is served at once, and one fetch starts in the
+///   background, shared as above, to replace it before it goes stale.
+/// - A stale copy within the policy's stale-while-revalidate window
+///   ([`Freshness::with_stale_while_revalidate`]) is served at once too, while one fetch
+///   runs in the background.
+/// - Otherwise a caller holding a usable stale copy waits for the fetch up to the soft
+///   timeout (5 s by default), then is served the stale copy; the fetch goes on in the
+///   background and stores its value when it finishes. A caller without one waits up to the
+///   hard deadline.
+/// - With [`ReadThrough::with_fleet`], the processes sharing the cache take turns at each
+///   key's fetch: one fetches under the cache's lease while the others wait for the value it
+///   stores (see [`Fleet`]).
 /// - When the fetch fails, panics or reaches its deadline, every caller that has a usable
 ///   stale copy is served it; the others get the [`FetchError`].
 /// - The cache never fails a call the upstream can answer: a backend that is down or slow,

@@ -68,6 +68,19 @@ pub(crate) struct Cli {
     #[arg(long, global = true, value_name = "FRACTION", value_parser = fraction)]
     pub max_shrink: Option<f64>,
 
+    /// Refresh a dataset in the background once it is this fraction into its TTL, so that
+    /// no later run waits for Bybit (1: only once stale). The run prints first, then waits
+    /// for the refresh to be stored.
+    #[arg(long, global = true, value_name = "FRACTION", default_value = "0.8",
+          value_parser = fraction)]
+    pub refresh_ahead: f64,
+
+    /// While one program fetches a market, the others sharing the cache wait for its
+    /// answer; its claim lasts this long unless renewed, which bounds the wait when it dies.
+    #[arg(long, global = true, value_name = "DURATION", default_value = "5s",
+          value_parser = positive_duration)]
+    pub lease_ttl: Duration,
+
     /// Print JSON on stdout instead of text.
     #[arg(long, global = true)]
     pub json: bool,

@@ -160,8 +160,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             }
         })
         .map_err(|e| Failure::NoData(format!("cannot write output: {e}")));
-    // A stale copy served at the soft timeout left its refresh running: the answer is out,
-    // and the refresh is stored for the next run rather than dropped at exit.
+    // A copy served while its refresh runs (refreshed ahead, stale within the window, or
+    // after the soft timeout): the answer is out, and the refresh is stored for the next run
+    // rather than dropped at exit.
     if !data.settle(cli.fetch_deadline).await {
         tracing::warn!("a refresh from Bybit did not finish; the cache keeps its stale copy");
     }
@@ -172,6 +173,11 @@ fn policy(cli: &Cli) -> Result<Policy, Failure> {
     let mut policy = Policy::default()
         .with_max_stale(cli.max_stale)
         .with_timeouts(FetchTimeouts::new(cli.soft_timeout, cli.fetch_deadline));
+    policy = policy
+        .with_refresh_ahead(cli.refresh_ahead)
+        .map_err(|e| Failure::Usage(format!("--refresh-ahead: {e}")))?
+        .with_lease_ttl(cli.lease_ttl)
+        .map_err(|e| Failure::Usage(format!("--lease-ttl: {e}")))?;
     if let Some(fraction) = cli.max_shrink {
         policy = policy
             .with_max_shrink(fraction)
