@@ -46,24 +46,29 @@
 mod body;
 mod client;
 mod config;
+pub mod diff;
 mod error;
 mod escape;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 mod guard;
+mod instrument;
+mod merge;
 pub mod models;
 mod offload;
 mod pagination;
 mod query;
 mod response;
 mod retry;
+mod schedule;
 mod source;
 #[cfg(feature = "testing")]
 pub mod testing;
 
 pub use client::BybitClient;
 pub use config::{ClientConfig, RetryPolicy};
+pub use diff::{Change, ListError};
 pub use error::{Error, PaginationError};
 pub use escape::Escaped;
 pub use models::{
