@@ -16,12 +16,17 @@ pub(crate) struct Counters {
     local_hits: AtomicU64,
     validations: AtomicU64,
     local_evictions: AtomicU64,
+    notified_hits: AtomicU64,
+    notices: AtomicU64,
+    fallbacks: AtomicU64,
 }
 
 /// What happened so far: one count per call for `hits`, `misses`, `stale` and
 /// `soft_timeouts`, one per upstream call for `fetches`, `fetch_errors` and `deadlines`, one
 /// per failed cache read or write for `cache_errors`; `local_hits`, `validations` and
-/// `local_evictions` count what the read-through's [`LocalCache`](crate::LocalCache) did.
+/// `local_evictions` count what the read-through's [`LocalCache`](crate::LocalCache) did, and
+/// `notified_hits`, `notices` and `fallbacks` what it did on the backend's
+/// [`Notifications`](crate::Notifications).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Stats {
@@ -50,6 +55,15 @@ pub struct Stats {
     pub validations: u64,
     /// Values dropped from the process's local cache to keep it within its bound.
     pub local_evictions: u64,
+    /// Local hits served on notices alone, without reading the stamp (also counted in
+    /// `local_hits`, not in `validations`).
+    pub notified_hits: u64,
+    /// Announcements of a write or delete received for a key whose value this read-through
+    /// held (the value is dropped unless it is the version announced).
+    pub notices: u64,
+    /// Validations made because the local cache follows notifications but the subscription
+    /// was down or reconnecting (also counted in `validations`).
+    pub fallbacks: u64,
 }
 
 impl std::ops::Add for Stats {
@@ -68,6 +82,9 @@ impl std::ops::Add for Stats {
             local_hits: self.local_hits + other.local_hits,
             validations: self.validations + other.validations,
             local_evictions: self.local_evictions + other.local_evictions,
+            notified_hits: self.notified_hits + other.notified_hits,
+            notices: self.notices + other.notices,
+            fallbacks: self.fallbacks + other.fallbacks,
         }
     }
 }
@@ -85,6 +102,9 @@ pub(crate) enum Event {
     LocalHit,
     Validation,
     LocalEviction,
+    NotifiedHit,
+    Notice,
+    Fallback,
 }
 
 impl Counters {
@@ -101,6 +121,9 @@ impl Counters {
             Event::LocalHit => &self.local_hits,
             Event::Validation => &self.validations,
             Event::LocalEviction => &self.local_evictions,
+            Event::NotifiedHit => &self.notified_hits,
+            Event::Notice => &self.notices,
+            Event::Fallback => &self.fallbacks,
         };
         counter.fetch_add(1, Ordering::Relaxed);
     }
@@ -119,6 +142,9 @@ impl Counters {
             local_hits: read(&self.local_hits),
             validations: read(&self.validations),
             local_evictions: read(&self.local_evictions),
+            notified_hits: read(&self.notified_hits),
+            notices: read(&self.notices),
+            fallbacks: read(&self.fallbacks),
         }
     }
 }
