@@ -59,7 +59,7 @@ use crate::models::{Category, InstrumentList};
 #[non_exhaustive]
 pub enum ListError {
     /// The lists are of different categories.
-    #[error("cannot combine a {left} instrument list with a {right} one")]
+    #[error("cannot combine instrument lists of two categories: {left} and {right}")]
     CategoryMismatch {
         /// The category of the first (older) list.
         left: Category,
