@@ -38,10 +38,17 @@
 //! maps (`rmp_serde::to_vec_named`) and back loses nothing. [`models::Positional`] writes the
 //! cheaper-to-decode array form, for caches keyed by [`models::SCHEMA_VERSION`].
 //!
+//! Lists are values to compare and combine: [`diff::diff`] gives the listings,
+//! delistings, status changes and changed fields between two lists of a category,
+//! [`InstrumentList::merge`] joins the default list with a `status=PreLaunch` one, and
+//! [`InstrumentList::next_boundary_after`] says when Bybit has announced the list will
+//! change (a delivery, a launch, a pre-market auction phase).
+//!
 //! Features: `mock` exposes `MockInstrumentSource` (mockall); `testing` exposes
 //! `testing`, a local mock Bybit serving the recorded fixtures in pages with injectable
 //! faults (`testing::MockBybit::start().await.base_url()`), and the `mock-bybit` binary
-//! (`mock-bybit --port 18080` prints its base URL and serves until interrupted).
+//! (`mock-bybit --port 18080` prints its base URL and serves until interrupted;
+//! `--instruments CATEGORY=FILE` serves a file read again on every request).
 
 mod body;
 mod client;

@@ -1,7 +1,8 @@
 //! A local HTTP server that answers `GET /v5/market/instruments-info` like Bybit does.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -11,7 +12,8 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use super::faults::{Fault, FaultKind};
 use super::fixtures::{self, LINEAR_214, OPTION_500};
-use crate::models::Category;
+use super::lists::{Lists, Source};
+use crate::models::{Category, Status};
 use crate::retry::now_ms;
 
 /// Items per page unless set: small, so that the recorded lists span several pages.
@@ -19,6 +21,7 @@ pub const DEFAULT_PAGE_SIZE: usize = 100;
 
 /// One request the mock server received.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MockRequest {
     /// `category`.
     pub category: Option<String>,
@@ -28,6 +31,10 @@ pub struct MockRequest {
     pub limit: Option<usize>,
     /// `baseCoin`.
     pub base_coin: Option<String>,
+    /// `symbol`.
+    pub symbol: Option<String>,
+    /// `status`.
+    pub status: Option<String>,
     /// The page the cursor points to (0 without a cursor).
     pub page: usize,
     /// `User-Agent`.
@@ -40,9 +47,16 @@ pub struct MockRequest {
 /// `baseCoin`, which like Bybit defaults to BTC), inverse and spot the small real lists.
 /// Spot is not paginated, as on Bybit; other categories carry a cursor on every page
 /// with items, the last one included, so a complete fetch ends on an empty page.
+///
+/// A request with `status` is served the list set for that status
+/// ([`MockBybitBuilder::status_instruments`], [`MockBybit::set_status_instruments`]), or
+/// else the category's list filtered to instruments of that status, as Bybit filters;
+/// one without is served the whole list. The lists can be replaced or edited while the
+/// server runs (see [`MockBybit::set_instruments`]); each request, each page included,
+/// is served from the lists as they are when it arrives.
 pub struct MockBybit {
     server: MockServer,
-    state: Arc<State>,
+    pub(super) state: Arc<State>,
 }
 
 impl MockBybit {
@@ -76,16 +90,18 @@ impl MockBybit {
         lock(&self.state.requests).len()
     }
 
-    /// The instruments served for a category (before any `baseCoin` filter).
-    pub fn instruments(&self, category: Category) -> &[Value] {
-        self.state.data.get(&category).map_or(&[], Vec::as_slice)
+    /// The instruments served now for a category without `status` (before any `baseCoin`
+    /// filter); empty when its file cannot be read.
+    pub fn instruments(&self, category: Category) -> Vec<Value> {
+        let list = lock(&self.state.lists).main_list(category);
+        list.map(|l| l.to_vec()).unwrap_or_default()
     }
 }
 
 /// Configures a [`MockBybit`].
 #[derive(Default)]
 pub struct MockBybitBuilder {
-    data: BTreeMap<Category, Vec<Value>>,
+    lists: Lists,
     page_size: Option<usize>,
     no_trailing_cursor: bool,
     faults: Vec<Fault>,
@@ -95,7 +111,46 @@ pub struct MockBybitBuilder {
 impl MockBybitBuilder {
     /// Serves these instruments (raw Bybit JSON objects) for a category instead of the fixture.
     pub fn instruments(mut self, category: Category, list: Vec<Value>) -> Self {
-        self.data.insert(category, list);
+        self.lists.main.insert(category, Source::values(list));
+        self
+    }
+
+    /// Serves a category's instruments from a file, read again on every request, so that
+    /// a test (or another process) can change the list by rewriting the file. Write it
+    /// whole and rename it into place: a request that reads half a file, or a file that is
+    /// not a list, is answered with HTTP 500 and the reason. The file holds a Bybit
+    /// response, its `result`, a serialized `InstrumentList` or a bare array.
+    pub fn instruments_file(mut self, category: Category, path: impl Into<PathBuf>) -> Self {
+        self.lists.main.insert(category, Source::File(path.into()));
+        self
+    }
+
+    /// Serves these instruments to requests for a category with this `status`, e.g.
+    /// pre-market contracts for `status=PreLaunch`.
+    pub fn status_instruments(
+        mut self,
+        category: Category,
+        status: Status,
+        list: Vec<Value>,
+    ) -> Self {
+        self.lists
+            .by_status
+            .insert((category, status.as_str().to_owned()), Source::values(list));
+        self
+    }
+
+    /// Like [`MockBybitBuilder::status_instruments`], from a file read on every request
+    /// (see [`MockBybitBuilder::instruments_file`]).
+    pub fn status_instruments_file(
+        mut self,
+        category: Category,
+        status: Status,
+        path: impl Into<PathBuf>,
+    ) -> Self {
+        self.lists.by_status.insert(
+            (category, status.as_str().to_owned()),
+            Source::File(path.into()),
+        );
         self
     }
 
@@ -125,18 +180,20 @@ impl MockBybitBuilder {
 
     /// Starts the server.
     pub async fn start(self) -> MockBybit {
-        let mut data = self.data;
+        let mut lists = self.lists;
         for (category, name) in [
             (Category::Linear, LINEAR_214),
             (Category::Option, OPTION_500),
             (Category::Inverse, "instruments-inverse-roq-bybit.json"),
             (Category::Spot, "instruments-spot-roq-bybit.json"),
         ] {
-            data.entry(category)
-                .or_insert_with(|| fixtures::values(name));
+            lists
+                .main
+                .entry(category)
+                .or_insert_with(|| Source::values(fixtures::values(name)));
         }
         let state = Arc::new(State {
-            data,
+            lists: Mutex::new(lists),
             page_size: self.page_size.unwrap_or(DEFAULT_PAGE_SIZE),
             trailing_cursor: !self.no_trailing_cursor,
             faults: Mutex::new(self.faults),
@@ -156,15 +213,15 @@ impl MockBybitBuilder {
     }
 }
 
-struct State {
-    data: BTreeMap<Category, Vec<Value>>,
+pub(super) struct State {
+    pub(super) lists: Mutex<Lists>,
     page_size: usize,
     trailing_cursor: bool,
     faults: Mutex<Vec<Fault>>,
     requests: Mutex<Vec<MockRequest>>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panicking test thread must not hide what the server recorded.
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -218,6 +275,8 @@ impl State {
             cursor: cursor.clone(),
             limit: query.get("limit").and_then(|l| l.parse().ok()),
             base_coin: query.get("baseCoin").cloned(),
+            symbol: query.get("symbol").cloned(),
+            status: query.get("status").cloned(),
             page: page.unwrap_or(0),
             user_agent: request
                 .headers
@@ -252,7 +311,15 @@ impl State {
             .get("limit")
             .and_then(|l| l.parse().ok())
             .unwrap_or(500usize);
-        let body = self.page_body(category, page, limit, &query, fault.as_ref());
+        let served = lock(&self.lists).serve(category, query.get("status").map(String::as_str));
+        let all = match served {
+            Ok(all) => all,
+            Err(reason) => {
+                return ResponseTemplate::new(500)
+                    .set_body_raw(format!("mock-bybit: {reason}"), "text/plain");
+            }
+        };
+        let body = self.page_body(&all, category, page, limit, &query, fault.as_ref());
         match fault {
             None | Some(FaultKind::RepeatCursor) => json_response(200, body),
             Some(FaultKind::Hang(delay)) => json_response(200, body).set_delay(delay),
@@ -298,13 +365,13 @@ impl State {
 
     fn page_body(
         &self,
+        all: &[Value],
         category: Category,
         page: usize,
         limit: usize,
         query: &HashMap<String, String>,
         fault: Option<&FaultKind>,
     ) -> String {
-        let all = self.data.get(&category).map_or(&[][..], Vec::as_slice);
         let field = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
         // Like Bybit: options are listed per base coin, BTC when none is named.
         let base_coin = query
