@@ -58,6 +58,7 @@ impl MockBybit {
 
     /// Edits a category's list in place and serves the result from now on. A list read
     /// from a file is edited as read now, and served from memory after.
+    /// The mock is locked while `edit` runs: it must not call the mock.
     pub fn edit_instruments<R>(
         &self,
         category: Category,

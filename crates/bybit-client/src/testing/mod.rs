@@ -23,11 +23,13 @@
 //! `--instruments linear=FILE` it serves a file it reads again on every request, so that a
 //! test can change the list under a running program (`mock-bybit --help`).
 
+mod builder;
 mod edit;
 mod faults;
 pub mod fixtures;
 mod lists;
 mod server;
 
+pub use builder::MockBybitBuilder;
 pub use faults::{Fault, TOO_MANY_VISITS};
-pub use server::{DEFAULT_PAGE_SIZE, MockBybit, MockBybitBuilder, MockRequest};
+pub use server::{DEFAULT_PAGE_SIZE, MockBybit, MockRequest};
