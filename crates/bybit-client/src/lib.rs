@@ -38,32 +38,44 @@
 //! maps (`rmp_serde::to_vec_named`) and back loses nothing. [`models::Positional`] writes the
 //! cheaper-to-decode array form, for caches keyed by [`models::SCHEMA_VERSION`].
 //!
+//! Lists are values to compare and combine: [`diff::diff`] gives the listings,
+//! delistings, status changes and changed fields between two lists of a category,
+//! [`InstrumentList::merge`] joins the default list with a `status=PreLaunch` one, and
+//! [`InstrumentList::next_boundary_after`] says when Bybit has announced the list will
+//! change (a delivery, a launch, a pre-market auction phase).
+//!
 //! Features: `mock` exposes `MockInstrumentSource` (mockall); `testing` exposes
 //! `testing`, a local mock Bybit serving the recorded fixtures in pages with injectable
 //! faults (`testing::MockBybit::start().await.base_url()`), and the `mock-bybit` binary
-//! (`mock-bybit --port 18080` prints its base URL and serves until interrupted).
+//! (`mock-bybit --port 18080` prints its base URL and serves until interrupted;
+//! `--instruments CATEGORY=FILE` serves a file read again on every request).
 
 mod body;
 mod client;
 mod config;
+pub mod diff;
 mod error;
 mod escape;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 mod guard;
+mod instrument;
+mod merge;
 pub mod models;
 mod offload;
 mod pagination;
 mod query;
 mod response;
 mod retry;
+mod schedule;
 mod source;
 #[cfg(feature = "testing")]
 pub mod testing;
 
 pub use client::BybitClient;
 pub use config::{ClientConfig, RetryPolicy};
+pub use diff::{Change, ListError};
 pub use error::{Error, PaginationError};
 pub use escape::Escaped;
 pub use models::{

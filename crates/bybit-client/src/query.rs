@@ -14,7 +14,8 @@ pub struct InstrumentsQuery {
     /// `symbol`, to fetch one instrument.
     pub symbol: Option<String>,
     /// `status`. Without it Bybit lists only `Trading` symbols (options: also
-    /// `PreLaunch` and `Delivering`); ask for `PreLaunch` separately to get pre-market ones.
+    /// `PreLaunch` and `Delivering`); ask for `PreLaunch` separately to get pre-market ones,
+    /// and join the two lists with [`InstrumentList::merge`](crate::InstrumentList::merge).
     pub status: Option<Status>,
 }
 
@@ -61,7 +62,18 @@ impl InstrumentsQuery {
         self
     }
 
-    /// Sets `status`.
+    /// Sets `status`: list only the instruments in this state, e.g. [`Status::PreLaunch`]
+    /// for pre-market contracts, which Bybit leaves out of the default list. A status of
+    /// [`Status::Other`] is sent as spelled; an empty one is refused by the client
+    /// ([`Error::InvalidQuery`]), since Bybit reads `status=` as no status.
+    ///
+    /// ```
+    /// use bybit_client::InstrumentsQuery;
+    /// use bybit_client::models::Status;
+    ///
+    /// let prelaunch = InstrumentsQuery::linear().with_status(Status::PreLaunch);
+    /// assert_eq!(prelaunch.status, Some(Status::PreLaunch));
+    /// ```
     pub fn with_status(mut self, status: Status) -> Self {
         self.status = Some(status);
         self
@@ -72,6 +84,12 @@ impl InstrumentsQuery {
         if self.category == Category::Option && self.base_coin.is_none() && self.symbol.is_none() {
             return Err(Error::InvalidQuery(
                 "category=option needs a base coin: without one Bybit returns BTC options only"
+                    .into(),
+            ));
+        }
+        if self.status.as_ref().is_some_and(|s| s.as_str().is_empty()) {
+            return Err(Error::InvalidQuery(
+                "status is empty: Bybit would read it as no status and list Trading symbols only"
                     .into(),
             ));
         }
@@ -91,5 +109,27 @@ impl InstrumentsQuery {
             params.push(("status", status.as_str().to_owned()));
         }
         params
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_status_is_sent_as_bybit_spells_it_and_an_empty_one_is_refused() {
+        let q = InstrumentsQuery::linear().with_status(Status::PreLaunch);
+        assert!(q.validate().is_ok());
+        assert!(q.params().contains(&("status", "PreLaunch".to_owned())));
+        let other = InstrumentsQuery::spot().with_status(Status::parse("Settling"));
+        assert!(other.params().contains(&("status", "Settling".to_owned())));
+        let empty = InstrumentsQuery::linear().with_status(Status::parse(""));
+        assert!(matches!(empty.validate(), Err(Error::InvalidQuery(m)) if m.contains("status")));
+        assert!(
+            !InstrumentsQuery::linear()
+                .params()
+                .iter()
+                .any(|(k, _)| *k == "status")
+        );
     }
 }

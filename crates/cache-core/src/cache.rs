@@ -6,7 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::Bytes;
 
-use crate::{Error, Lease, Result};
+use crate::{Error, Lease, Notifications, Result};
 
 /// An asynchronous key-value cache of bytes, each entry with its own time to live.
 ///
@@ -80,15 +80,23 @@ pub trait Cache: Send + Sync {
     fn lease(&self) -> Option<&dyn Lease> {
         None
     }
+
+    /// The backend's [`Notifications`]: announcements of every write and delete through it,
+    /// by any process, which a [`LocalCache`](crate::LocalCache) follows to serve the values
+    /// it holds without a round trip; `None` for a backend without them (held values are
+    /// then validated on every read). A wrapper forwards its inner backend's.
+    fn notifications(&self) -> Option<&dyn Notifications> {
+        None
+    }
 }
 
 #[cfg(feature = "mock")]
 mockall::mock! {
     /// A mockall mock of [`Cache`], for other crates' tests.
     ///
-    /// Written out with `mock!` rather than `automock` so that [`Cache::lease`] keeps its
-    /// default, `None`: a mock cache has no lease, and code that uses one where it exists
-    /// runs on a mock without an expectation for it.
+    /// Written out with `mock!` rather than `automock` so that [`Cache::lease`] and
+    /// [`Cache::notifications`] keep their default, `None`: a mock cache has neither, and
+    /// code that uses them where they exist runs on a mock without an expectation for them.
     pub Cache {}
 
     #[async_trait]
@@ -171,6 +179,9 @@ macro_rules! forward_cache {
             }
             fn lease(&self) -> Option<&dyn Lease> {
                 (**self).lease()
+            }
+            fn notifications(&self) -> Option<&dyn Notifications> {
+                (**self).notifications()
             }
         }
     )+};

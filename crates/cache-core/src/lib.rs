@@ -33,7 +33,9 @@
 //!   after which the fetch is abandoned), [`SingleFlight`] so that concurrent misses share
 //!   one fetch, [`FetchError`] for a fetch that failed, panicked or ran out of time, and
 //!   [`Stats`] counters. It keeps decoded values in the process ([`LocalCache`]), each
-//!   served again only once the cache is found to hold its [`Stamp`] still.
+//!   served again only once the cache is found to hold its [`Stamp`] still, or, following
+//!   the backend's [`Notifications`] ([`LocalCache::follow`]), without a round trip while no
+//!   write was announced and the value was checked within the last 500 ms.
 //! - [`Lease`] (through [`Cache::lease`]): an expiring, exclusive claim on a name, shared by
 //!   every process on the same cache, so that one of them fetches while the others wait.
 //! - [`unix_millis`]: the one conversion of write times to stored milliseconds.
@@ -87,6 +89,7 @@ mod lease;
 mod memory;
 #[cfg(feature = "memory")]
 mod memory_lease;
+mod notify;
 mod read_through;
 mod stats;
 #[cfg(any(test, feature = "testing", feature = "fuzzing"))]
@@ -115,6 +118,9 @@ pub use lease::MockLease;
 pub use lease::{Lease, LeaseToken};
 #[cfg(feature = "memory")]
 pub use memory::MemoryCache;
+pub use notify::{
+    DEFAULT_RECHECK_AFTER, Listener, Notifications, Signal, Subscribers, Subscription,
+};
 pub use read_through::{
     CLOCK_SKEW_TOLERANCE, DEFAULT_LOCAL_CAPACITY, LocalCache, Lookup, ReadThrough, Source,
 };

@@ -8,8 +8,11 @@ use moka::Expiry;
 use moka::future::Cache as Moka;
 
 use crate::cache::check_ttl;
+use crate::envelope::HEADER_LEN;
 use crate::memory_lease::Leases;
-use crate::{Cache, Entry, Error, Lease, Result};
+use crate::{
+    Cache, Entry, Error, Lease, Listener, Notifications, Result, Signal, Subscribers, Subscription,
+};
 
 /// What an entry costs beside its key and value (moka's bookkeeping, roughly), so that a
 /// million empty values still count against the bound.
@@ -25,6 +28,11 @@ const MAX_TTL: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
 ///
 /// Its [`Lease`] is held in the process, apart from the entries (never evicted, never
 /// counted against the bound), and shared by the clones.
+///
+/// Its [`Notifications`] announce every `set`, `set_many` and `delete` through any clone to
+/// the subscribers of every clone, before the call returns; they are always up. Entries that
+/// expire or are evicted are not announced (a reader holding one finds it gone when it
+/// validates).
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -44,6 +52,7 @@ pub struct MemoryCache {
     entries: Moka<String, Stored>,
     max_bytes: u64,
     pub(crate) leases: Leases,
+    subscribers: Subscribers,
 }
 
 #[derive(Clone)]
@@ -84,6 +93,7 @@ impl MemoryCache {
             entries,
             max_bytes,
             leases: Leases::default(),
+            subscribers: Subscribers::new(true),
         }
     }
 
@@ -94,12 +104,16 @@ impl MemoryCache {
 
     async fn insert(&self, key: String, value: Bytes, ttl: Duration) {
         let expires_at = Instant::now() + ttl;
+        let head = value.slice(..value.len().min(HEADER_LEN));
         let entry = Stored {
             value,
             ttl,
             expires_at,
         };
-        self.entries.insert(key, entry).await;
+        self.entries.insert(key.clone(), entry).await;
+        let key = &key;
+        self.subscribers
+            .announce(&Signal::Written { key, head: &head });
     }
 
     fn check(&self, key: &str, value: &Bytes, ttl: Duration) -> Result<()> {
@@ -152,12 +166,9 @@ impl Cache for MemoryCache {
     }
 
     async fn delete(&self, key: &str) -> Result<bool> {
-        Ok(self
-            .entries
-            .remove(key)
-            .await
-            .and_then(Self::live)
-            .is_some())
+        let removed = self.entries.remove(key).await;
+        self.subscribers.announce(&Signal::Removed { key });
+        Ok(removed.and_then(Self::live).is_some())
     }
 
     async fn ttl(&self, key: &str) -> Result<Option<Duration>> {
@@ -189,5 +200,15 @@ impl Cache for MemoryCache {
 
     fn lease(&self) -> Option<&dyn Lease> {
         Some(self)
+    }
+
+    fn notifications(&self) -> Option<&dyn Notifications> {
+        Some(self)
+    }
+}
+
+impl Notifications for MemoryCache {
+    fn subscribe(&self, listener: Listener) -> Subscription {
+        self.subscribers.subscribe(listener)
     }
 }

@@ -18,12 +18,17 @@ pub(crate) struct Counters {
     local_evictions: AtomicU64,
     refreshes_ahead: AtomicU64,
     served_while_refreshing: AtomicU64,
+    notified_hits: AtomicU64,
+    notices: AtomicU64,
+    fallbacks: AtomicU64,
 }
 
 /// What happened so far: one count per call for `hits`, `misses`, `stale` and
 /// `soft_timeouts`, one per upstream call for `fetches`, `fetch_errors` and `deadlines`, one
 /// per failed cache read or write for `cache_errors`; `local_hits`, `validations` and
-/// `local_evictions` count what the read-through's [`LocalCache`](crate::LocalCache) did.
+/// `local_evictions` count what the read-through's [`LocalCache`](crate::LocalCache) did, and
+/// `notified_hits`, `notices` and `fallbacks` what it did on the backend's
+/// [`Notifications`](crate::Notifications).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Stats {
@@ -59,6 +64,15 @@ pub struct Stats {
     /// Calls served a stale copy at once, within the stale-while-revalidate window, while a
     /// refresh runs (also counted in `stale`).
     pub served_while_refreshing: u64,
+    /// Local hits served on notices alone, without reading the stamp (also counted in
+    /// `local_hits`, not in `validations`).
+    pub notified_hits: u64,
+    /// Announcements of a write or delete received for a key whose value this read-through
+    /// held (the value is dropped unless it is the version announced).
+    pub notices: u64,
+    /// Validations made because the local cache follows notifications but the subscription
+    /// was down or reconnecting (also counted in `validations`).
+    pub fallbacks: u64,
 }
 
 impl std::ops::Add for Stats {
@@ -79,6 +93,9 @@ impl std::ops::Add for Stats {
             local_evictions: self.local_evictions + other.local_evictions,
             refreshes_ahead: self.refreshes_ahead + other.refreshes_ahead,
             served_while_refreshing: self.served_while_refreshing + other.served_while_refreshing,
+            notified_hits: self.notified_hits + other.notified_hits,
+            notices: self.notices + other.notices,
+            fallbacks: self.fallbacks + other.fallbacks,
         }
     }
 }
@@ -98,6 +115,9 @@ pub(crate) enum Event {
     LocalEviction,
     RefreshAhead,
     ServedWhileRefreshing,
+    NotifiedHit,
+    Notice,
+    Fallback,
 }
 
 impl Counters {
@@ -116,6 +136,9 @@ impl Counters {
             Event::LocalEviction => &self.local_evictions,
             Event::RefreshAhead => &self.refreshes_ahead,
             Event::ServedWhileRefreshing => &self.served_while_refreshing,
+            Event::NotifiedHit => &self.notified_hits,
+            Event::Notice => &self.notices,
+            Event::Fallback => &self.fallbacks,
         };
         counter.fetch_add(1, Ordering::Relaxed);
     }
@@ -136,6 +159,9 @@ impl Counters {
             local_evictions: read(&self.local_evictions),
             refreshes_ahead: read(&self.refreshes_ahead),
             served_while_refreshing: read(&self.served_while_refreshing),
+            notified_hits: read(&self.notified_hits),
+            notices: read(&self.notices),
+            fallbacks: read(&self.fallbacks),
         }
     }
 }

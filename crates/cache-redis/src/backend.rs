@@ -7,13 +7,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use cache_core::{Cache, Entry, Error, Lease, Result, check_ttl};
+use cache_core::{Cache, Entry, Error, Lease, Notifications, Result, check_ttl};
 use redis::{Client, Cmd, Pipeline};
 
 use crate::RedisConfig;
 use crate::cluster::group_by_slot;
 use crate::connect::Conn;
 use crate::error::ErrorContext;
+use crate::notify::Notifier;
 use crate::run::Retry;
 
 /// The longest TTL accepted: 2^62 ms, about 146 million years.
@@ -43,6 +44,16 @@ pub const MAX_TTL: Duration = Duration::from_millis(1 << 62);
 ///   [`Duration::MAX`].
 /// - Its [`Lease`] keeps each lease in a key of its own, under the prefix but apart from
 ///   every cache key; see [the `Lease` impl](#impl-Lease-for-RedisCache).
+/// - Every `set`, `set_many` and `delete` is announced with a `PUBLISH` on the channel
+///   `<prefix>__cache_notices:<db>`, in the same pipeline as the write (no extra round
+///   trip): the key and the value's 28-byte envelope header, or the key alone for a delete.
+///   Its [`Notifications`] follow that channel on a pub/sub connection of their own, opened
+///   with the first subscriber ([`LocalCache::follow`](cache_core::LocalCache::follow)),
+///   pinged every second, and reopened with backoff (50 ms to 2 s) when it breaks; its
+///   subscribers are told when it is down and up again. On a cluster the announcement is a
+///   classic `PUBLISH`, which every node forwards, and the subscription listens on one seed
+///   node at a time. A cache built from a redis-rs cluster client announces but cannot
+///   follow (it has no seed node to subscribe on): its subscribers stay down.
 ///
 /// # Retries
 /// On one server, a call whose connection was found dropped is sent once more, except
@@ -58,6 +69,7 @@ pub(crate) struct Inner {
     pub(crate) prefix: String,
     pub(crate) description: String,
     pub(crate) errors: ErrorContext,
+    pub(crate) notifier: Notifier,
 }
 
 impl RedisCache {
@@ -96,18 +108,24 @@ impl RedisCache {
         RedisConfig::new().cluster_nodes(seed_nodes).build().await
     }
 
+    /// A cache on `conn`, whose notifications subscribe through `subscribe_via` (one client
+    /// per node to try in turn; none for a cache that cannot follow).
     pub(crate) fn new(
         conn: Conn,
         prefix: String,
         description: String,
         errors: ErrorContext,
+        subscribe_via: Vec<Client>,
     ) -> Self {
+        use redis::aio::ConnectionLike;
+        let notifier = Notifier::new(&prefix, conn.get_db(), subscribe_via, errors.timeout);
         Self {
             inner: Arc::new(Inner {
                 conn,
                 prefix,
                 description,
                 errors,
+                notifier,
             }),
         }
     }
@@ -133,6 +151,12 @@ impl RedisCache {
     /// [`Error::Unavailable`], [`Error::Timeout`] or [`Error::Backend`].
     pub async fn ping(&self) -> Result<()> {
         self.run("PING", &redis::cmd("PING")).await
+    }
+
+    /// The key an announcement of `stored` is routed by: on a cluster, the key itself, so
+    /// that it goes to the same node as the write.
+    fn route<'a>(&self, stored: &'a [u8]) -> Option<&'a [u8]> {
+        self.is_cluster().then_some(stored)
     }
 
     fn key<'a>(&self, key: &'a str) -> Cow<'a, [u8]> {
@@ -191,17 +215,31 @@ impl Cache for RedisCache {
 
     async fn set(&self, key: &str, value: Bytes, ttl: Duration) -> Result<()> {
         check_ttl(ttl, MAX_TTL)?;
-        self.run("SET", &set_cmd(&self.key(key), &value, ttl)).await
+        let stored = self.key(key);
+        let mut pipe = Pipeline::with_capacity(2);
+        pipe.add_command(set_cmd(&stored, &value, ttl))
+            .ignore()
+            .add_command(
+                self.inner
+                    .notifier
+                    .written(key, &value, self.route(&stored)),
+            )
+            .ignore();
+        self.run_pipe("SET", &pipe).await
     }
 
     async fn delete(&self, key: &str) -> Result<bool> {
-        let removed: u64 = self
-            .run_with(
-                "DEL",
-                Retry::IfNotSent,
-                Cmd::new().arg("DEL").arg(&*self.key(key)),
-            )
-            .await?;
+        let stored = self.key(key);
+        let mut pipe = Pipeline::with_capacity(2);
+        pipe.cmd("DEL")
+            .arg(&*stored)
+            .add_command(self.inner.notifier.removed(key, self.route(&stored)))
+            .ignore();
+        let attempt = self.query(Retry::IfNotSent, |mut conn| {
+            let pipe = &pipe;
+            async move { pipe.query_async::<(u64,)>(&mut conn).await }
+        });
+        let (removed,) = self.bounded("DEL", attempt).await?;
         Ok(removed > 0)
     }
 
@@ -254,9 +292,16 @@ impl Cache for RedisCache {
         let pipes: Vec<Pipeline> = groups
             .iter()
             .map(|group| {
-                let mut pipe = Pipeline::with_capacity(group.len());
+                let mut pipe = Pipeline::with_capacity(2 * group.len());
                 for &i in group {
-                    pipe.add_command(set_cmd(&keys[i], &entries[i].value, entries[i].ttl))
+                    let Entry { key, value, ttl } = &entries[i];
+                    pipe.add_command(set_cmd(&keys[i], value, *ttl))
+                        .ignore()
+                        .add_command(
+                            self.inner
+                                .notifier
+                                .written(key, value, self.route(&keys[i])),
+                        )
                         .ignore();
                 }
                 pipe
@@ -277,6 +322,10 @@ impl Cache for RedisCache {
 
     fn lease(&self) -> Option<&dyn Lease> {
         Some(self)
+    }
+
+    fn notifications(&self) -> Option<&dyn Notifications> {
+        Some(&self.inner.notifier)
     }
 }
 

@@ -170,6 +170,13 @@ impl RedisConfig {
             timeout: self.connect_timeout,
         };
         let map = |e| errors.map("connect", e);
+        let subscribe_via = match &self.target {
+            Target::Url(Ok(url)) => {
+                connect::node_clients(url, self.root_cert.as_deref()).map_err(map)?
+            }
+            Target::Client(client) => vec![(**client).clone()],
+            _ => Vec::new(),
+        };
         let connecting = async {
             let conn: Conn = match &self.target {
                 Target::Missing => {
@@ -207,6 +214,7 @@ impl RedisConfig {
                 password: errors.password,
                 timeout: self.operation_timeout,
             },
+            subscribe_via,
         ))
     }
 

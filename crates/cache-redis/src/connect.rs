@@ -130,6 +130,25 @@ pub(crate) fn client(url: &RedisUrl, root_cert: Option<&[u8]>) -> RedisResult<Cl
     Client::open(info)
 }
 
+/// A standalone client for each node of `url` (one for a single server), trusting
+/// `root_cert` (PEM) when given: where a pub/sub connection can be opened.
+pub(crate) fn node_clients(url: &RedisUrl, root_cert: Option<&[u8]>) -> RedisResult<Vec<Client>> {
+    node_infos(url)?
+        .into_iter()
+        .map(|info| {
+            #[cfg(feature = "tls")]
+            if url.is_tls() {
+                install_crypto_provider();
+                if let Some(pem) = root_cert {
+                    return Client::build_with_tls(info, certificates(pem));
+                }
+            }
+            let _ = root_cert;
+            Client::open(info)
+        })
+        .collect()
+}
+
 /// A cluster client for the seed nodes of `url`.
 pub(crate) fn cluster_client(
     url: &RedisUrl,

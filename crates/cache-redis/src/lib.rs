@@ -40,6 +40,10 @@
 //! - Leases ([`Cache::lease`](cache_core::Cache::lease)) are keys of their own, taken with
 //!   `SET NX PX` and a random token, extended and released by Lua scripts that check it; each
 //!   touches one key, so they work on a cluster too.
+//! - Every write and delete is announced on a pub/sub channel under the key prefix, in the
+//!   same pipeline as the write; [`Cache::notifications`](cache_core::Cache::notifications)
+//!   follows it on a connection of its own, reconnecting with backoff, so that a
+//!   [`LocalCache`](cache_core::LocalCache) serves the values it holds without a round trip.
 //! - An optional key prefix namespaces every key; on a cluster, see
 //!   [`RedisConfig::key_prefix`] for how it affects hash slots.
 //! - No `Debug`, `Display` or error message contains the password; [`redact_url`] hides it
@@ -56,6 +60,7 @@ mod config;
 mod connect;
 mod error;
 mod lease;
+mod notify;
 mod redact;
 mod run;
 mod url;

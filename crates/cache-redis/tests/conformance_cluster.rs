@@ -3,3 +3,9 @@
 mod common;
 
 cache_core::conformance_tests!(common::Cluster::start(""));
+
+mod notifications {
+    use super::common;
+
+    cache_core::notification_conformance_tests!(common::Cluster::start(""));
+}

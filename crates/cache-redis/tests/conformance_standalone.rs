@@ -3,3 +3,9 @@
 mod common;
 
 cache_core::conformance_tests!(common::Standalone::start("conformance-app:"));
+
+mod notifications {
+    use super::common;
+
+    cache_core::notification_conformance_tests!(common::Standalone::start("conformance-app:"));
+}

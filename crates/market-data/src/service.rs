@@ -101,8 +101,13 @@ impl std::fmt::Debug for MarketData {
 impl MarketData {
     /// Market data from `source`, cached in `cache` by `policy`.
     pub fn new(cache: Arc<dyn Cache>, source: Arc<dyn InstrumentSource>, policy: Policy) -> Self {
-        // One bound for every dataset: their keys differ.
-        let local = (policy.local_capacity() > 0).then(|| LocalCache::new(policy.local_capacity()));
+        // One bound for every dataset: their keys differ. It follows the backend's
+        // notifications where it has them: held values are served without a round trip.
+        let local = (policy.local_capacity() > 0).then(|| {
+            let local = LocalCache::new(policy.local_capacity());
+            local.follow(&*cache);
+            local
+        });
         let local = local.as_ref();
         let inner = Inner {
             instruments: cached(&cache, &policy, Dataset::Instruments, local),

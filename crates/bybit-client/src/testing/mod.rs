@@ -14,11 +14,22 @@
 //! # }
 //! ```
 //!
-//! The `mock-bybit` binary serves the same data: `mock-bybit --port 18080`.
+//! A running mock's lists can be replaced and edited ([`MockBybit::set_instruments`],
+//! [`MockBybit::delist`], [`MockBybit::set_status`], ...) or read from a file on every
+//! request ([`MockBybitBuilder::instruments_file`]), and `status=PreLaunch` requests can be
+//! served a list of their own ([`MockBybit::set_status_instruments`]).
+//!
+//! The `mock-bybit` binary serves the same data: `mock-bybit --port 18080`; with
+//! `--instruments linear=FILE` it serves a file it reads again on every request, so that a
+//! test can change the list under a running program (`mock-bybit --help`).
 
+mod builder;
+mod edit;
 mod faults;
 pub mod fixtures;
+mod lists;
 mod server;
 
+pub use builder::MockBybitBuilder;
 pub use faults::{Fault, TOO_MANY_VISITS};
-pub use server::{DEFAULT_PAGE_SIZE, MockBybit, MockBybitBuilder, MockRequest};
+pub use server::{DEFAULT_PAGE_SIZE, MockBybit, MockRequest};

@@ -1,6 +1,6 @@
 //! A local HTTP server that answers `GET /v5/market/instruments-info` like Bybit does.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -9,8 +9,9 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
+use super::builder::MockBybitBuilder;
 use super::faults::{Fault, FaultKind};
-use super::fixtures::{self, LINEAR_214, OPTION_500};
+use super::lists::Lists;
 use crate::models::Category;
 use crate::retry::now_ms;
 
@@ -19,6 +20,7 @@ pub const DEFAULT_PAGE_SIZE: usize = 100;
 
 /// One request the mock server received.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MockRequest {
     /// `category`.
     pub category: Option<String>,
@@ -28,6 +30,10 @@ pub struct MockRequest {
     pub limit: Option<usize>,
     /// `baseCoin`.
     pub base_coin: Option<String>,
+    /// `symbol`.
+    pub symbol: Option<String>,
+    /// `status`.
+    pub status: Option<String>,
     /// The page the cursor points to (0 without a cursor).
     pub page: usize,
     /// `User-Agent`.
@@ -40,9 +46,16 @@ pub struct MockRequest {
 /// `baseCoin`, which like Bybit defaults to BTC), inverse and spot the small real lists.
 /// Spot is not paginated, as on Bybit; other categories carry a cursor on every page
 /// with items, the last one included, so a complete fetch ends on an empty page.
+///
+/// A request with `status` is served the list set for that status
+/// ([`MockBybitBuilder::status_instruments`], [`MockBybit::set_status_instruments`]), or
+/// else the category's list filtered to instruments of that status, as Bybit filters;
+/// one without is served the whole list. The lists can be replaced or edited while the
+/// server runs (see [`MockBybit::set_instruments`]); each request, each page included,
+/// is served from the lists as they are when it arrives.
 pub struct MockBybit {
     server: MockServer,
-    state: Arc<State>,
+    pub(super) state: Arc<State>,
 }
 
 impl MockBybit {
@@ -54,6 +67,34 @@ impl MockBybit {
     /// A builder for data, page size, faults and port.
     pub fn builder() -> MockBybitBuilder {
         MockBybitBuilder::default()
+    }
+
+    /// Starts serving these lists on `listener`, or on a free loopback port.
+    pub(super) async fn serve(
+        lists: Lists,
+        page_size: usize,
+        trailing_cursor: bool,
+        faults: Vec<Fault>,
+        listener: Option<TcpListener>,
+    ) -> Self {
+        let state = Arc::new(State {
+            lists: Mutex::new(lists),
+            page_size,
+            trailing_cursor,
+            faults: Mutex::new(faults),
+            requests: Mutex::new(Vec::new()),
+        });
+        let mut builder = MockServer::builder();
+        if let Some(listener) = listener {
+            builder = builder.listener(listener);
+        }
+        let server = builder.start().await;
+        Mock::given(method("GET"))
+            .and(path("/v5/market/instruments-info"))
+            .respond_with(Responder(Arc::clone(&state)))
+            .mount(&server)
+            .await;
+        MockBybit { server, state }
     }
 
     /// The base URL to give `ClientConfig::new`, e.g. `http://127.0.0.1:40123`.
@@ -76,95 +117,23 @@ impl MockBybit {
         lock(&self.state.requests).len()
     }
 
-    /// The instruments served for a category (before any `baseCoin` filter).
-    pub fn instruments(&self, category: Category) -> &[Value] {
-        self.state.data.get(&category).map_or(&[], Vec::as_slice)
+    /// The instruments served now for a category without `status` (before any `baseCoin`
+    /// filter); empty when its file cannot be read.
+    pub fn instruments(&self, category: Category) -> Vec<Value> {
+        let list = lock(&self.state.lists).main_list(category);
+        list.map(|l| l.to_vec()).unwrap_or_default()
     }
 }
 
-/// Configures a [`MockBybit`].
-#[derive(Default)]
-pub struct MockBybitBuilder {
-    data: BTreeMap<Category, Vec<Value>>,
-    page_size: Option<usize>,
-    no_trailing_cursor: bool,
-    faults: Vec<Fault>,
-    listener: Option<TcpListener>,
-}
-
-impl MockBybitBuilder {
-    /// Serves these instruments (raw Bybit JSON objects) for a category instead of the fixture.
-    pub fn instruments(mut self, category: Category, list: Vec<Value>) -> Self {
-        self.data.insert(category, list);
-        self
-    }
-
-    /// Items per page (at most the request's `limit`); default [`DEFAULT_PAGE_SIZE`].
-    pub fn page_size(mut self, page_size: usize) -> Self {
-        self.page_size = Some(page_size.max(1));
-        self
-    }
-
-    /// Whether the last page with items still carries a cursor, as Bybit's can (default true).
-    pub fn trailing_cursor(mut self, trailing: bool) -> Self {
-        self.no_trailing_cursor = !trailing;
-        self
-    }
-
-    /// Injects a fault.
-    pub fn fault(mut self, fault: Fault) -> Self {
-        self.faults.push(fault);
-        self
-    }
-
-    /// Serves on this listener (e.g. bound to a fixed port) instead of a free port.
-    pub fn listener(mut self, listener: TcpListener) -> Self {
-        self.listener = Some(listener);
-        self
-    }
-
-    /// Starts the server.
-    pub async fn start(self) -> MockBybit {
-        let mut data = self.data;
-        for (category, name) in [
-            (Category::Linear, LINEAR_214),
-            (Category::Option, OPTION_500),
-            (Category::Inverse, "instruments-inverse-roq-bybit.json"),
-            (Category::Spot, "instruments-spot-roq-bybit.json"),
-        ] {
-            data.entry(category)
-                .or_insert_with(|| fixtures::values(name));
-        }
-        let state = Arc::new(State {
-            data,
-            page_size: self.page_size.unwrap_or(DEFAULT_PAGE_SIZE),
-            trailing_cursor: !self.no_trailing_cursor,
-            faults: Mutex::new(self.faults),
-            requests: Mutex::new(Vec::new()),
-        });
-        let mut builder = MockServer::builder();
-        if let Some(listener) = self.listener {
-            builder = builder.listener(listener);
-        }
-        let server = builder.start().await;
-        Mock::given(method("GET"))
-            .and(path("/v5/market/instruments-info"))
-            .respond_with(Responder(Arc::clone(&state)))
-            .mount(&server)
-            .await;
-        MockBybit { server, state }
-    }
-}
-
-struct State {
-    data: BTreeMap<Category, Vec<Value>>,
+pub(super) struct State {
+    pub(super) lists: Mutex<Lists>,
     page_size: usize,
     trailing_cursor: bool,
     faults: Mutex<Vec<Fault>>,
     requests: Mutex<Vec<MockRequest>>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panicking test thread must not hide what the server recorded.
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -218,6 +187,8 @@ impl State {
             cursor: cursor.clone(),
             limit: query.get("limit").and_then(|l| l.parse().ok()),
             base_coin: query.get("baseCoin").cloned(),
+            symbol: query.get("symbol").cloned(),
+            status: query.get("status").cloned(),
             page: page.unwrap_or(0),
             user_agent: request
                 .headers
@@ -252,7 +223,15 @@ impl State {
             .get("limit")
             .and_then(|l| l.parse().ok())
             .unwrap_or(500usize);
-        let body = self.page_body(category, page, limit, &query, fault.as_ref());
+        let served = lock(&self.lists).serve(category, query.get("status").map(String::as_str));
+        let all = match served {
+            Ok(all) => all,
+            Err(reason) => {
+                return ResponseTemplate::new(500)
+                    .set_body_raw(format!("mock-bybit: {reason}"), "text/plain");
+            }
+        };
+        let body = self.page_body(&all, category, page, limit, &query, fault.as_ref());
         match fault {
             None | Some(FaultKind::RepeatCursor) => json_response(200, body),
             Some(FaultKind::Hang(delay)) => json_response(200, body).set_delay(delay),
@@ -298,13 +277,13 @@ impl State {
 
     fn page_body(
         &self,
+        all: &[Value],
         category: Category,
         page: usize,
         limit: usize,
         query: &HashMap<String, String>,
         fault: Option<&FaultKind>,
     ) -> String {
-        let all = self.data.get(&category).map_or(&[][..], Vec::as_slice);
         let field = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
         // Like Bybit: options are listed per base coin, BTC when none is named.
         let base_coin = query

@@ -2,13 +2,16 @@
 //! version it was decoded from.
 
 use std::any::Any;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
 
 use moka::future::Cache as Moka;
 use moka::notification::RemovalCause;
+use tokio::sync::mpsc;
 
-use crate::Stamp;
+use crate::notify::{Change, DEFAULT_RECHECK_AFTER, Following, Token, Trust};
 use crate::stats::{Counters, Event};
+use crate::{Cache, Signal, Stamp};
 
 /// The default bound of a [`LocalCache`]: 64 MiB of decoded values and keys.
 pub const DEFAULT_LOCAL_CAPACITY: u64 = 64 << 20;
@@ -21,6 +24,22 @@ pub const DEFAULT_LOCAL_CAPACITY: u64 = 64 << 20;
 /// ([`Cache::get_prefix`](crate::Cache::get_prefix) of the header): one small round trip,
 /// nothing transferred or decoded beyond the header. Another version there (written by any
 /// process), or none, and the value is read and decoded in full.
+///
+/// # Notified mode
+/// [`LocalCache::follow`] subscribes to the backend's
+/// [`Notifications`](crate::Notifications) (Redis pub/sub, or the memory backend's clones in
+/// one process): every write and delete through the backend, by any process, is announced,
+/// and the held value of that key is dropped. A held value is then served with no round trip
+/// at all while three things hold: the subscription is up; the value's stamp was read from
+/// the shared cache less than [`LocalCache::recheck_after`] ago (500 ms by default) under the
+/// same subscription; and no announcement that may concern its key arrived since that read
+/// started. Otherwise the read validates, as without notifications. So:
+/// - while the subscription is down or reconnecting, every read validates; after a
+///   reconnect, every held value is validated again before it is served unchecked;
+/// - a value is never served more than `recheck_after` (plus one round trip) after the
+///   shared cache holds a newer version, even when an announcement is lost, the connection
+///   died unnoticed, or the write was made around the backend (by hand);
+/// - a value just written or read in full is validated once before it is trusted.
 ///
 /// # Bound
 /// An entry weighs its key's length plus the decoded (serialized, uncompressed) length of its
@@ -49,14 +68,17 @@ pub const DEFAULT_LOCAL_CAPACITY: u64 = 64 << 20;
 pub struct LocalCache {
     entries: Moka<String, Held>,
     max_bytes: u64,
+    following: Arc<Following>,
+    recheck_after: Duration,
 }
 
 #[derive(Clone)]
 struct Held {
     stamp: Stamp,
     value: Arc<dyn Any + Send + Sync>,
-    /// The inserting read-through's, which counts the entry's eviction.
+    /// The inserting read-through's, which counts the entry's eviction and notices.
     counters: Arc<Counters>,
+    trust: Arc<Trust>,
 }
 
 impl LocalCache {
@@ -72,7 +94,94 @@ impl LocalCache {
                 }
             })
             .build();
-        Self { entries, max_bytes }
+        Self {
+            entries,
+            max_bytes,
+            following: Arc::new(Following::new()),
+            recheck_after: DEFAULT_RECHECK_AFTER,
+        }
+    }
+
+    /// The same local cache serving a held value unchecked for at most `recheck_after` after
+    /// its stamp was last read from the shared cache, when it follows notifications (see
+    /// [notified mode](#notified-mode)). Clones made afterwards share it.
+    #[must_use]
+    pub const fn with_recheck_after(mut self, recheck_after: Duration) -> Self {
+        self.recheck_after = recheck_after;
+        self
+    }
+
+    /// How long a held value is served unchecked in notified mode.
+    pub const fn recheck_after(&self) -> Duration {
+        self.recheck_after
+    }
+
+    /// Follows `cache`'s [`Notifications`](crate::Notifications), if it has any: from now on
+    /// its announcements drop outdated values, and recently validated values are served
+    /// without a round trip while the subscription is up (see
+    /// [notified mode](#notified-mode)). Returns whether it follows; `false` for a backend
+    /// without notifications, whose values stay validated on every read.
+    ///
+    /// The subscription ends when the last clone of this local cache is dropped. Following
+    /// another cache replaces it; every clone shares it, so the clones must read the same
+    /// shared cache. Outside a tokio runtime, announced values are not dropped at once (the
+    /// next read validates them instead).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use cache_core::{Codec, Freshness, LocalCache, MemoryCache, ReadThrough, TypedCache};
+    ///
+    /// let backend = MemoryCache::new(64 << 20);
+    /// let reader = |local: LocalCache| {
+    ///     let typed = TypedCache::new(backend.clone(), Codec::msgpack());
+    ///     ReadThrough::<Vec<String>, std::io::Error, _>::new(typed, Freshness::new(Duration::from_secs(60)))
+    ///         .with_local(local)
+    /// };
+    /// let (a, b) = (LocalCache::new(16 << 20), LocalCache::new(16 << 20));
+    /// assert!(a.follow(&backend) && b.follow(&backend));
+    /// let (a, b) = (reader(a), reader(b));
+    ///
+    /// a.put_shared("symbols", Arc::new(vec!["BTCUSDT".into()])).await?;
+    /// let fetch = || async { Err(std::io::Error::other("not called")) };
+    /// for _ in 0..3 {
+    ///     assert_eq!(*b.get("symbols", fetch).await?.value, ["BTCUSDT"]);
+    /// }
+    /// // Read in full, validated once, then served on notices alone.
+    /// assert_eq!((b.stats().validations, b.stats().notified_hits), (1, 1));
+    ///
+    /// a.put_shared("symbols", Arc::new(vec!["ETHUSDT".into()])).await?;
+    /// assert_eq!(*b.get("symbols", fetch).await?.value, ["ETHUSDT"], "announced to b");
+    /// # Ok(()) }
+    /// ```
+    pub fn follow<C: Cache + ?Sized>(&self, cache: &C) -> bool {
+        let Some(notifications) = cache.notifications() else {
+            tracing::debug!("the backend has no notifications: held values are validated");
+            return false;
+        };
+        let following: Weak<Following> = Arc::downgrade(&self.following);
+        let listener = Arc::new(move |signal: &Signal<'_>| {
+            if let Some(following) = following.upgrade() {
+                following.signal(signal);
+            }
+        });
+        let changes = tokio::runtime::Handle::try_current().ok().map(|runtime| {
+            let (send, receive) = mpsc::unbounded_channel();
+            // The task ends when the last clone drops the sender, with `following`.
+            runtime.spawn(drop_outdated(self.entries.clone(), receive));
+            send
+        });
+        let subscription = notifications.subscribe(listener);
+        self.following.attach(subscription, changes);
+        true
+    }
+
+    /// Whether held values are served on notices now: this local cache follows a backend's
+    /// notifications and the subscription is up.
+    pub fn is_notified(&self) -> bool {
+        self.following.is_following() && self.following.is_up()
     }
 
     /// The bound, in bytes of keys and decoded values.
@@ -98,11 +207,31 @@ impl LocalCache {
         self.entries.invalidate_all();
     }
 
-    /// The value held under `key`, if it is a `T`, with its stamp.
-    pub(crate) async fn get<T: Send + Sync + 'static>(&self, key: &str) -> Option<(Stamp, Arc<T>)> {
+    /// The value held under `key`, if it is a `T`, with its stamp and when it was last
+    /// found current.
+    pub(crate) async fn get<T: Send + Sync + 'static>(
+        &self,
+        key: &str,
+    ) -> Option<(Stamp, Arc<T>, Arc<Trust>)> {
         let held = self.entries.get(key).await?;
         let value = held.value.downcast::<T>().ok()?;
-        Some((held.stamp, value))
+        Some((held.stamp, value, held.trust))
+    }
+
+    /// Whether the value of `key` with `trust` may be served without asking the cache.
+    pub(crate) fn trusts(&self, key: &str, trust: &Trust) -> bool {
+        self.following.trusts(key, trust, self.recheck_after)
+    }
+
+    /// What a validation of `key` starting now earns, if it finds the value current: `None`
+    /// when notices do not flow.
+    pub(crate) fn token(&self, key: &str) -> Option<Token> {
+        self.following.token(key)
+    }
+
+    /// Whether this follows notifications that are down now: reads validate instead.
+    pub(crate) fn is_falling_back(&self) -> bool {
+        self.following.is_following() && !self.following.is_up()
     }
 
     /// Holds `value`, the stored version `stamp` of `key`, in place of any other.
@@ -113,10 +242,12 @@ impl LocalCache {
         value: Arc<T>,
         counters: &Arc<Counters>,
     ) {
+        // Trusted only once validated: the read it came from may have raced a change.
         let held = Held {
             stamp,
             value,
             counters: counters.clone(),
+            trust: Arc::default(),
         };
         self.entries.insert(key.to_owned(), held).await;
     }
@@ -124,6 +255,21 @@ impl LocalCache {
     /// Drops the value held under `key`.
     pub(crate) async fn remove(&self, key: &str) {
         self.entries.invalidate(key).await;
+    }
+}
+
+/// Drops each held value an announced change outdates, counting the notice on the
+/// read-through that holds it; until the channel closes with the local cache.
+async fn drop_outdated(entries: Moka<String, Held>, mut changes: mpsc::UnboundedReceiver<Change>) {
+    while let Some(change) = changes.recv().await {
+        let Some(held) = entries.get(&change.key).await else {
+            continue;
+        };
+        held.counters.record(Event::Notice);
+        if change.stamp != Some(held.stamp) {
+            entries.invalidate(&change.key).await;
+            tracing::debug!(key = change.key, "local copy dropped on notice");
+        }
     }
 }
 
@@ -139,6 +285,7 @@ impl std::fmt::Debug for LocalCache {
         f.debug_struct("LocalCache")
             .field("max_bytes", &self.max_bytes)
             .field("entries", &self.entries.entry_count())
+            .field("notified", &self.is_notified())
             .finish()
     }
 }

@@ -1,4 +1,5 @@
-//! Serving a value held decoded in the process, once the cache is found to hold its stamp.
+//! Serving a value held decoded in the process, once the cache is found to hold its stamp,
+//! or on notices alone while the local cache follows them and trusts the value.
 
 use std::sync::Arc;
 
@@ -7,7 +8,7 @@ use serde::de::DeserializeOwned;
 use super::local::LocalCache;
 use super::peek::{Judged, Peek, StaleBody, StaleCopy, judge};
 use super::{Lookup, Source};
-use crate::envelope::{self, HEADER_LEN};
+use crate::envelope::{self, HEADER_LEN, Stamp};
 use crate::stats::{Counters, Event};
 use crate::{Cache, Freshness, TypedCache};
 
@@ -15,10 +16,12 @@ use crate::{Cache, Freshness, TypedCache};
 /// the cache holds now; `None` when that does not tell (nothing held, another version
 /// stored, or the stamp could not be read), and the entry is to be read in full.
 ///
-/// A held value is served only when the cache answered with its very stamp: a cache that
-/// cannot be read never gets its held values served unchecked. A matching value is judged
-/// by its write time, as a stored one is: fresh, stale (served decoded when the fetch fails
-/// or is slow) or too old.
+/// A held value is served only when the cache answered with its very stamp, or when the
+/// local cache trusts it on notices (validated recently under a subscription that has been
+/// up since, with no change announced for its key): a cache that cannot be read never gets
+/// its held values served unchecked past that. A matching value is judged by its write
+/// time, as a stored one is: fresh, stale (served decoded when the fetch fails or is slow)
+/// or too old.
 pub(super) async fn validate<T, C>(
     cache: &TypedCache<C>,
     policy: &Freshness,
@@ -30,7 +33,15 @@ where
     T: DeserializeOwned + Send + Sync + 'static,
     C: Cache,
 {
-    let (held, value) = local.get::<T>(key).await?;
+    let (held, value, trust) = local.get::<T>(key).await?;
+    if local.trusts(key, &trust) {
+        return Some(judged(policy, counters, local, key, held, value, true).await);
+    }
+    if local.is_falling_back() {
+        counters.record(Event::Fallback);
+    }
+    // Taken before the read: a change announced while it is on its way voids the trust.
+    let token = local.token(key);
     counters.record(Event::Validation);
     let head = match cache.cache().get_prefix(key, HEADER_LEN).await {
         Ok(head) => head,
@@ -50,24 +61,43 @@ where
         tracing::debug!(key, "local copy outdated: the cache holds another version");
         return None;
     }
+    if let Some(token) = token {
+        trust.set(token);
+    }
+    Some(judged(policy, counters, local, key, held, value, false).await)
+}
+
+/// A held value whose stamp is current, judged by its write time.
+async fn judged<T>(
+    policy: &Freshness,
+    counters: &Counters,
+    local: &LocalCache,
+    key: &str,
+    held: Stamp,
+    value: Arc<T>,
+    notified: bool,
+) -> Peek<T> {
     match judge(policy, key, held.written_at()) {
         Judged::Fresh(age) => {
             counters.record(Event::LocalHit);
-            tracing::debug!(key, ?age, "local hit");
-            Some(Peek::Fresh(Lookup {
+            if notified {
+                counters.record(Event::NotifiedHit);
+            }
+            tracing::debug!(key, ?age, notified, "local hit");
+            Peek::Fresh(Lookup {
                 value,
                 source: Source::Cache,
                 age,
-            }))
+            })
         }
         Judged::Stale(age) => {
             let body = StaleBody::Decoded(value);
-            Some(Peek::Stale(StaleCopy::new(held.written_at(), body, age)))
+            Peek::Stale(StaleCopy::new(held.written_at(), body, age))
         }
         Judged::TooOld(age) => {
             local.remove(key).await;
             tracing::debug!(key, ?age, "local copy older than this reader accepts");
-            Some(Peek::Missing)
+            Peek::Missing
         }
     }
 }

@@ -19,10 +19,16 @@
 //! The `lease_*` cases check the backend's [`Lease`](crate::Lease), which they find through
 //! [`Cache::lease`]: a backend under test must have one. They check what every backend
 //! documents: exclusive, token-guarded, ended by its TTL unless extended, apart from keys.
+//!
+//! The `notifications_*` cases check the backend's [`Notifications`](crate::Notifications)
+//! (through [`Cache::notifications`]), which not every backend has: a backend that has them
+//! runs them with [`notification_conformance_tests!`](crate::notification_conformance_tests)
+//! as well.
 
 mod cases;
 mod concurrency;
 mod lease_cases;
+mod notify_cases;
 mod prefix_cases;
 
 use std::sync::Arc;
@@ -40,6 +46,7 @@ pub use lease_cases::{
     lease_apart_from_keys, lease_exclusive, lease_expiry, lease_extend, lease_invalid_ttl,
     lease_release, lease_wrong_token,
 };
+pub use notify_cases::notifications_announce_changes;
 pub use prefix_cases::get_prefix;
 
 /// What a conformance test runs against: a backend, or something that owns one.
@@ -98,6 +105,15 @@ macro_rules! conformance_tests {
             $crate::testing::$case(cache).await;
         }
     )+};
+}
+
+/// Generates one `#[tokio::test]` per notification case, each on a fixture made by `$make`,
+/// for a backend whose [`Cache::notifications`] is `Some`.
+#[macro_export]
+macro_rules! notification_conformance_tests {
+    ($make:expr) => {
+        $crate::conformance_tests!(@cases $make; notifications_announce_changes);
+    };
 }
 
 /// A key unique to this process and case, so that cases never see each other's entries.

@@ -1,0 +1,73 @@
+//! When a list is known to change by itself: deliveries, launches and pre-market auction
+//! phases that Bybit announces in the instruments.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::models::{InstrumentList, LinearInverseInstrument, OptionInstrument, TimestampMs};
+
+impl InstrumentList {
+    /// The earliest moment strictly after `now` at which Bybit has announced that the list
+    /// will change; `None` when it announces none (spot lists never do).
+    ///
+    /// A cached copy of the list is worth refetching at that moment whatever its TTL: a
+    /// dated future or an option is delivered, a contract launches, or a pre-market
+    /// contract enters its next auction phase.
+    ///
+    /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// use bybit_client::InstrumentList;
+    ///
+    /// let list: InstrumentList = serde_json::from_str(r#"{"category": "linear", "list": [
+    ///     {"symbol": "BTCUSDT", "launchTime": "1585526400000", "deliveryTime": "0"},
+    ///     {"symbol": "BTC-26JUN26", "launchTime": "1750000000000", "deliveryTime": "1782460800000"}
+    /// ]}"#)?;
+    /// let at = |ms| UNIX_EPOCH + Duration::from_millis(ms);
+    /// assert_eq!(list.next_boundary_after(at(1_700_000_000_000)), Some(at(1_750_000_000_000)));
+    /// assert_eq!(list.next_boundary_after(at(1_750_000_000_000)), Some(at(1_782_460_800_000)));
+    /// assert_eq!(list.next_boundary_after(at(1_782_460_800_000)), None);
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    ///
+    /// # Behavior
+    /// The moments are every instrument's `launchTime` and `deliveryTime` (linear, inverse
+    /// and option), and the `startTime` and `endTime` of every phase in a pre-market
+    /// contract's `preListingInfo.phases`. A time of 0 or less, or sent as `""`, is none.
+    pub fn next_boundary_after(&self, now: SystemTime) -> Option<SystemTime> {
+        self.boundaries().into_iter().find(|t| *t > now)
+    }
+
+    /// Every moment at which Bybit has announced a change to the list (see
+    /// [`InstrumentList::next_boundary_after`]), past ones included, sorted, each once.
+    pub fn boundaries(&self) -> Vec<SystemTime> {
+        let mut times = Vec::new();
+        match self {
+            Self::Spot(_) => {}
+            Self::Linear(l) | Self::Inverse(l) => l.iter().for_each(|i| contract(i, &mut times)),
+            Self::Option(l) => l.iter().for_each(|i| option(i, &mut times)),
+        }
+        let mut times: Vec<SystemTime> = times.into_iter().filter_map(to_system_time).collect();
+        times.sort();
+        times.dedup();
+        times
+    }
+}
+
+fn contract(i: &LinearInverseInstrument, out: &mut Vec<TimestampMs>) {
+    out.extend(i.launch_time);
+    out.extend(i.delivery_time);
+    let phases = i.pre_listing_info.as_ref().and_then(|p| p.phases.as_ref());
+    for phase in phases.into_iter().flatten() {
+        out.extend(phase.start_time);
+        out.extend(phase.end_time);
+    }
+}
+
+fn option(i: &OptionInstrument, out: &mut Vec<TimestampMs>) {
+    out.extend(i.launch_time);
+    out.extend(i.delivery_time);
+}
+
+fn to_system_time(t: TimestampMs) -> Option<SystemTime> {
+    let ms = u64::try_from(t.as_millis()).ok().filter(|ms| *ms > 0)?;
+    UNIX_EPOCH.checked_add(Duration::from_millis(ms))
+}
