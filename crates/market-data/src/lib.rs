@@ -19,6 +19,7 @@ mod policy;
 mod recent;
 mod service;
 mod vet;
+mod watch;
 
 pub use cache_core::{FetchTimeouts, FleetStats, Lookup, Source, Stats};
 pub use derive::FundingIntervals;
@@ -29,3 +30,4 @@ pub use policy::{
 };
 pub use service::{MarketData, MarketStats};
 pub use vet::Refused;
+pub use watch::{MarketEvent, default_interval};
