@@ -6,7 +6,9 @@ use cache_core::{
     Codec, Compression, DEFAULT_LEASE_TTL, DEFAULT_LOCAL_CAPACITY, FetchTimeouts, Freshness,
 };
 
-use crate::Dataset;
+use bybit_client::Category;
+
+use crate::{Dataset, Market, cache_key};
 
 /// How long a dataset is fresh and how it is stored.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -51,6 +53,7 @@ pub struct Policy {
     /// The stale-while-revalidate window of every dataset; `None`: each dataset's TTL.
     revalidate: Option<Duration>,
     lease_ttl: Duration,
+    prelaunch: bool,
 }
 
 /// The default namespace of keys.
@@ -84,6 +87,7 @@ impl Default for Policy {
             local_capacity: DEFAULT_LOCAL_CAPACITY,
             revalidate: None,
             lease_ttl: DEFAULT_LEASE_TTL,
+            prelaunch: false,
         }
     }
 }
@@ -184,6 +188,42 @@ impl Policy {
             .map_err(|error| crate::Error::InvalidArgument(error.to_string()))?;
         self.lease_ttl = ttl;
         Ok(self)
+    }
+
+    /// Also fetches the linear and inverse contracts Bybit lists only when asked for
+    /// (`status=PreLaunch`: pre-market contracts, in their auction or before trading starts),
+    /// merged into each list, so that a listing is seen before trading starts and becomes a
+    /// status change when it does. It costs a second pagination run per fetch. The lists are
+    /// kept under keys of their own (ending in `+prelaunch`), apart from those without.
+    /// Options always include them; spot has none. Off by default.
+    ///
+    /// ```
+    /// let policy = market_data::Policy::default().with_prelaunch(true);
+    /// assert!(policy.prelaunch());
+    /// ```
+    pub const fn with_prelaunch(mut self, prelaunch: bool) -> Self {
+        self.prelaunch = prelaunch;
+        self
+    }
+
+    /// Whether pre-launch contracts are fetched too.
+    pub const fn prelaunch(&self) -> bool {
+        self.prelaunch
+    }
+
+    /// Whether `market`'s fetches ask for its pre-launch contracts separately.
+    pub(crate) fn asks_prelaunch(&self, market: &Market) -> bool {
+        self.prelaunch && matches!(market.category(), Category::Linear | Category::Inverse)
+    }
+
+    /// The cache key of `dataset` for `market` under this policy.
+    pub(crate) fn key(&self, dataset: Dataset, market: &Market) -> String {
+        let key = cache_key(&self.namespace, dataset, market);
+        if self.asks_prelaunch(market) {
+            key + "+prelaunch"
+        } else {
+            key
+        }
     }
 
     /// How long a market's fetch lease lasts unless extended.

@@ -10,7 +10,7 @@ use cache_core::envelope::{self, HEADER_LEN};
 use crate::derive;
 use crate::service::Inner;
 use crate::vet::RefreshError;
-use crate::{Dataset, Market, cache_key};
+use crate::{Dataset, Market};
 
 impl Inner {
     /// The name of the lease a process holds while it fetches `market`.
@@ -25,7 +25,7 @@ impl Inner {
         &self,
         market: &Market,
     ) -> Option<Result<InstrumentList, RefreshError>> {
-        let key = |dataset| cache_key(self.policy.namespace(), dataset, market);
+        let key = |dataset| self.policy.key(dataset, market);
         // Every dataset is derived from the list: it must be young enough for each of them.
         let young_enough = Dataset::ALL
             .into_iter()
@@ -67,7 +67,7 @@ impl Inner {
     /// The process that stored the list stored them too, unless its write failed or they were
     /// removed since; a process that takes the list brings them up to date.
     async fn complete(&self, market: &Market, list: &InstrumentList, written_at: SystemTime) {
-        let key = |dataset| cache_key(self.policy.namespace(), dataset, market);
+        let key = |dataset| self.policy.key(dataset, market);
         let older = |at: Option<SystemTime>| at.is_none_or(|at| at < written_at);
         let symbols = key(Dataset::Symbols);
         if older(self.written_at(&symbols).await) {

@@ -14,7 +14,7 @@ use tracing::Instrument;
 
 use crate::derive::{self, FundingIntervals};
 use crate::vet::{self, RefreshError, Refused};
-use crate::{Dataset, Error, Market, Policy, cache_key};
+use crate::{Dataset, Error, Market, Policy};
 
 type Shared<T> = Result<Arc<T>, FetchError<RefreshError>>;
 pub(crate) type Cached<T> = ReadThrough<T, FetchError<RefreshError>, Arc<dyn Cache>>;
@@ -132,7 +132,7 @@ impl MarketData {
 
     /// The cache key of `dataset` for `market`.
     pub fn key(&self, dataset: Dataset, market: &Market) -> String {
-        cache_key(self.inner.policy.namespace(), dataset, market)
+        self.inner.policy.key(dataset, market)
     }
 
     /// Every instrument of `market`, every field as Bybit sent it.
@@ -333,8 +333,7 @@ impl Inner {
     async fn fetch(&self, market: &Market) -> Result<InstrumentList, RefreshError> {
         let started = Instant::now();
         let deadline = self.policy.timeouts().hard();
-        let query = market.query();
-        let call = self.source.instruments(&query);
+        let call = self.fetch_list(market);
         let list = if deadline == Duration::MAX {
             call.await?
         } else {
@@ -349,6 +348,28 @@ impl Inner {
             "fetched from upstream"
         );
         Ok(list)
+    }
+
+    /// `market`'s list, with its pre-launch contracts merged in when the policy asks for
+    /// them (two pagination runs, side by side).
+    async fn fetch_list(&self, market: &Market) -> Result<InstrumentList, RefreshError> {
+        let query = market.query();
+        if !self.policy.asks_prelaunch(market) {
+            return Ok(self.source.instruments(&query).await?);
+        }
+        let prelaunch = query
+            .clone()
+            .with_status(bybit_client::models::Status::PreLaunch);
+        let (listed, prelaunch) = tokio::join!(
+            self.source.instruments(&query),
+            self.source.instruments(&prelaunch)
+        );
+        listed?.merge(prelaunch?).map_err(|error| {
+            RefreshError::from(bybit_client::Error::Malformed {
+                reason: format!("the pre-launch list does not merge: {error}"),
+                snippet: String::new(),
+            })
+        })
     }
 
     /// Refuses an answer that would wipe or gut the cached list (see [`vet::acceptable`]).
@@ -377,7 +398,7 @@ impl Inner {
     /// symbols (small, and kept longest by default), else from the instruments. `None` when
     /// neither can be read, which leaves nothing to protect.
     async fn cached_len(&self, market: &Market) -> Option<usize> {
-        let key = |dataset| cache_key(self.policy.namespace(), dataset, market);
+        let key = |dataset| self.policy.key(dataset, market);
         let symbols = key(Dataset::Symbols);
         if let Ok(Some(symbols)) = self.symbols.cache().get::<Vec<String>>(&symbols).await {
             return Some(symbols.len());
@@ -395,7 +416,7 @@ impl Inner {
     }
 
     pub(crate) async fn store(&self, market: &Market, list: &InstrumentList) {
-        let key = |dataset| cache_key(self.policy.namespace(), dataset, market);
+        let key = |dataset| self.policy.key(dataset, market);
         let results = [
             (
                 Dataset::Instruments,
