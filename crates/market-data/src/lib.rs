@@ -14,6 +14,7 @@
 
 mod derive;
 mod error;
+mod expiry;
 mod market;
 mod policy;
 mod recent;
@@ -24,6 +25,7 @@ mod watch;
 pub use cache_core::{FetchTimeouts, FleetStats, Lookup, Source, Stats};
 pub use derive::FundingIntervals;
 pub use error::Error;
+pub use expiry::BOUNDARY_GRACE;
 pub use market::{Dataset, Market, cache_key};
 pub use policy::{
     DEFAULT_MAX_STALE, DEFAULT_NAMESPACE, DEFAULT_REFRESH_AHEAD, DatasetPolicy, Policy,

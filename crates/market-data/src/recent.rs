@@ -52,8 +52,12 @@ impl Inner {
                 return None;
             }
         };
-        self.complete(market, &stored.value, stored.header.written_at)
-            .await;
+        let written_at = stored.header.written_at;
+        let next = self.boundaries.learn(&key, &stored.value, written_at);
+        if next.is_some_and(crate::expiry::is_past) {
+            return None;
+        }
+        self.complete(market, &stored.value, written_at).await;
         Some(Ok(stored.value))
     }
 

@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use bybit_client::{InstrumentList, InstrumentSource};
 use cache_core::{
@@ -13,6 +13,7 @@ use cache_core::{
 use tracing::Instrument;
 
 use crate::derive::{self, FundingIntervals};
+use crate::expiry::Boundaries;
 use crate::vet::{self, RefreshError, Refused};
 use crate::{Dataset, Error, Market, Policy};
 
@@ -64,6 +65,7 @@ pub(crate) struct Inner {
     upstream: SingleFlight<InstrumentList, RefreshError>,
     upstream_fetches: AtomicU64,
     fleet: Fleet,
+    pub(crate) boundaries: Boundaries,
 }
 
 /// The counters of every dataset, and of upstream fetches.
@@ -119,6 +121,7 @@ impl MarketData {
             policy,
             upstream: SingleFlight::new(),
             upstream_fetches: AtomicU64::new(0),
+            boundaries: Boundaries::default(),
         };
         Self {
             inner: Arc::new(inner),
@@ -148,6 +151,22 @@ impl MarketData {
             refresh,
         )
         .await
+    }
+
+    /// Starts a refresh of `market` in the background when the list `lookup` was served from
+    /// predates a change Bybit announced (see [`BOUNDARY_GRACE`](crate::BOUNDARY_GRACE)),
+    /// learning the announced moments of an instruments list first.
+    fn expire_at_boundaries<T: 'static>(&self, market: &Market, lookup: &Lookup<T>) {
+        let key = self.key(Dataset::Instruments, market);
+        let written = written_at(lookup);
+        if let Some(list) = (&*lookup.value as &dyn std::any::Any).downcast_ref::<InstrumentList>()
+        {
+            self.inner.boundaries.learn(&key, list, written);
+        }
+        if self.inner.boundaries.claim_refresh(&key, written) {
+            tracing::info!(%market, "an announced change has passed; refreshing");
+            tokio::spawn(Inner::refresh(self.inner.clone(), market.clone()));
+        }
     }
 
     /// The symbols of `market`, in Bybit's order.
@@ -248,6 +267,7 @@ impl MarketData {
             .await
             .map_err(|error| Error::from_fetch(error.flatten()))?;
         tracing::debug!(%dataset, %market, source = ?lookup.source, age = ?lookup.age, "served");
+        self.expire_at_boundaries(market, &lookup);
         Ok(lookup)
     }
 }
@@ -274,6 +294,13 @@ where
         Some(local) => cached.with_local(local.clone()),
         None => cached.without_local(),
     }
+}
+
+/// When the value `lookup` serves was written, by its age.
+fn written_at<T>(lookup: &Lookup<T>) -> SystemTime {
+    SystemTime::now()
+        .checked_sub(lookup.age)
+        .unwrap_or(SystemTime::UNIX_EPOCH)
 }
 
 /// The turns of this instance's fetches: a waiter waits as long as a fetch may take.
@@ -321,6 +348,8 @@ impl Inner {
                     let list = this.fetch(market).await?;
                     this.vet(market, &list).await?;
                     this.store(market, &list).await;
+                    let key = this.policy.key(Dataset::Instruments, market);
+                    this.boundaries.learn(&key, &list, SystemTime::now());
                     Ok(list)
                 };
                 this.fleet.run(&this.cache, &lease, recent, fetch).await
