@@ -3,15 +3,20 @@
 //! `Arc`), against a full typed get (`GET` of the zstd-3 MessagePack value and its decode),
 //! one after the other in the same run, over a `redis-server` started for it.
 //!
-//! Also timed: the stamp read alone (the round trip a validated hit cannot avoid), and the
-//! read-through without its local cache (every read a full get).
+//! Also timed: a notified hit (a read-through whose local cache follows Redis's
+//! notifications, so that it serves the held value with no round trip, reading the stamp
+//! again only every 500 ms), the stamp read alone (the round trip a validated hit cannot
+//! avoid), and the read-through without its local cache (every read a full get).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use bybit_client::LinearInverseInstrument;
 use cache_core::envelope::HEADER_LEN;
-use cache_core::{Cache, Codec, Compression, Freshness, ReadThrough, Source, TypedCache};
+use cache_core::{
+    Cache, Codec, Compression, DEFAULT_LOCAL_CAPACITY, Freshness, LocalCache, ReadThrough, Source,
+    TypedCache,
+};
 use cache_redis::RedisCache;
 use criterion::{Criterion, criterion_group, criterion_main};
 use redis_test_server::RedisServer;
@@ -44,6 +49,18 @@ fn local_hit(c: &mut Criterion) {
     let policy = Freshness::new(Duration::from_secs(24 * 3600));
     let held = ReadThrough::new(typed.clone(), policy);
     let plain = ReadThrough::new(typed.clone(), policy).without_local();
+    let notified = runtime.block_on(async {
+        let local = LocalCache::new(DEFAULT_LOCAL_CAPACITY);
+        assert!(local.follow(&redis), "Redis has notifications");
+        for _ in 0..1000 {
+            if local.is_notified() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert!(local.is_notified(), "the subscription is up");
+        ReadThrough::new(typed.clone(), policy).with_local(local)
+    });
     let list = Arc::new(benches::linear_instruments());
     runtime
         .block_on(held.put_shared(KEY, list.clone()))
@@ -52,11 +69,19 @@ fn local_hit(c: &mut Criterion) {
     runtime.block_on(async {
         assert!(Arc::ptr_eq(&read(&held).await, &list), "a validated hit");
         assert_eq!(read(&plain).await.len(), 214);
+        // Read in full, then validated: served on notices from here on.
+        read(&notified).await;
+        let held = read(&notified).await;
+        assert!(Arc::ptr_eq(&read(&notified).await, &held));
+        assert!(notified.stats().notified_hits > 0);
     });
 
     let mut group = c.benchmark_group("local_hit/linear_214");
     group.bench_function("validated L1 hit (ReadThrough)", |b| {
         b.to_async(&runtime).iter(|| read(&held));
+    });
+    group.bench_function("notified L1 hit (ReadThrough, following notices)", |b| {
+        b.to_async(&runtime).iter(|| read(&notified));
     });
     group.bench_function("full typed get (TypedCache::get)", |b| {
         b.to_async(&runtime).iter(|| async {
@@ -77,6 +102,16 @@ fn local_hit(c: &mut Criterion) {
     group.finish();
     let stats = held.stats();
     assert_eq!(stats.local_hits, stats.hits, "every read was a local hit");
+    let stats = notified.stats();
+    assert_eq!(
+        stats.hits,
+        stats.local_hits + 1,
+        "every read but the first was local"
+    );
+    assert!(
+        stats.notified_hits > 100 * stats.validations,
+        "almost every read on notices alone: {stats:?}"
+    );
 }
 
 criterion_group!(benches, local_hit);
