@@ -2,7 +2,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use bybit_client::{InstrumentList, InstrumentSource};
@@ -66,6 +66,8 @@ pub(crate) struct Inner {
     upstream_fetches: AtomicU64,
     fleet: Fleet,
     pub(crate) boundaries: Boundaries,
+    /// Refreshes started in the background that have not yet joined their flight.
+    starting: AtomicUsize,
 }
 
 /// The counters of every dataset, and of upstream fetches.
@@ -122,6 +124,7 @@ impl MarketData {
             upstream: SingleFlight::new(),
             upstream_fetches: AtomicU64::new(0),
             boundaries: Boundaries::default(),
+            starting: AtomicUsize::new(0),
         };
         Self {
             inner: Arc::new(inner),
@@ -165,7 +168,24 @@ impl MarketData {
         }
         if self.inner.boundaries.claim_refresh(&key, written) {
             tracing::info!(%market, "an announced change has passed; refreshing");
-            tokio::spawn(Inner::refresh(self.inner.clone(), market.clone()));
+            // Counted from now, so that `settle` waits for it before it has even started.
+            self.inner.starting.fetch_add(1, Ordering::SeqCst);
+            let (inner, market) = (self.inner.clone(), market.clone());
+            tokio::spawn(async move {
+                let refresh = Inner::refresh(inner.clone(), market);
+                let mut refresh = std::pin::pin!(refresh);
+                // Polled once, which joins or starts the flight, before it stops counting.
+                let polled = futures_util::poll!(refresh.as_mut());
+                inner.starting.fetch_sub(1, Ordering::SeqCst);
+                let outcome = match polled {
+                    std::task::Poll::Ready(outcome) => outcome,
+                    std::task::Poll::Pending => refresh.await,
+                };
+                // The refresh logged its failure; the stale list stays until the next try.
+                if let Err(error) = outcome {
+                    tracing::debug!(%error, "refresh at an announced change failed");
+                }
+            });
         }
     }
 
@@ -210,7 +230,8 @@ impl MarketData {
     pub async fn settle(&self, limit: Duration) -> bool {
         const POLL: Duration = Duration::from_millis(10);
         let started = Instant::now();
-        while self.inner.upstream.in_flight() > 0 {
+        while self.inner.upstream.in_flight() > 0 || self.inner.starting.load(Ordering::SeqCst) > 0
+        {
             if started.elapsed() >= limit {
                 return false;
             }
