@@ -263,6 +263,36 @@ async fn a_watch_keeps_a_cache_directory_for_the_other_commands() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dataset_with_a_shorter_ttl_than_the_list_is_kept_fresh_too() {
+    let bybit = MockBybit::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().to_str().unwrap();
+    // The list alone would not be fetched again for an hour; the symbols go stale in 1 s,
+    // and refreshing them fetches the list, whose changes the watch then prints.
+    let args = [
+        "--ttl-instruments",
+        "1h",
+        "--ttl-symbols",
+        "1s",
+        "--json",
+        "watch",
+        "--category",
+        "linear",
+    ];
+    let mut watcher = Watcher::start(cache, &bybit.base_url(), &args);
+    let first: Value = serde_json::from_str(&watcher.line().await).unwrap();
+    assert_eq!(first, snapshot(214));
+    assert!(bybit.delist(Category::Linear, "BTCUSDT"));
+    let change: Value = serde_json::from_str(&watcher.line().await).unwrap();
+    assert_eq!(
+        change,
+        json!({"event": "delisted", "category": "linear", "symbol": "BTCUSDT"})
+    );
+    watcher.signal("TERM");
+    assert!(watcher.exit().await.0.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_bybit_down_and_nothing_cached_a_watch_warns_and_goes_on() {
     let args = ["--json", "watch", "--category", "linear"];
     let mut watcher = Watcher::start("memory", &dead_url(), &args);
@@ -285,6 +315,10 @@ async fn with_bybit_down_and_nothing_cached_a_watch_warns_and_goes_on() {
         watcher.child.try_wait().unwrap().is_none(),
         "exited after failing"
     );
+    // One line a failure: the error shows nowhere else.
+    let errors = watcher.stderr();
+    let told = errors.lines().filter(|l| l.contains("no data:")).count();
+    assert_eq!(told, failures(&errors), "{errors}");
     watcher.signal("TERM");
     let (status, took, errors) = watcher.exit().await;
     assert!(status.success(), "{status} after {took:?}: {errors}");
