@@ -153,7 +153,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Watch(args) => {
             let market = market(args.category, args.base_coin.clone())?;
             // It settles its own refreshes, within the time a stopped watch may take.
-            return watch::run(&data, &market, &mut out, cli.json, cli.quiet).await;
+            return watch::run(&data, &market, &mut out, cli.json).await;
         }
     };
     let outcome = written

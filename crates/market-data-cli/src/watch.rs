@@ -35,7 +35,6 @@ pub(crate) async fn run(
     market: &Market,
     out: &mut impl Write,
     json: bool,
-    quiet: bool,
 ) -> Result<(), Failure> {
     // Before the first read, which may wait long on Bybit: a signal meanwhile ends it.
     let mut stop =
@@ -49,9 +48,8 @@ pub(crate) async fn run(
             () = &mut stop => break Ok(()),
             Some(event) = events.next() => {
                 if let MarketEvent::Failed { .. } = event {
-                    if !quiet {
-                        tracing::warn!(target: TARGET, "{event}");
-                    }
+                    // Not data: a warning, which --quiet leaves out.
+                    tracing::warn!(target: TARGET, "{event}");
                     continue;
                 }
                 match print(out, &event, json) {
@@ -76,8 +74,7 @@ pub(crate) async fn run(
 /// One line, flushed: a watch is usually read through a pipe, line by line as it comes.
 fn print(out: &mut impl Write, event: &MarketEvent, json: bool) -> io::Result<()> {
     if json {
-        serde_json::to_writer(&mut *out, event)?;
-        writeln!(out)?;
+        writeln!(out, "{}", serde_json::to_string(event)?)?;
     } else {
         // The events' text escapes whatever came from Bybit.
         writeln!(out, "{event}")?;
