@@ -152,8 +152,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Watch(args) => {
             let market = market(args.category, args.base_coin.clone())?;
-            // It settles its own refreshes, within the time a stopped watch may take.
-            return watch::run(&data, &market, &mut out, cli.json).await;
+            // Its lines go out from a thread of their own, which takes stdout; and it
+            // settles its own refreshes, within the time a stopped watch may take.
+            drop(out);
+            return watch::run(&data, &market, cli.json).await;
         }
     };
     let outcome = written

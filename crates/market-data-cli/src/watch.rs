@@ -4,10 +4,12 @@
 use std::future::Future;
 use std::io::{self, Write};
 use std::pin::pin;
+use std::sync::mpsc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use market_data::{Dataset, Market, MarketData, MarketEvent};
+use tokio::sync::oneshot;
 
 use crate::Failure;
 
@@ -24,62 +26,109 @@ const TARGET: &str = "market_data";
 /// the program, which prints one line per failure itself.
 pub(crate) const QUIET_LIBRARY: &str = "market_data::watch=error";
 
-/// Prints `market`'s events to `out` until SIGINT or SIGTERM, or until `out` is closed;
-/// either way the program then exits 0.
+/// Prints `market`'s events on stdout until SIGINT or SIGTERM, or until stdout is closed;
+/// either way the program then exits 0, within about two seconds.
 ///
 /// # Errors
-/// [`Failure::NoData`] when the signal handlers cannot be installed or `out` fails other
-/// than by being closed.
-pub(crate) async fn run(
-    data: &MarketData,
-    market: &Market,
-    out: &mut impl Write,
-    json: bool,
-) -> Result<(), Failure> {
+/// [`Failure::NoData`] when the signal handlers or the printer cannot be set up, or stdout
+/// fails other than by being closed.
+pub(crate) async fn run(data: &MarketData, market: &Market, json: bool) -> Result<(), Failure> {
+    let setup = |what: &str, e: io::Error| Failure::NoData(format!("cannot {what}: {e}"));
     // Before the first read, which may wait long on Bybit: a signal meanwhile ends it.
-    let mut stop =
-        pin!(stop_signal().map_err(|e| Failure::NoData(format!("cannot handle signals: {e}")))?);
+    let mut stop = pin!(stop_signal().map_err(|e| setup("handle signals", e))?);
+    let Printer { lines, mut ended } = Printer::start().map_err(|e| setup("start printing", e))?;
     let interval = market_data::default_interval(data);
     let keeper = tokio::spawn(keep_fresh(data.clone(), market.clone(), interval));
     let mut events = Box::pin(data.watch_every(market, interval));
-    let outcome = loop {
+    let end = loop {
         tokio::select! {
             biased;
-            () = &mut stop => break Ok(()),
+            () = &mut stop => break End::Signal,
+            printed = &mut ended => break End::Printer(printed),
             Some(event) = events.next() => {
                 if let MarketEvent::Failed { .. } = event {
                     // Not data: a warning, which --quiet leaves out.
                     tracing::warn!(target: TARGET, "{event}");
                     continue;
                 }
-                match print(out, &event, json) {
-                    Ok(()) => {}
-                    // Whoever read the lines is gone: nothing is left to do.
-                    Err(e) if e.kind() == io::ErrorKind::BrokenPipe => break Ok(()),
-                    Err(e) => break Err(Failure::NoData(format!("cannot write output: {e}"))),
+                match line(&event, json) {
+                    // Refused only once the printer ended, which the next turn reports.
+                    Ok(line) => drop(lines.send(line)),
+                    Err(e) => break End::Unprintable(e),
                 }
             }
         }
     };
     keeper.abort();
-    // Stop reading; a refresh already under way is stored if it ends soon, so that the
-    // others sharing the cache need not repeat it.
+    // Stop reading. A refresh already under way is stored if it ends soon, so that the
+    // others sharing the cache need not repeat it; lines already made go out if the reader
+    // takes them soon.
     drop(events);
-    if !data.settle(SETTLE_ON_EXIT).await {
+    drop(lines);
+    let printed = async {
+        if !matches!(end, End::Printer(_)) {
+            let _ = tokio::time::timeout(SETTLE_ON_EXIT, ended).await;
+        }
+    };
+    let (settled, ()) = tokio::join!(data.settle(SETTLE_ON_EXIT), printed);
+    if !settled {
         tracing::info!("exiting with a refresh from Bybit unfinished");
     }
-    outcome
+    match end {
+        // Whoever read the lines is gone (broken pipe): nothing is left to do.
+        End::Printer(Ok(Err(e))) if e.kind() != io::ErrorKind::BrokenPipe => {
+            Err(Failure::NoData(format!("cannot write output: {e}")))
+        }
+        End::Unprintable(e) => Err(Failure::NoData(format!("cannot write output: {e}"))),
+        _ => Ok(()),
+    }
 }
 
-/// One line, flushed: a watch is usually read through a pipe, line by line as it comes.
-fn print(out: &mut impl Write, event: &MarketEvent, json: bool) -> io::Result<()> {
-    if json {
-        writeln!(out, "{}", serde_json::to_string(event)?)?;
+/// Why a watch ended.
+enum End {
+    /// SIGINT or SIGTERM.
+    Signal,
+    /// The printer thread ended: stdout failed, or the thread died.
+    Printer(Result<io::Result<()>, oneshot::error::RecvError>),
+    /// An event could not be made into JSON.
+    Unprintable(serde_json::Error),
+}
+
+/// One line of output, its newline included.
+fn line(event: &MarketEvent, json: bool) -> serde_json::Result<String> {
+    Ok(if json {
+        format!("{}\n", serde_json::to_string(event)?)
     } else {
         // The events' text escapes whatever came from Bybit.
-        writeln!(out, "{event}")?;
+        format!("{event}\n")
+    })
+}
+
+/// Writes lines to stdout from a thread of its own, each flushed as it comes (a watch is
+/// usually read through a pipe). A reader that stops reading blocks that thread only: the
+/// watch still stops on a signal, and the process exits without waiting for it.
+struct Printer {
+    lines: mpsc::Sender<String>,
+    /// How the thread ended: stdout failed, or the lines ran out.
+    ended: oneshot::Receiver<io::Result<()>>,
+}
+
+impl Printer {
+    fn start() -> io::Result<Self> {
+        let (lines, queue) = mpsc::channel::<String>();
+        let (report, ended) = oneshot::channel();
+        std::thread::Builder::new()
+            .name("stdout".to_owned())
+            .spawn(move || {
+                let mut out = io::stdout().lock();
+                let written = queue.iter().try_for_each(|line| {
+                    out.write_all(line.as_bytes())?;
+                    out.flush()
+                });
+                let _ = report.send(written);
+            })?;
+        Ok(Self { lines, ended })
     }
-    out.flush()
 }
 
 /// Keeps fresh the datasets derived from the list that the watch's own reads do not. Each

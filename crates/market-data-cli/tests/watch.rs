@@ -342,6 +342,35 @@ async fn a_watch_whose_reader_is_gone_exits_quietly() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watch_whose_reader_stalls_still_stops_on_a_signal() {
+    let bybit = MockBybit::start().await;
+    let args = ["--ttl-instruments", "1s", "watch", "--category", "linear"];
+    let mut watcher = Watcher::start("memory", &bybit.base_url(), &args);
+    assert_eq!(watcher.line().await, "linear: 214 instruments");
+    // A field with a long name added to every instrument: some 200 KiB of change lines,
+    // more than a pipe holds, which this reader never reads.
+    let field = format!("x{}", "y".repeat(1000));
+    bybit.edit_instruments(Category::Linear, |list| {
+        for instrument in list {
+            instrument[field.as_str()] = json!(1);
+        }
+    });
+    // Until the watch has written what the pipe holds, and is stuck on the rest.
+    let waited = Instant::now();
+    while runs(&bybit) < 2 {
+        assert!(
+            waited.elapsed() < LINE_BOUND,
+            "the change was never fetched"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    watcher.signal("TERM");
+    let (status, took, errors) = watcher.exit().await;
+    assert!(status.success(), "{status} after {took:?}: {errors}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prelaunch_contracts_are_watched_too() {
     const PRELAUNCH: &str = "instruments-linear-bybitdocs-prelaunch-biousdt.json";
     let bybit = MockBybit::builder()
