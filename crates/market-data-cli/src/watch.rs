@@ -17,9 +17,9 @@ use crate::Failure;
 /// within about two seconds of the signal, this and the runtime's shutdown grace.
 const SETTLE_ON_EXIT: Duration = Duration::from_millis(800);
 
-/// The tracing target of the warning a failed read prints. The library warns of the same
-/// failure under `market_data::watch`, which the program's default filter silences (see
-/// [`QUIET_LIBRARY`]), so this one must not start with that name.
+/// The tracing target of this module's logs. The library warns of a failed read under
+/// `market_data::watch`, this module's own name too (the program's crate is `market_data`),
+/// which the default filter silences (see [`QUIET_LIBRARY`]): these must not start with it.
 const TARGET: &str = "market_data";
 
 /// The filter directive that leaves the library's own warning of a failed watch read to
@@ -72,7 +72,7 @@ pub(crate) async fn run(data: &MarketData, market: &Market, json: bool) -> Resul
     };
     let (settled, ()) = tokio::join!(data.settle(SETTLE_ON_EXIT), printed);
     if !settled {
-        tracing::info!("exiting with a refresh from Bybit unfinished");
+        tracing::info!(target: TARGET, "exiting with a refresh from Bybit unfinished");
     }
     match end {
         // Whoever read the lines is gone (broken pipe): nothing is left to do.
@@ -154,7 +154,7 @@ async fn keep_fresh(data: MarketData, market: Market, interval: Duration) {
                 _ => data.funding_intervals(&market).await.map(drop),
             };
             if let Err(error) = read {
-                tracing::debug!(%dataset, %market, %error, "cannot refresh");
+                tracing::debug!(target: TARGET, %dataset, %market, %error, "cannot refresh");
             }
         }
     }
