@@ -81,6 +81,12 @@ pub(crate) struct Cli {
           value_parser = positive_duration)]
     pub lease_ttl: Duration,
 
+    /// Also fetch Bybit's pre-launch contracts (linear and inverse: pre-market, before
+    /// trading starts) and merge them into each list, so that a listing shows before it
+    /// trades. Costs a second pagination run per fetch; cached apart from the lists without.
+    #[arg(long, global = true)]
+    pub prelaunch: bool,
+
     /// Print JSON on stdout instead of text.
     #[arg(long, global = true)]
     pub json: bool,
@@ -111,6 +117,16 @@ pub(crate) enum Command {
     },
     /// Symbol and funding interval in minutes (linear and inverse).
     FundingIntervals(MarketArgs),
+    /// How many instruments a market lists, then each change to its list, one line each,
+    /// until SIGINT or SIGTERM.
+    ///
+    /// Keeps the market fresh in the cache meanwhile (one fetch per TTL between all the
+    /// programs that share the cache), and prints each change however it was seen: fetched
+    /// here, or stored by another program. A change is `listed`, `delisted`, `status` (from
+    /// -> to) or `changed` (the fields that differ). With --json each line is one object:
+    /// {"event":"listed","category":"linear","symbol":"NEWUSDT"}. A failed read is a warning
+    /// on stderr, and the watch goes on. Exits 0 when stopped, or when stdout is closed.
+    Watch(MarketArgs),
     /// Manage the cache.
     #[command(subcommand)]
     Cache(CacheCommand),

@@ -1,8 +1,8 @@
 //! `market-data`: cached Bybit market data on the command line.
 //!
 //! stdout carries data only; logs and warnings go to stderr. Exit status: 0 with data (also
-//! when a stale copy was served), 1 when no data could be had or the cache could not be
-//! changed, 2 for bad usage or configuration.
+//! when a stale copy was served, and for `watch` when stopped by SIGINT or SIGTERM), 1 when
+//! no data could be had or the cache could not be changed, 2 for bad usage or configuration.
 #![allow(
     clippy::print_stderr,
     reason = "a command-line program reports on stderr"
@@ -12,6 +12,7 @@ mod backend;
 mod cli;
 mod output;
 mod progress;
+mod watch;
 
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
@@ -83,7 +84,7 @@ fn init_logging(cli: &Cli) {
     };
     // redis-rs logs through `log` with connection details of its own making, which no
     // redaction of ours reaches; RUST_LOG can still ask for them.
-    let default = format!("{default},redis=off");
+    let default = format!("{default},redis=off,{}", watch::QUIET_LIBRARY);
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -149,6 +150,13 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }) => {
             return clear(&data, *category, base_coin.clone()).await;
         }
+        Command::Watch(args) => {
+            let market = market(args.category, args.base_coin.clone())?;
+            // Its lines go out from a thread of their own, which takes stdout; and it
+            // settles its own refreshes, within the time a stopped watch may take.
+            drop(out);
+            return watch::run(&data, &market, cli.json).await;
+        }
     };
     let outcome = written
         .and_then(|()| out.flush())
@@ -172,7 +180,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 fn policy(cli: &Cli) -> Result<Policy, Failure> {
     let mut policy = Policy::default()
         .with_max_stale(cli.max_stale)
-        .with_timeouts(FetchTimeouts::new(cli.soft_timeout, cli.fetch_deadline));
+        .with_timeouts(FetchTimeouts::new(cli.soft_timeout, cli.fetch_deadline))
+        .with_prelaunch(cli.prelaunch);
     policy = policy
         .with_refresh_ahead(cli.refresh_ahead)
         .map_err(|e| Failure::Usage(format!("--refresh-ahead: {e}")))?

@@ -1,0 +1,186 @@
+//! `market-data watch`: a market's snapshot, then each change of its instrument list, one
+//! line each, until SIGINT or SIGTERM.
+
+use std::future::Future;
+use std::io::{self, Write};
+use std::pin::pin;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use market_data::{Dataset, Market, MarketData, MarketEvent};
+use tokio::sync::oneshot;
+
+use crate::Failure;
+
+/// How long a refresh in flight at a signal may go on to be stored: the process exits
+/// within about two seconds of the signal, this and the runtime's shutdown grace.
+const SETTLE_ON_EXIT: Duration = Duration::from_millis(800);
+
+/// The tracing target of this module's logs. The library warns of a failed read under
+/// `market_data::watch`, this module's own name too (the program's crate is `market_data`),
+/// which the default filter silences (see [`QUIET_LIBRARY`]): these must not start with it.
+const TARGET: &str = "market_data";
+
+/// The filter directive that leaves the library's own warning of a failed watch read to
+/// the program, which prints one line per failure itself.
+pub(crate) const QUIET_LIBRARY: &str = "market_data::watch=error";
+
+/// Prints `market`'s events on stdout until SIGINT or SIGTERM, or until stdout is closed;
+/// either way the program then exits 0, within about two seconds.
+///
+/// # Errors
+/// [`Failure::NoData`] when the signal handlers or the printer cannot be set up, or stdout
+/// fails other than by being closed.
+pub(crate) async fn run(data: &MarketData, market: &Market, json: bool) -> Result<(), Failure> {
+    let setup = |what: &str, e: io::Error| Failure::NoData(format!("cannot {what}: {e}"));
+    // Before the first read, which may wait long on Bybit: a signal meanwhile ends it.
+    let mut stop = pin!(stop_signal().map_err(|e| setup("handle signals", e))?);
+    let Printer { lines, mut ended } = Printer::start().map_err(|e| setup("start printing", e))?;
+    let interval = market_data::default_interval(data);
+    let keeper = tokio::spawn(keep_fresh(data.clone(), market.clone(), interval));
+    let mut events = Box::pin(data.watch_every(market, interval));
+    let end = loop {
+        tokio::select! {
+            biased;
+            () = &mut stop => break End::Signal,
+            printed = &mut ended => break End::Printer(printed),
+            Some(event) = events.next() => {
+                if let MarketEvent::Failed { .. } = event {
+                    // Not data: a warning, which --quiet leaves out.
+                    tracing::warn!(target: TARGET, "{event}");
+                    continue;
+                }
+                match line(&event, json) {
+                    // Refused only once the printer ended, which the next turn reports.
+                    Ok(line) => drop(lines.send(line)),
+                    Err(e) => break End::Unprintable(e),
+                }
+            }
+        }
+    };
+    keeper.abort();
+    // Stop reading. A refresh already under way is stored if it ends soon, so that the
+    // others sharing the cache need not repeat it; lines already made go out if the reader
+    // takes them soon.
+    drop(events);
+    drop(lines);
+    let printed = async {
+        if !matches!(end, End::Printer(_)) {
+            let _ = tokio::time::timeout(SETTLE_ON_EXIT, ended).await;
+        }
+    };
+    let (settled, ()) = tokio::join!(data.settle(SETTLE_ON_EXIT), printed);
+    if !settled {
+        tracing::info!(target: TARGET, "exiting with a refresh from Bybit unfinished");
+    }
+    match end {
+        // Whoever read the lines is gone (broken pipe): nothing is left to do.
+        End::Printer(Ok(Err(e))) if e.kind() != io::ErrorKind::BrokenPipe => {
+            Err(Failure::NoData(format!("cannot write output: {e}")))
+        }
+        End::Unprintable(e) => Err(Failure::NoData(format!("cannot write output: {e}"))),
+        _ => Ok(()),
+    }
+}
+
+/// Why a watch ended.
+enum End {
+    /// SIGINT or SIGTERM.
+    Signal,
+    /// The printer thread ended: stdout failed, or the thread died.
+    Printer(Result<io::Result<()>, oneshot::error::RecvError>),
+    /// An event could not be made into JSON.
+    Unprintable(serde_json::Error),
+}
+
+/// One line of output, its newline included.
+fn line(event: &MarketEvent, json: bool) -> serde_json::Result<String> {
+    Ok(if json {
+        format!("{}\n", serde_json::to_string(event)?)
+    } else {
+        // The events' text escapes whatever came from Bybit.
+        format!("{event}\n")
+    })
+}
+
+/// Writes lines to stdout from a thread of its own, each flushed as it comes (a watch is
+/// usually read through a pipe). A reader that stops reading blocks that thread only: the
+/// watch still stops on a signal, and the process exits without waiting for it.
+struct Printer {
+    lines: mpsc::Sender<String>,
+    /// How the thread ended: stdout failed, or the lines ran out.
+    ended: oneshot::Receiver<io::Result<()>>,
+}
+
+impl Printer {
+    fn start() -> io::Result<Self> {
+        let (lines, queue) = mpsc::channel::<String>();
+        let (report, ended) = oneshot::channel();
+        std::thread::Builder::new()
+            .name("stdout".to_owned())
+            .spawn(move || {
+                let mut out = io::stdout().lock();
+                let written = queue.iter().try_for_each(|line| {
+                    out.write_all(line.as_bytes())?;
+                    out.flush()
+                });
+                let _ = report.send(written);
+            })?;
+        Ok(Self { lines, ended })
+    }
+}
+
+/// Keeps fresh the datasets derived from the list that the watch's own reads do not. Each
+/// refresh of the list stores every dataset derived from it, so only one whose TTL is
+/// shorter than the list's can go stale between them; reading it refreshes it (shared with
+/// the list's refresh and with the other processes, as every read is).
+async fn keep_fresh(data: MarketData, market: Market, interval: Duration) {
+    let policy = data.policy();
+    let ttl = |dataset: Dataset| policy.dataset(dataset).freshness.ttl();
+    let short_lived: Vec<Dataset> = [Dataset::Symbols, Dataset::FundingIntervals]
+        .into_iter()
+        .filter(|d| d.applies_to(market.category()) && ttl(*d) < ttl(Dataset::Instruments))
+        .collect();
+    if short_lived.is_empty() {
+        return;
+    }
+    loop {
+        tokio::time::sleep(interval).await;
+        for dataset in &short_lived {
+            // A failure here is the list's failure too, which the watch reports.
+            let read = match dataset {
+                Dataset::Symbols => data.symbols(&market).await.map(drop),
+                _ => data.funding_intervals(&market).await.map(drop),
+            };
+            if let Err(error) = read {
+                tracing::debug!(target: TARGET, %dataset, %market, %error, "cannot refresh");
+            }
+        }
+    }
+}
+
+/// A future that ends at the first SIGINT or SIGTERM, their handlers installed now.
+#[cfg(unix)]
+fn stop_signal() -> io::Result<impl Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+    })
+}
+
+/// A future that ends at the first Ctrl-C.
+#[cfg(not(unix))]
+fn stop_signal() -> io::Result<impl Future<Output = ()>> {
+    Ok(async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            // Without a handler the default one ends the process.
+            std::future::pending::<()>().await;
+        }
+    })
+}
