@@ -143,3 +143,28 @@ fn unknown_fields_and_blanks_survive_the_binary_form_of_a_list() {
         json!({"category": "inverse", "list": raw})
     );
 }
+
+#[test]
+fn a_list_reads_whatever_the_order_of_its_members() {
+    let raw = fixtures::values(fixtures::LINEAR_214);
+    let first = json!({"category": "linear", "list": raw});
+    let last = json!({"list": raw, "category": "linear"});
+    let a: InstrumentList = serde_json::from_value(first).unwrap();
+    let b: InstrumentList = serde_json::from_str(&last.to_string()).unwrap();
+    assert_eq!(a.len(), 214);
+    assert_eq!(a, b);
+}
+
+#[test]
+fn a_bad_instrument_fails_the_whole_list() {
+    for bad in [json!(null), json!(7), json!({"symbol": 7}), json!({})] {
+        let list = json!({"category": "spot", "list": [{"symbol": "BTCUSDT"}, bad]});
+        assert!(
+            serde_json::from_value::<InstrumentList>(list.clone()).is_err(),
+            "{list}"
+        );
+    }
+    let empty: InstrumentList =
+        serde_json::from_value(json!({"category": "option", "list": []})).unwrap();
+    assert_eq!(empty, InstrumentList::Option(vec![]));
+}

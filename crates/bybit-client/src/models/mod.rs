@@ -101,12 +101,16 @@ impl fmt::Display for Category {
 #[serde(tag = "category", content = "list", rename_all = "lowercase")]
 pub enum InstrumentList {
     /// `category=spot`.
+    #[serde(deserialize_with = "field::fill_list")]
     Spot(Vec<SpotInstrument>),
     /// `category=linear`.
+    #[serde(deserialize_with = "field::fill_list")]
     Linear(Vec<LinearInverseInstrument>),
     /// `category=inverse`.
+    #[serde(deserialize_with = "field::fill_list")]
     Inverse(Vec<LinearInverseInstrument>),
     /// `category=option`.
+    #[serde(deserialize_with = "field::fill_list")]
     Option(Vec<OptionInstrument>),
 }
 
