@@ -1,11 +1,17 @@
 """Times the Python reference cache's `get` of the real 214-instrument linear list.
 
     python3 bench_get.py --url redis://127.0.0.1:PORT/0 [--seconds S]
+    python3 bench_get.py --url redis://127.0.0.1:PORT/0 --slices
 
 Three figures: the decode alone (zlib.decompress + msgpack.unpackb, no Redis), and `get`
 with 1 and with 64 calls in flight (asyncio tasks on one event loop, redis-py's connection
 pool). Each runs for S seconds (default 2), bounded in calls too; the table gives the median
 time of one call and the calls per second over the whole run.
+
+With `--slices`, the script stores the list, prints one JSON line describing it, then times
+one slice of `get`s per line it reads on stdin (`IN_FLIGHT SECONDS`), answering each with a
+JSON line (`median_us`, `per_second`), until stdin closes: a Rust report interleaves
+these slices with its own, so that load elsewhere on the machine falls on both alike.
 
 The Redis URL has no default: `cargo xtask bench` starts a redis-server of its own and passes
 its URL, so the script never touches a server it was not given.
@@ -96,13 +102,49 @@ async def run(url, seconds):
     return len(value), len(stored), rows
 
 
+async def serve_slices(url):
+    """The `--slices` mode: one slice of gets per request line on stdin."""
+    value = instruments(FIXTURE)
+    stored = encode(value)
+    cache = ReferenceCache(url)
+    try:
+        await cache.set(KEY, value, TTL_MS)
+        await asyncio.gather(*(cache.get(KEY) for _ in range(64)))
+        answer(
+            instruments=len(value),
+            stored_bytes=len(stored),
+            msgpack=".".join(map(str, msgpack.version)),
+            redis=redis.__version__,
+            python=sys.version.split()[0],
+        )
+        # Nothing else runs on the loop while it waits for the next request.
+        for line in sys.stdin:
+            in_flight, seconds = line.split()
+            median_us, per_second = await time_gets(
+                cache, int(in_flight), float(seconds), len(value)
+            )
+            answer(median_us=median_us, per_second=per_second)
+    finally:
+        await cache.close()
+
+
+def answer(**fields):
+    print(json.dumps(fields), flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", required=True, help="the Redis to use, redis://host:port/db")
     parser.add_argument("--seconds", type=float, default=2.0, help="length of each run")
+    parser.add_argument(
+        "--slices", action="store_true", help="time slices requested on stdin (see above)"
+    )
     args = parser.parse_args()
     if args.seconds <= 0:
         parser.error("--seconds must be positive")
+    if args.slices:
+        asyncio.run(serve_slices(args.url))
+        return
 
     count, size, rows = asyncio.run(run(args.url, args.seconds))
     print(

@@ -32,11 +32,13 @@ pub(crate) fn bench(extra: &[String]) -> Result<()> {
     let mut args = vec!["bench", "--package", "benches", "--benches", "--"];
     args.extend(extra.iter().map(String::as_str));
     cargo(&args)?;
-    // The Python reference comes last; it prints a skip line when Python lacks its packages.
+    // The Python reference comes last; it prints a skip line when Python lacks its packages,
+    // and so does `hit_path`, which runs it beside our reads.
     for report in [
         "codec_report",
         "redis_throughput",
         "steady_reads",
+        "hit_path",
         "reference",
     ] {
         cargo(&[

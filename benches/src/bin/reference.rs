@@ -7,29 +7,22 @@
 //! to install them, and exits successfully: the Rust reports do not depend on Python.
 #![allow(clippy::print_stdout, reason = "a report prints its table")]
 
-use std::ffi::OsString;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use anyhow::{Context, Result, bail};
-use benches::workspace_root;
+use benches::python;
 use redis_test_server::RedisServer;
 
 fn main() -> Result<()> {
-    let python = std::env::var_os("PYTHON").unwrap_or_else(|| OsString::from("python3"));
-    let reference = workspace_root().join("benches/reference");
-    if let Err(why) = check_python(&python) {
-        println!(
-            "\nPython reference skipped: {why}. Install its packages with \
-             `{} -m pip install -r benches/reference/requirements.txt` (from the workspace \
-             root) to include it.",
-            python.to_string_lossy(),
-        );
+    let python = python::interpreter();
+    if let Err(why) = python::check(&python) {
+        println!("\n{}", python::skipped(&python, &why));
         return Ok(());
     }
 
     let server = RedisServer::start().context("starting redis-server for the reference")?;
     let status = Command::new(&python)
-        .arg(reference.join("bench_get.py"))
+        .arg(python::reference_dir().join("bench_get.py"))
         .arg("--url")
         .arg(server.url())
         .args(std::env::args_os().skip(1))
@@ -39,21 +32,4 @@ fn main() -> Result<()> {
         bail!("the Python reference failed ({status})");
     }
     Ok(())
-}
-
-/// Whether `python` runs and imports the reference's packages.
-fn check_python(python: &OsString) -> std::result::Result<(), String> {
-    let output = Command::new(python)
-        .args(["-c", "import msgpack, redis.asyncio"])
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("`{}` did not run ({e})", python.to_string_lossy()))?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "`{}` lacks msgpack or redis",
-            python.to_string_lossy()
-        ))
-    }
 }

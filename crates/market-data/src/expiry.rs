@@ -14,6 +14,12 @@ pub const BOUNDARY_GRACE: Duration = Duration::from_secs(1);
 /// The least time between two refreshes a passed boundary starts, so that an upstream that
 /// keeps failing is not asked on every read.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
+/// Write times this close stand for the same version of a list. A reader derives a version's
+/// write time from its age, so that two reads of it differ by whatever happened between
+/// the age and the derivation (a decode, a store: microseconds to milliseconds), while two
+/// versions of one key are a fetch apart. Taking them for two would scan the list again on
+/// every read.
+const SAME_VERSION: Duration = Duration::from_millis(100);
 
 /// What this process knows of each market's next announced change, keyed by the market's
 /// instruments key.
@@ -40,7 +46,7 @@ impl Boundaries {
         written: SystemTime,
     ) -> Option<SystemTime> {
         if let Some(known) = self.lock().get(key)
-            && known.written == written
+            && same_version(known.written, written)
         {
             return known.next;
         }
@@ -97,6 +103,13 @@ impl Boundaries {
         // Every write leaves the map consistent.
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+fn same_version(a: SystemTime, b: SystemTime) -> bool {
+    let apart = a
+        .duration_since(b)
+        .unwrap_or_else(|earlier| earlier.duration());
+    apart < SAME_VERSION
 }
 
 /// Whether `moment` plus the grace has passed.

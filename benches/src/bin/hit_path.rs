@@ -1,0 +1,481 @@
+//! The hit path of the real 214-instrument linear list through `MarketData` over Redis,
+//! beside the Python reference's compressed `get` of the same list from the same
+//! `redis-server`, in one run.
+//!
+//! Ours, each over a `RedisCache` connected before the timing starts:
+//! - cold: a new `MarketData` (so a new, empty local cache) reads the list once: `GET`,
+//!   the checksum, zstd, the decode of the positional MessagePack; the median per read;
+//! - warm, notified: one `MarketData` (default policy) reads it again and again, its local
+//!   cache following Redis's notifications, at 1 and at 64 reads in flight;
+//! - warm, validated: the same over a Redis cache that offers no notifications, so that
+//!   every hit reads the 28-byte stamp (`GETRANGE`) before serving the held value;
+//! - no local cache (`Policy::with_local_capacity(0)`): every read a full `GET` and decode.
+//!
+//! The reference is `benches/reference/bench_get.py --slices` (redis-py's asyncio client,
+//! `GET`, zlib, msgpack to dicts), whose `get` is timed at 1 and 64 in flight. Every cell
+//! runs in slices of S seconds, N slices each, taking turns in alternating order; a figure
+//! is the median of its slices, and a ratio the median of the ratios within each round, so
+//! that load elsewhere on a shared machine falls on both sides of a ratio alike. With 64 in
+//! flight, each reader yields to the runtime after each read, so that all 64 take turns
+//! (a read served from memory never waits, and would otherwise run its whole slice alone).
+//!
+//! `cargo run --release -p benches --bin hit_path -- [--seconds S] [--rounds N]`
+//! (defaults 0.25 and 20; `--only cold|notified|validated|unheld|reference` runs those cells
+//! alone and prints their slices, for a profiler). Without Python or its packages, the reference's columns are left
+//! empty and a line says how to install them.
+#![allow(clippy::print_stdout, reason = "a report prints its table")]
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use async_trait::async_trait;
+use benches::python;
+use bybit_client::testing::MockBybit;
+use bybit_client::{BybitClient, Category, ClientConfig};
+use bytes::Bytes;
+use cache_core::{Cache, Entry, Lease};
+use cache_redis::RedisCache;
+use market_data::{Dataset, Market, MarketData, MarketStats, Policy, Source};
+use redis_test_server::RedisServer;
+
+/// Long enough that nothing expires, or is refreshed ahead, during the run.
+const TTL: Duration = Duration::from_secs(24 * 3600);
+const INSTRUMENTS: usize = 214;
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+enum Cell {
+    Cold,
+    Notified(usize),
+    Validated(usize),
+    Unheld(usize),
+    Reference(usize),
+}
+
+const CELLS: [Cell; 9] = [
+    Cell::Cold,
+    Cell::Notified(1),
+    Cell::Notified(64),
+    Cell::Validated(1),
+    Cell::Validated(64),
+    Cell::Unheld(1),
+    Cell::Unheld(64),
+    Cell::Reference(1),
+    Cell::Reference(64),
+];
+
+/// One slice of one cell: the median time of one read (when each was timed) and the reads
+/// per second.
+#[derive(Clone, Copy, Debug)]
+struct Slice {
+    median_us: Option<f64>,
+    per_second: f64,
+}
+
+/// A Redis cache that offers no notifications: a local cache in front of it validates every
+/// hit by reading the stamp.
+struct WithoutNotices(RedisCache);
+
+#[async_trait]
+impl Cache for WithoutNotices {
+    async fn get(&self, key: &str) -> cache_core::Result<Option<Bytes>> {
+        self.0.get(key).await
+    }
+    async fn get_prefix(&self, key: &str, len: usize) -> cache_core::Result<Option<Bytes>> {
+        self.0.get_prefix(key, len).await
+    }
+    async fn set(&self, key: &str, value: Bytes, ttl: Duration) -> cache_core::Result<()> {
+        self.0.set(key, value, ttl).await
+    }
+    async fn delete(&self, key: &str) -> cache_core::Result<bool> {
+        self.0.delete(key).await
+    }
+    async fn ttl(&self, key: &str) -> cache_core::Result<Option<Duration>> {
+        self.0.ttl(key).await
+    }
+    async fn get_many(&self, keys: &[String]) -> cache_core::Result<Vec<Option<Bytes>>> {
+        self.0.get_many(keys).await
+    }
+    async fn set_many(&self, entries: Vec<Entry>) -> cache_core::Result<()> {
+        self.0.set_many(entries).await
+    }
+    fn max_ttl(&self) -> Duration {
+        self.0.max_ttl()
+    }
+    fn lease(&self) -> Option<&dyn Lease> {
+        self.0.lease()
+    }
+}
+
+struct Subjects {
+    redis: Arc<dyn Cache>,
+    client: Arc<BybitClient>,
+    policy: Policy,
+    market: Market,
+    notified: MarketData,
+    validated: MarketData,
+    unheld: MarketData,
+}
+
+/// Checks what a read served: a figure for failed or wrong reads would mean nothing.
+fn check(lookup: &market_data::Lookup<bybit_client::InstrumentList>) {
+    assert_eq!(lookup.source, Source::Cache);
+    assert_eq!(lookup.value.len(), INSTRUMENTS);
+}
+
+/// Reads by new `MarketData`s, one each, for `length`; each read timed alone.
+async fn cold(s: &Subjects, length: Duration) -> Slice {
+    let mut took = Vec::new();
+    let start = Instant::now();
+    while start.elapsed() < length {
+        let data = MarketData::new(s.redis.clone(), s.client.clone(), s.policy.clone());
+        let at = Instant::now();
+        let lookup = data.instruments(&s.market).await.expect("a cached read");
+        took.push(at.elapsed());
+        check(&lookup);
+        assert_eq!(data.stats().upstream_fetches, 0, "read from the cache");
+    }
+    took.sort();
+    Slice {
+        median_us: Some(took[took.len() / 2].as_secs_f64() * 1e6),
+        per_second: took.len() as f64 / start.elapsed().as_secs_f64(),
+    }
+}
+
+/// Reads per second through `data` from `in_flight` tasks for `length`.
+async fn warm(data: &MarketData, market: &Market, in_flight: usize, length: Duration) -> Slice {
+    let start = Instant::now();
+    let deadline = start + length;
+    let tasks: Vec<_> = (0..in_flight)
+        .map(|_| {
+            let (data, market) = (data.clone(), market.clone());
+            tokio::spawn(async move {
+                let mut reads = 0u64;
+                while Instant::now() < deadline {
+                    check(&data.instruments(&market).await.expect("a cached read"));
+                    reads += 1;
+                    if in_flight > 1 {
+                        tokio::task::yield_now().await;
+                    }
+                }
+                reads
+            })
+        })
+        .collect();
+    let mut reads = 0;
+    for task in tasks {
+        reads += task.await.expect("a reader panicked");
+    }
+    Slice {
+        median_us: None,
+        per_second: reads as f64 / start.elapsed().as_secs_f64(),
+    }
+}
+
+/// The Python reference in `--slices` mode, timing slices of `get`s on request.
+struct Reference {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    about: serde_json::Value,
+}
+
+impl Reference {
+    /// Starts it against `url`; `Ok(None)`, with the reason printed, when Python or its
+    /// packages are missing.
+    fn start(url: &str) -> Result<Option<Self>> {
+        let python = python::interpreter();
+        if let Err(why) = python::check(&python) {
+            println!("{}\n", python::skipped(&python, &why));
+            return Ok(None);
+        }
+        let mut child = Command::new(&python)
+            .arg(python::reference_dir().join("bench_get.py"))
+            .args(["--url", url, "--slices"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .context("starting the Python reference")?;
+        let stdin = child.stdin.take().context("the reference's stdin")?;
+        let stdout = BufReader::new(child.stdout.take().context("the reference's stdout")?);
+        let mut reference = Self {
+            child,
+            stdin,
+            stdout,
+            about: serde_json::Value::Null,
+        };
+        reference.about = reference.read_line()?;
+        Ok(Some(reference))
+    }
+
+    fn slice(&mut self, in_flight: usize, length: Duration) -> Result<Slice> {
+        writeln!(self.stdin, "{in_flight} {}", length.as_secs_f64())?;
+        self.stdin.flush()?;
+        let answer = self.read_line()?;
+        let number = |name: &str| {
+            answer[name]
+                .as_f64()
+                .with_context(|| format!("no {name} in the reference's answer {answer}"))
+        };
+        Ok(Slice {
+            median_us: Some(number("median_us")?),
+            per_second: number("per_second")?,
+        })
+    }
+
+    fn read_line(&mut self) -> Result<serde_json::Value> {
+        let mut line = String::new();
+        if self.stdout.read_line(&mut line)? == 0 {
+            bail!(
+                "the Python reference exited early ({:?})",
+                self.child.wait()
+            );
+        }
+        serde_json::from_str(&line).with_context(|| format!("the reference said {line:?}"))
+    }
+}
+
+impl Drop for Reference {
+    fn drop(&mut self) {
+        // Our own child, by its handle; it has nothing left to write.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Args {
+    seconds: f64,
+    rounds: usize,
+    /// Only the cells of this kind, for a profiler.
+    only: Option<String>,
+}
+
+fn args() -> Result<Args> {
+    let mut parsed = Args {
+        seconds: 0.25,
+        rounds: 20,
+        only: None,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let value = args
+            .next()
+            .with_context(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--seconds" => parsed.seconds = value.parse()?,
+            "--rounds" => parsed.rounds = value.parse()?,
+            "--only" => parsed.only = Some(value),
+            _ => bail!("unknown flag {flag}; expected --seconds, --rounds or --only"),
+        }
+    }
+    if !(parsed.seconds > 0.0 && parsed.seconds.is_finite() && parsed.rounds > 0) {
+        bail!("--seconds must be positive and --rounds at least 1");
+    }
+    Ok(parsed)
+}
+
+/// Stores the list through a `MarketData` (fetched from a local mock Bybit serving the
+/// recording), and makes the readers.
+async fn subjects(server: &RedisServer, bybit: &MockBybit) -> Result<Subjects> {
+    let redis = RedisCache::builder()
+        .url(server.url())
+        .operation_timeout(Duration::from_secs(10))
+        .build()
+        .await?;
+    let client = Arc::new(BybitClient::new(ClientConfig::new(bybit.base_url()))?);
+    let policy = Policy::default().with_ttl(Dataset::Instruments, TTL);
+    let market = Market::new(Category::Linear)?;
+    let shared: Arc<dyn Cache> = Arc::new(redis.clone());
+    let writer = MarketData::new(shared.clone(), client.clone(), policy.clone());
+    let stored = writer.instruments(&market).await?;
+    if (stored.source, stored.value.len()) != (Source::Upstream, INSTRUMENTS) {
+        bail!("expected the recorded list from the mock Bybit, got {stored:?}");
+    }
+    let without_notices: Arc<dyn Cache> = Arc::new(WithoutNotices(redis));
+    let s = Subjects {
+        notified: MarketData::new(shared.clone(), client.clone(), policy.clone()),
+        validated: MarketData::new(without_notices, client.clone(), policy.clone()),
+        unheld: MarketData::new(
+            shared.clone(),
+            client.clone(),
+            policy.clone().with_local_capacity(0),
+        ),
+        redis: shared,
+        client,
+        policy,
+        market,
+    };
+    // Read in full, validated once, then served on notices once the subscription is up.
+    for _ in 0..400 {
+        check(&s.notified.instruments(&s.market).await?);
+        if s.notified.stats().instruments.notified_hits > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    if s.notified.stats().instruments.notified_hits == 0 {
+        bail!("the notified reader never served a hit on notices alone");
+    }
+    check(&s.validated.instruments(&s.market).await?);
+    check(&s.unheld.instruments(&s.market).await?);
+    Ok(s)
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
+}
+
+fn main() -> Result<()> {
+    let args = args()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let server = RedisServer::start().context("starting redis-server")?;
+    let bybit = runtime.block_on(MockBybit::start());
+    let s = runtime.block_on(subjects(&server, &bybit))?;
+    let mut reference = Reference::start(&server.url())?;
+    let length = Duration::from_secs_f64(args.seconds);
+
+    let mut slices: HashMap<Cell, Vec<Slice>> = HashMap::new();
+    for round in 0..args.rounds {
+        let mut order = CELLS;
+        if round % 2 == 1 {
+            order.reverse();
+        }
+        for cell in order {
+            if let Some(only) = &args.only
+                && !format!("{cell:?}")
+                    .to_lowercase()
+                    .starts_with(only.as_str())
+            {
+                continue;
+            }
+            let slice = match cell {
+                Cell::Reference(c) => match reference.as_mut() {
+                    Some(reference) => reference.slice(c, length)?,
+                    None => continue,
+                },
+                Cell::Cold => runtime.block_on(cold(&s, length)),
+                Cell::Notified(c) => runtime.block_on(warm(&s.notified, &s.market, c, length)),
+                Cell::Validated(c) => runtime.block_on(warm(&s.validated, &s.market, c, length)),
+                Cell::Unheld(c) => runtime.block_on(warm(&s.unheld, &s.market, c, length)),
+            };
+            slices.entry(cell).or_default().push(slice);
+        }
+    }
+    if args.only.is_some() {
+        println!("{slices:?}");
+        return Ok(());
+    }
+    print_table(&s, reference.as_ref(), &slices, &args);
+    Ok(())
+}
+
+/// A kind of read in the table: its name, its cell at a number in flight, and the floors at
+/// 1 and 64 in flight.
+type Row = (&'static str, fn(usize) -> Cell, [&'static str; 2]);
+
+fn print_table(
+    s: &Subjects,
+    reference: Option<&Reference>,
+    slices: &HashMap<Cell, Vec<Slice>>,
+    args: &Args,
+) {
+    let median_us = |cell| median(slices[&cell].iter().filter_map(|x| x.median_us).collect());
+    let rate = |cell| median(slices[&cell].iter().map(|x| x.per_second).collect());
+    // Within each round: the reference's time over ours, or our rate over the reference's.
+    let paired = |cell, versus, by_time: bool| -> Option<f64> {
+        let theirs = slices.get(&versus)?;
+        let ratios = slices[&cell].iter().zip(theirs).map(|(ours, theirs)| {
+            if by_time {
+                theirs.median_us.unwrap_or(f64::NAN) / ours.median_us.unwrap_or(f64::NAN)
+            } else {
+                ours.per_second / theirs.per_second
+            }
+        });
+        Some(median(ratios.collect()))
+    };
+    println!(
+        "Reading the cached 214-instrument linear list through MarketData over Redis, beside \
+         the Python reference's get of the same list from the same redis-server; medians of \
+         {} interleaved slices of {} s, ratios the medians of each round's ratio",
+        args.rounds, args.seconds
+    );
+    if let Some(reference) = reference {
+        let about = &reference.about;
+        println!(
+            "Reference: msgpack {} + zlib-6 ({} bytes stored), redis-py {}, Python {}",
+            about["msgpack"].as_str().unwrap_or("?"),
+            about["stored_bytes"],
+            about["redis"].as_str().unwrap_or("?"),
+            about["python"].as_str().unwrap_or("?"),
+        );
+    }
+    println!();
+    println!("| read | ours | Python reference | ratio | floor |");
+    println!("|---|---:|---:|---:|---:|");
+    let theirs = |cell, by_time: bool| -> String {
+        if !slices.contains_key(&cell) {
+            return "skipped".to_owned();
+        }
+        if by_time {
+            format!("{:.0} µs", median_us(cell))
+        } else {
+            format!("{:.0}/s", rate(cell))
+        }
+    };
+    let ratio = |x: Option<f64>| x.map_or("–".to_owned(), |x| format!("{x:.1}×"));
+    println!(
+        "| cold: a new MarketData's first read (GET, decode), median per read | {:.0} µs | {} (get, 1 in flight) | {} | 4× |",
+        median_us(Cell::Cold),
+        theirs(Cell::Reference(1), true),
+        ratio(paired(Cell::Cold, Cell::Reference(1), true)),
+    );
+    let rows: [Row; 3] = [
+        (
+            "warm, notified local hit (default policy)",
+            Cell::Notified,
+            ["1000×", "300×"],
+        ),
+        (
+            "warm, validated hit (no notifications: GETRANGE of the stamp)",
+            Cell::Validated,
+            ["", ""],
+        ),
+        (
+            "no local cache (every read a GET and decode)",
+            Cell::Unheld,
+            ["", ""],
+        ),
+    ];
+    for (name, cell, floors) in rows {
+        for (c, floor) in [1, 64].into_iter().zip(floors) {
+            println!(
+                "| {name}, {c} in flight, reads/s | {:.0}/s | {} | {} | {floor} |",
+                rate(cell(c)),
+                theirs(Cell::Reference(c), false),
+                ratio(paired(cell(c), Cell::Reference(c), false)),
+            );
+        }
+    }
+    println!();
+    let stats = |data: &MarketData| -> MarketStats { data.stats() };
+    let (notified, validated) = (stats(&s.notified), stats(&s.validated));
+    println!(
+        "Notified reader: {} reads, {} served on notices alone, {} validations, {} upstream \
+         fetches. Validated reader: {} reads, {} validations, {} upstream fetches. Cold \
+         reads: {:.0}/s of wall time, constructing each MarketData included.",
+        notified.instruments.hits,
+        notified.instruments.notified_hits,
+        notified.instruments.validations,
+        notified.upstream_fetches,
+        validated.instruments.hits,
+        validated.instruments.validations,
+        validated.upstream_fetches,
+        rate(Cell::Cold),
+    );
+}
