@@ -123,7 +123,12 @@ impl Freshness {
     /// The age at which the value under `key` is refreshed in the background: its fresh time
     /// times [`Freshness::refresh_ahead`].
     pub fn refresh_after(&self, key: &str) -> Duration {
-        let fresh = self.fresh_for(key);
+        self.refresh_after_fresh(self.fresh_for(key))
+    }
+
+    /// [`Freshness::refresh_after`] of a key whose [`Freshness::fresh_for`] is `fresh`: a
+    /// read computes that once (it hashes the key).
+    pub(crate) fn refresh_after_fresh(&self, fresh: Duration) -> Duration {
         if self.refresh_ahead >= 1.0 {
             return fresh;
         }

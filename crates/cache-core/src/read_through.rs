@@ -251,14 +251,23 @@ where
         V: Into<Arc<T>>,
     {
         let local = self.local.as_ref();
-        let found = peek(&self.cache, &self.policy, &self.counters, local, key).await;
+        let fresh_for = self.policy.fresh_for(key);
+        let found = peek(
+            &self.cache,
+            &self.policy,
+            &self.counters,
+            local,
+            key,
+            fresh_for,
+        )
+        .await;
         // A cache that could not be read is not read again for the same miss.
         let recheck = !matches!(found, Peek::Unreachable);
         let mut stale = match found {
             Peek::Fresh(found) => {
                 self.counters.record(Event::Hit);
                 tracing::debug!(key, age = ?found.age, "cache hit");
-                if found.age >= self.policy.refresh_after(key) {
+                if found.age >= self.policy.refresh_after_fresh(fresh_for) {
                     self.refresh_in_background(key, || self.flight(key, fetch(), store, recheck));
                 }
                 return Ok(found);
@@ -329,9 +338,12 @@ where
         async move {
             let settled = || async {
                 // A caller that missed just as the previous fetch finished finds its value here.
-                let found = peek(&cache, &policy, &counters, local.as_ref(), &key).await;
+                let fresh_for = policy.fresh_for(&key);
+                let found = peek(&cache, &policy, &counters, local.as_ref(), &key, fresh_for).await;
                 match found {
-                    Peek::Fresh(fresh) if fresh.age < policy.refresh_after(&key) => Some(Ok(fresh)),
+                    Peek::Fresh(found) if found.age < policy.refresh_after_fresh(fresh_for) => {
+                        Some(Ok(found))
+                    }
                     _ => None,
                 }
             };

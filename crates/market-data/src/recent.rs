@@ -53,7 +53,8 @@ impl Inner {
             }
         };
         let written_at = stored.header.written_at;
-        let next = self.boundaries.learn(&key, &stored.value, written_at);
+        let state = self.markets.of(&self.policy, market);
+        let next = state.boundary.learn(&stored.value, written_at);
         if next.is_some_and(crate::expiry::is_past) {
             return None;
         }

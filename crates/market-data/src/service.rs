@@ -13,7 +13,8 @@ use cache_core::{
 use tracing::Instrument;
 
 use crate::derive::{self, FundingIntervals};
-use crate::expiry::Boundaries;
+use crate::expiry::Boundary;
+use crate::markets::Markets;
 use crate::vet::{self, RefreshError, Refused};
 use crate::{Dataset, Error, Market, Policy};
 
@@ -65,7 +66,7 @@ pub(crate) struct Inner {
     upstream: SingleFlight<InstrumentList, RefreshError>,
     upstream_fetches: AtomicU64,
     fleet: Fleet,
-    pub(crate) boundaries: Boundaries,
+    pub(crate) markets: Markets,
     /// Refreshes started in the background that have not yet joined their flight.
     starting: AtomicUsize,
 }
@@ -123,7 +124,7 @@ impl MarketData {
             policy,
             upstream: SingleFlight::new(),
             upstream_fetches: AtomicU64::new(0),
-            boundaries: Boundaries::default(),
+            markets: Markets::default(),
             starting: AtomicUsize::new(0),
         };
         Self {
@@ -146,7 +147,7 @@ impl MarketData {
     /// # Errors
     /// [`Error::Upstream`] when the upstream fails and nothing usable is cached.
     pub async fn instruments(&self, market: &Market) -> Result<Lookup<InstrumentList>, Error> {
-        let refresh = Inner::refresh(self.inner.clone(), market.clone());
+        let refresh = || Inner::refresh(self.inner.clone(), market.clone());
         self.read(
             &self.inner.instruments,
             Dataset::Instruments,
@@ -159,14 +160,18 @@ impl MarketData {
     /// Starts a refresh of `market` in the background when the list `lookup` was served from
     /// predates a change Bybit announced (see [`BOUNDARY_GRACE`](crate::BOUNDARY_GRACE)),
     /// learning the announced moments of an instruments list first.
-    fn expire_at_boundaries<T: 'static>(&self, market: &Market, lookup: &Lookup<T>) {
-        let key = self.key(Dataset::Instruments, market);
-        let written = written_at(lookup);
-        if let Some(list) = (&*lookup.value as &dyn std::any::Any).downcast_ref::<InstrumentList>()
-        {
-            self.inner.boundaries.learn(&key, list, written);
-        }
-        if self.inner.boundaries.claim_refresh(&key, written) {
+    fn expire_at_boundaries<T: 'static>(
+        &self,
+        market: &Market,
+        boundary: &Boundary,
+        lookup: &Lookup<T>,
+    ) {
+        let now = SystemTime::now();
+        let written = now
+            .checked_sub(lookup.age)
+            .unwrap_or(SystemTime::UNIX_EPOCH);
+        let list = (&*lookup.value as &dyn std::any::Any).downcast_ref::<InstrumentList>();
+        if boundary.claim_refresh(list, written, now) {
             tracing::info!(%market, "an announced change has passed; refreshing");
             // Counted from now, so that `settle` waits for it before it has even started.
             self.inner.starting.fetch_add(1, Ordering::SeqCst);
@@ -194,7 +199,7 @@ impl MarketData {
     /// # Errors
     /// [`Error::Upstream`] when the upstream fails and nothing usable is cached.
     pub async fn symbols(&self, market: &Market) -> Result<Lookup<Vec<String>>, Error> {
-        let refresh = Inner::derived(self.inner.clone(), market.clone(), derive::symbols);
+        let refresh = || Inner::derived(self.inner.clone(), market.clone(), derive::symbols);
         self.read(&self.inner.symbols, Dataset::Symbols, market, refresh)
             .await
     }
@@ -215,11 +220,13 @@ impl MarketData {
                 category: market.category(),
             });
         }
-        let refresh = Inner::derived(
-            self.inner.clone(),
-            market.clone(),
-            derive::funding_intervals,
-        );
+        let refresh = || {
+            Inner::derived(
+                self.inner.clone(),
+                market.clone(),
+                derive::funding_intervals,
+            )
+        };
         self.read(&self.inner.funding_intervals, dataset, market, refresh)
             .await
     }
@@ -269,26 +276,29 @@ impl MarketData {
         }
     }
 
-    async fn read<T, Fut>(
+    /// Reads `dataset` of `market` through `cached`; `refresh` makes the refresh future only
+    /// when one is needed, so that a read served from memory neither builds nor moves it.
+    async fn read<T, F, Fut>(
         &self,
         cached: &Cached<T>,
         dataset: Dataset,
         market: &Market,
-        refresh: Fut,
+        refresh: F,
     ) -> Result<Lookup<T>, Error>
     where
         T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
+        F: FnOnce() -> Fut,
         Fut: Future<Output = Shared<T>> + Send + 'static,
     {
-        let key = self.key(dataset, market);
-        let span = tracing::info_span!("market_data", %dataset, %market);
+        let state = self.inner.markets.of(&self.inner.policy, market);
+        let span = tracing::debug_span!("market_data", %dataset, %market);
         let lookup = cached
-            .get_refreshed(&key, || refresh)
+            .get_refreshed(state.key(dataset), refresh)
             .instrument(span)
             .await
             .map_err(|error| Error::from_fetch(error.flatten()))?;
         tracing::debug!(%dataset, %market, source = ?lookup.source, age = ?lookup.age, "served");
-        self.expire_at_boundaries(market, &lookup);
+        self.expire_at_boundaries(market, &state.boundary, &lookup);
         Ok(lookup)
     }
 }
@@ -315,13 +325,6 @@ where
         Some(local) => cached.with_local(local.clone()),
         None => cached.without_local(),
     }
-}
-
-/// When the value `lookup` serves was written, by its age.
-fn written_at<T>(lookup: &Lookup<T>) -> SystemTime {
-    SystemTime::now()
-        .checked_sub(lookup.age)
-        .unwrap_or(SystemTime::UNIX_EPOCH)
 }
 
 /// The turns of this instance's fetches: a waiter waits as long as a fetch may take.
@@ -369,8 +372,8 @@ impl Inner {
                     let list = this.fetch(market).await?;
                     this.vet(market, &list).await?;
                     this.store(market, &list).await;
-                    let key = this.policy.key(Dataset::Instruments, market);
-                    this.boundaries.learn(&key, &list, SystemTime::now());
+                    let state = this.markets.of(&this.policy, market);
+                    state.boundary.learn(&list, SystemTime::now());
                     Ok(list)
                 };
                 this.fleet.run(&this.cache, &lease, recent, fetch).await

@@ -66,19 +66,19 @@ pub const DEFAULT_LOCAL_CAPACITY: u64 = 64 << 20;
 /// ```
 #[derive(Clone)]
 pub struct LocalCache {
-    entries: Moka<String, Held>,
+    entries: Moka<String, Arc<Held>>,
     max_bytes: u64,
     following: Arc<Following>,
     recheck_after: Duration,
 }
 
-#[derive(Clone)]
-struct Held {
+/// Shared, so that a hit (moka clones what it returns) costs one reference count.
+pub(crate) struct Held {
     stamp: Stamp,
     value: Arc<dyn Any + Send + Sync>,
     /// The inserting read-through's, which counts the entry's eviction and notices.
     counters: Arc<Counters>,
-    trust: Arc<Trust>,
+    pub(crate) trust: Trust,
 }
 
 impl LocalCache {
@@ -86,8 +86,8 @@ impl LocalCache {
     pub fn new(max_bytes: u64) -> Self {
         let entries = Moka::builder()
             .max_capacity(max_bytes)
-            .weigher(|key: &String, held: &Held| weight(key, held.stamp))
-            .eviction_listener(|key: Arc<String>, held: Held, cause: RemovalCause| {
+            .weigher(|key: &String, held: &Arc<Held>| weight(key, held.stamp))
+            .eviction_listener(|key: Arc<String>, held: Arc<Held>, cause: RemovalCause| {
                 if cause.was_evicted() {
                     held.counters.record(Event::LocalEviction);
                     tracing::debug!(key = %key, ?cause, "evicted from the local cache");
@@ -207,15 +207,15 @@ impl LocalCache {
         self.entries.invalidate_all();
     }
 
-    /// The value held under `key`, if it is a `T`, with its stamp and when it was last
-    /// found current.
+    /// The value held under `key`, if it is a `T`, with its stamp, and the entry (whose
+    /// trust says when it was last found current).
     pub(crate) async fn get<T: Send + Sync + 'static>(
         &self,
         key: &str,
-    ) -> Option<(Stamp, Arc<T>, Arc<Trust>)> {
+    ) -> Option<(Stamp, Arc<T>, Arc<Held>)> {
         let held = self.entries.get(key).await?;
-        let value = held.value.downcast::<T>().ok()?;
-        Some((held.stamp, value, held.trust))
+        let value = held.value.clone().downcast::<T>().ok()?;
+        Some((held.stamp, value, held))
     }
 
     /// Whether the value of `key` with `trust` may be served without asking the cache.
@@ -243,12 +243,12 @@ impl LocalCache {
         counters: &Arc<Counters>,
     ) {
         // Trusted only once validated: the read it came from may have raced a change.
-        let held = Held {
+        let held = Arc::new(Held {
             stamp,
             value,
             counters: counters.clone(),
-            trust: Arc::default(),
-        };
+            trust: Trust::default(),
+        });
         self.entries.insert(key.to_owned(), held).await;
     }
 
@@ -260,7 +260,10 @@ impl LocalCache {
 
 /// Drops each held value an announced change outdates, counting the notice on the
 /// read-through that holds it; until the channel closes with the local cache.
-async fn drop_outdated(entries: Moka<String, Held>, mut changes: mpsc::UnboundedReceiver<Change>) {
+async fn drop_outdated(
+    entries: Moka<String, Arc<Held>>,
+    mut changes: mpsc::UnboundedReceiver<Change>,
+) {
     while let Some(change) = changes.recv().await {
         let Some(held) = entries.get(&change.key).await else {
             continue;

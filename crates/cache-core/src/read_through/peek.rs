@@ -85,7 +85,7 @@ impl<T> StaleCopy<T> {
             .duration_since(self.written_at)
             .unwrap_or_default();
         let age = by_wall_clock.max(self.read_age.saturating_add(self.read_at.elapsed()));
-        usable(policy, key, age).then_some(age)
+        usable(policy, policy.fresh_for(key), age).then_some(age)
     }
 }
 
@@ -97,15 +97,16 @@ pub(super) enum Judged {
     TooOld(Duration),
 }
 
-/// Judges a value written at `written_at` (by the writer's clock) by `policy`.
-pub(super) fn judge(policy: &Freshness, key: &str, written_at: SystemTime) -> Judged {
+/// Judges a value written at `written_at` (by the writer's clock) by `policy`, under which
+/// its key is fresh for `fresh_for`.
+pub(super) fn judge(policy: &Freshness, fresh_for: Duration, written_at: SystemTime) -> Judged {
     let (age, fresh) = match SystemTime::now().duration_since(written_at) {
-        Ok(age) => (age, age < policy.fresh_for(key)),
+        Ok(age) => (age, age < fresh_for),
         Err(ahead) => (Duration::ZERO, ahead.duration() <= CLOCK_SKEW_TOLERANCE),
     };
     if fresh {
         Judged::Fresh(age)
-    } else if usable(policy, key, age) {
+    } else if usable(policy, fresh_for, age) {
         Judged::Stale(age)
     } else {
         Judged::TooOld(age)
@@ -114,26 +115,27 @@ pub(super) fn judge(policy: &Freshness, key: &str, written_at: SystemTime) -> Ju
 
 /// Whether the reader serves a stale copy of `age`: within its own fresh time and
 /// `max_stale`, whatever the writer's policy kept the copy for.
-fn usable(policy: &Freshness, key: &str, age: Duration) -> bool {
-    !policy.max_stale().is_zero() && age < policy.fresh_for(key).saturating_add(policy.max_stale())
+fn usable(policy: &Freshness, fresh_for: Duration, age: Duration) -> bool {
+    !policy.max_stale().is_zero() && age < fresh_for.saturating_add(policy.max_stale())
 }
 
 /// What the cache holds under `key`: the value held in `local` when the cache still holds
 /// its stamp (see [`validate`]), else the cache's entry, read in full and decoded when fresh
-/// (and then held in `local`).
+/// (and then held in `local`). `fresh_for` is the policy's for `key`.
 pub(super) async fn peek<T, C>(
     cache: &TypedCache<C>,
     policy: &Freshness,
     counters: &Arc<Counters>,
     local: Option<&LocalCache>,
     key: &str,
+    fresh_for: Duration,
 ) -> Peek<T>
 where
     T: DeserializeOwned + Send + Sync + 'static,
     C: Cache,
 {
     if let Some(local) = local
-        && let Some(found) = validate(cache, policy, counters, local, key).await
+        && let Some(found) = validate(cache, policy, counters, local, key, fresh_for).await
     {
         return found;
     }
@@ -158,7 +160,7 @@ where
         Ok(opened) => opened,
         Err(error) => return unreadable(error.into()),
     };
-    let age = match judge(policy, key, header.written_at) {
+    let age = match judge(policy, fresh_for, header.written_at) {
         Judged::Fresh(age) => age,
         Judged::Stale(age) => {
             let body = StaleBody::Encoded {

@@ -2,6 +2,7 @@
 //! or on notices alone while the local cache follows them and trusts the value.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
@@ -28,14 +29,17 @@ pub(super) async fn validate<T, C>(
     counters: &Arc<Counters>,
     local: &LocalCache,
     key: &str,
+    fresh_for: Duration,
 ) -> Option<Peek<T>>
 where
     T: DeserializeOwned + Send + Sync + 'static,
     C: Cache,
 {
-    let (held, value, trust) = local.get::<T>(key).await?;
-    if local.trusts(key, &trust) {
-        return Some(judged(policy, counters, local, key, held, value, true).await);
+    let (held, value, entry) = local.get::<T>(key).await?;
+    let trust = &entry.trust;
+    if local.trusts(key, trust) {
+        let judged = judged(policy, counters, local, key, fresh_for, (held, value), true);
+        return Some(judged.await);
     }
     if local.is_falling_back() {
         counters.record(Event::Fallback);
@@ -64,7 +68,16 @@ where
     if let Some(token) = token {
         trust.set(token);
     }
-    Some(judged(policy, counters, local, key, held, value, false).await)
+    let judged = judged(
+        policy,
+        counters,
+        local,
+        key,
+        fresh_for,
+        (held, value),
+        false,
+    );
+    Some(judged.await)
 }
 
 /// A held value whose stamp is current, judged by its write time.
@@ -73,11 +86,11 @@ async fn judged<T>(
     counters: &Counters,
     local: &LocalCache,
     key: &str,
-    held: Stamp,
-    value: Arc<T>,
+    fresh_for: Duration,
+    (held, value): (Stamp, Arc<T>),
     notified: bool,
 ) -> Peek<T> {
-    match judge(policy, key, held.written_at()) {
+    match judge(policy, fresh_for, held.written_at()) {
         Judged::Fresh(age) => {
             counters.record(Event::LocalHit);
             if notified {
