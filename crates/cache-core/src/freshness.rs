@@ -158,7 +158,12 @@ impl Freshness {
 
     /// How long the value under `key` is fresh: the TTL stretched by this key's jitter.
     pub fn fresh_for(&self, key: &str) -> Duration {
-        let unit = fnv1a(key.as_bytes()) as f64 / u64::MAX as f64;
+        self.fresh_for_unit(key_unit(key))
+    }
+
+    /// [`Freshness::fresh_for`] of a key whose [`key_unit`] is `unit`: a value held in
+    /// memory keeps its key's, so that a read of it does not hash the key again.
+    pub(crate) fn fresh_for_unit(&self, unit: f64) -> Duration {
         let stretch = Duration::try_from_secs_f64(self.ttl.as_secs_f64() * self.jitter * unit)
             .unwrap_or_default();
         self.ttl.saturating_add(stretch)
@@ -169,6 +174,11 @@ impl Freshness {
     pub fn storage_ttl(&self, key: &str) -> Duration {
         self.fresh_for(key).saturating_add(self.max_stale)
     }
+}
+
+/// Where `key` falls in its TTL's jitter, from 0 to 1; the same in every process.
+pub(crate) fn key_unit(key: &str) -> f64 {
+    fnv1a(key.as_bytes()) as f64 / u64::MAX as f64
 }
 
 /// FNV-1a, 64 bits: stable across processes, builds and platforms, unlike std's hasher.

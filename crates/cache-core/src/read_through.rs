@@ -251,20 +251,11 @@ where
         V: Into<Arc<T>>,
     {
         let local = self.local.as_ref();
-        let fresh_for = self.policy.fresh_for(key);
-        let found = peek(
-            &self.cache,
-            &self.policy,
-            &self.counters,
-            local,
-            key,
-            fresh_for,
-        )
-        .await;
+        let found = peek(&self.cache, &self.policy, &self.counters, local, key).await;
         // A cache that could not be read is not read again for the same miss.
         let recheck = !matches!(found, Peek::Unreachable);
         let mut stale = match found {
-            Peek::Fresh(found) => {
+            Peek::Fresh(found, fresh_for) => {
                 self.counters.record(Event::Hit);
                 tracing::debug!(key, age = ?found.age, "cache hit");
                 if found.age >= self.policy.refresh_after_fresh(fresh_for) {
@@ -338,10 +329,11 @@ where
         async move {
             let settled = || async {
                 // A caller that missed just as the previous fetch finished finds its value here.
-                let fresh_for = policy.fresh_for(&key);
-                let found = peek(&cache, &policy, &counters, local.as_ref(), &key, fresh_for).await;
+                let found = peek(&cache, &policy, &counters, local.as_ref(), &key).await;
                 match found {
-                    Peek::Fresh(found) if found.age < policy.refresh_after_fresh(fresh_for) => {
+                    Peek::Fresh(found, fresh_for)
+                        if found.age < policy.refresh_after_fresh(fresh_for) =>
+                    {
                         Some(Ok(found))
                     }
                     _ => None,

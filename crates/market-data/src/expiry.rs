@@ -2,7 +2,7 @@
 //! after their list was fetched, at which Bybit announced the list would change (a future's
 //! delivery, a launch, a pre-market phase), plus a grace, whatever their TTL.
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, SystemTime};
 
 use bybit_client::InstrumentList;
@@ -24,7 +24,7 @@ const SAME_VERSION: Duration = Duration::from_millis(100);
 #[derive(Debug, Default)]
 pub(crate) struct Boundary(Mutex<Option<Known>>);
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 struct Known {
     /// When the list was written.
     written: SystemTime,
@@ -32,13 +32,15 @@ struct Known {
     next: Option<SystemTime>,
     /// When a refresh was last started for a passed boundary.
     refreshed: Option<SystemTime>,
+    /// The decoded list of this version last served, if any.
+    seen: Weak<InstrumentList>,
 }
 
 impl Boundary {
     /// Learns the first announced moment after `written` in `list`, the version of the
     /// market's list written then; returns it.
     pub(crate) fn learn(&self, list: &InstrumentList, written: SystemTime) -> Option<SystemTime> {
-        if let Some(known) = *self.lock()
+        if let Some(known) = &*self.lock()
             && same_version(known.written, written)
         {
             return known.next;
@@ -51,42 +53,54 @@ impl Boundary {
             Some(known) => {
                 known.written = written;
                 known.next = next;
+                known.seen = Weak::new();
             }
             None => {
                 *known = Some(Known {
                     written,
                     next,
                     refreshed: None,
+                    seen: Weak::new(),
                 });
             }
         }
         next
     }
 
-    /// Whether a value of the market, written at `written`, predates an announced moment
-    /// that has passed (by the grace) at `now`, and no refresh for it started less than a
-    /// second ago; if so, notes that one starts now. `list` is the value when it is the
-    /// instruments list itself: a version not seen yet is learned first.
+    /// Whether a value of the market, served at `age`, predates an announced moment that
+    /// has passed (by the grace), and no refresh for it started less than a second ago; if
+    /// so, notes that one starts now. `list` is the value when it is the instruments list
+    /// itself: a version not seen yet is learned first.
     ///
-    /// One lock on the path of every read: a version already learned is only compared.
-    pub(crate) fn claim_refresh(
-        &self,
-        list: Option<&InstrumentList>,
-        written: SystemTime,
-        now: SystemTime,
-    ) -> bool {
-        if let Some(known) = &mut *self.lock()
-            && (list.is_none() || same_version(known.written, written))
-        {
-            return known.claim(written, now);
+    /// On the path of every read, so one lock, and no clock read unless a moment is known:
+    /// the list last learned is known by its address (its allocation stays while `seen`
+    /// points to it), and a version already learned is only compared.
+    pub(crate) fn claim_refresh(&self, list: Option<&Arc<InstrumentList>>, age: Duration) -> bool {
+        let written_at = |now: SystemTime| now.checked_sub(age).unwrap_or(SystemTime::UNIX_EPOCH);
+        if let Some(known) = &mut *self.lock() {
+            let seen = list.is_none_or(|list| Weak::as_ptr(&known.seen) == Arc::as_ptr(list));
+            if seen {
+                if known.next.is_none() {
+                    return false;
+                }
+                let now = SystemTime::now();
+                return known.claim(written_at(now), now);
+            }
         }
         let Some(list) = list else {
             return false;
         };
+        let now = SystemTime::now();
+        let written = written_at(now);
         self.learn(list, written);
-        self.lock()
-            .as_mut()
-            .is_some_and(|known| known.claim(written, now))
+        let mut known = self.lock();
+        let Some(known) = known.as_mut() else {
+            return false;
+        };
+        if same_version(known.written, written) {
+            known.seen = Arc::downgrade(list);
+        }
+        known.claim(written, now)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<Known>> {

@@ -166,12 +166,8 @@ impl MarketData {
         boundary: &Boundary,
         lookup: &Lookup<T>,
     ) {
-        let now = SystemTime::now();
-        let written = now
-            .checked_sub(lookup.age)
-            .unwrap_or(SystemTime::UNIX_EPOCH);
-        let list = (&*lookup.value as &dyn std::any::Any).downcast_ref::<InstrumentList>();
-        if boundary.claim_refresh(list, written, now) {
+        let list = (&lookup.value as &dyn std::any::Any).downcast_ref::<Arc<InstrumentList>>();
+        if boundary.claim_refresh(list, lookup.age) {
             tracing::info!(%market, "an announced change has passed; refreshing");
             // Counted from now, so that `settle` waits for it before it has even started.
             self.inner.starting.fetch_add(1, Ordering::SeqCst);

@@ -9,6 +9,7 @@ use moka::future::Cache as Moka;
 use moka::notification::RemovalCause;
 use tokio::sync::mpsc;
 
+use crate::freshness::key_unit;
 use crate::notify::{Change, DEFAULT_RECHECK_AFTER, Following, Token, Trust};
 use crate::stats::{Counters, Event};
 use crate::{Cache, Signal, Stamp};
@@ -79,6 +80,8 @@ pub(crate) struct Held {
     /// The inserting read-through's, which counts the entry's eviction and notices.
     counters: Arc<Counters>,
     pub(crate) trust: Trust,
+    /// The key's [`key_unit`], which gives its fresh time under any policy.
+    pub(crate) unit: f64,
 }
 
 impl LocalCache {
@@ -248,6 +251,7 @@ impl LocalCache {
             value,
             counters: counters.clone(),
             trust: Trust::default(),
+            unit: key_unit(key),
         });
         self.entries.insert(key.to_owned(), held).await;
     }

@@ -25,8 +25,8 @@ pub const CLOCK_SKEW_TOLERANCE: Duration = Duration::from_secs(5);
 
 /// What the cache holds under a key.
 pub(super) enum Peek<T> {
-    /// A fresh value, decoded.
-    Fresh(Lookup<T>),
+    /// A fresh value, decoded, and its key's fresh time by the reader's policy.
+    Fresh(Lookup<T>, Duration),
     /// A stale copy within the reader's `max_stale`, not decoded until it is needed (unless
     /// the process held it decoded already).
     Stale(StaleCopy<T>),
@@ -121,21 +121,20 @@ fn usable(policy: &Freshness, fresh_for: Duration, age: Duration) -> bool {
 
 /// What the cache holds under `key`: the value held in `local` when the cache still holds
 /// its stamp (see [`validate`]), else the cache's entry, read in full and decoded when fresh
-/// (and then held in `local`). `fresh_for` is the policy's for `key`.
+/// (and then held in `local`).
 pub(super) async fn peek<T, C>(
     cache: &TypedCache<C>,
     policy: &Freshness,
     counters: &Arc<Counters>,
     local: Option<&LocalCache>,
     key: &str,
-    fresh_for: Duration,
 ) -> Peek<T>
 where
     T: DeserializeOwned + Send + Sync + 'static,
     C: Cache,
 {
     if let Some(local) = local
-        && let Some(found) = validate(cache, policy, counters, local, key, fresh_for).await
+        && let Some(found) = validate(cache, policy, counters, local, key).await
     {
         return found;
     }
@@ -160,6 +159,7 @@ where
         Ok(opened) => opened,
         Err(error) => return unreadable(error.into()),
     };
+    let fresh_for = policy.fresh_for(key);
     let age = match judge(policy, fresh_for, header.written_at) {
         Judged::Fresh(age) => age,
         Judged::Stale(age) => {
@@ -181,11 +181,12 @@ where
             if let Some(local) = local {
                 local.insert(key, stamp, value.clone(), counters).await;
             }
-            Peek::Fresh(Lookup {
+            let found = Lookup {
                 value,
                 source: Source::Cache,
                 age,
-            })
+            };
+            Peek::Fresh(found, fresh_for)
         }
         Err(error) => unreadable(error),
     }

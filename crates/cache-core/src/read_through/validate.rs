@@ -29,7 +29,6 @@ pub(super) async fn validate<T, C>(
     counters: &Arc<Counters>,
     local: &LocalCache,
     key: &str,
-    fresh_for: Duration,
 ) -> Option<Peek<T>>
 where
     T: DeserializeOwned + Send + Sync + 'static,
@@ -37,6 +36,7 @@ where
 {
     let (held, value, entry) = local.get::<T>(key).await?;
     let trust = &entry.trust;
+    let fresh_for = policy.fresh_for_unit(entry.unit);
     if local.trusts(key, trust) {
         let judged = judged(policy, counters, local, key, fresh_for, (held, value), true);
         return Some(judged.await);
@@ -97,11 +97,12 @@ async fn judged<T>(
                 counters.record(Event::NotifiedHit);
             }
             tracing::debug!(key, ?age, notified, "local hit");
-            Peek::Fresh(Lookup {
+            let found = Lookup {
                 value,
                 source: Source::Cache,
                 age,
-            })
+            };
+            Peek::Fresh(found, fresh_for)
         }
         Judged::Stale(age) => {
             let body = StaleBody::Decoded(value);
