@@ -126,7 +126,17 @@ pub(crate) enum Command {
     /// -> to) or `changed` (the fields that differ). With --json each line is one object:
     /// {"event":"listed","category":"linear","symbol":"NEWUSDT"}. A failed read is a warning
     /// on stderr, and the watch goes on. Exits 0 when stopped, or when stdout is closed.
-    Watch(MarketArgs),
+    Watch {
+        #[command(flatten)]
+        market: MarketArgs,
+        /// How often to read the list (e.g. 100ms, 2s). A read is served from memory while
+        /// the copy there is current, so a short interval costs little; a change stored by
+        /// another program is printed within about this long. Default: a quarter of the
+        /// instruments' TTL, between 50ms and 1s; much longer, and the cached list may go
+        /// stale between reads.
+        #[arg(long, value_name = "DURATION", value_parser = positive_duration)]
+        interval: Option<Duration>,
+    },
     /// Manage the cache.
     #[command(subcommand)]
     Cache(CacheCommand),

@@ -150,12 +150,15 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }) => {
             return clear(&data, *category, base_coin.clone()).await;
         }
-        Command::Watch(args) => {
+        Command::Watch {
+            market: args,
+            interval,
+        } => {
             let market = market(args.category, args.base_coin.clone())?;
             // Its lines go out from a thread of their own, which takes stdout; and it
             // settles its own refreshes, within the time a stopped watch may take.
             drop(out);
-            return watch::run(&data, &market, cli.json).await;
+            return watch::run(&data, &market, *interval, cli.json).await;
         }
     };
     let outcome = written

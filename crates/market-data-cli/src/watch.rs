@@ -27,18 +27,31 @@ const TARGET: &str = "market_data";
 pub(crate) const QUIET_LIBRARY: &str = "market_data::watch=error";
 
 /// Prints `market`'s events on stdout until SIGINT or SIGTERM, or until stdout is closed;
-/// either way the program then exits 0, within about two seconds.
+/// either way the program then exits 0, within about two seconds. The list is read every
+/// `interval`, by default [`market_data::default_interval`].
 ///
 /// # Errors
 /// [`Failure::NoData`] when the signal handlers or the printer cannot be set up, or stdout
 /// fails other than by being closed.
-pub(crate) async fn run(data: &MarketData, market: &Market, json: bool) -> Result<(), Failure> {
+pub(crate) async fn run(
+    data: &MarketData,
+    market: &Market,
+    interval: Option<Duration>,
+    json: bool,
+) -> Result<(), Failure> {
     let setup = |what: &str, e: io::Error| Failure::NoData(format!("cannot {what}: {e}"));
     // Before the first read, which may wait long on Bybit: a signal meanwhile ends it.
     let mut stop = pin!(stop_signal().map_err(|e| setup("handle signals", e))?);
     let Printer { lines, mut ended } = Printer::start().map_err(|e| setup("start printing", e))?;
-    let interval = market_data::default_interval(data);
-    let keeper = tokio::spawn(keep_fresh(data.clone(), market.clone(), interval));
+    let default = market_data::default_interval(data);
+    let interval = interval.unwrap_or(default);
+    // The other datasets are kept fresh for the other commands, on the TTLs' cadence
+    // whatever the cadence of the printed changes.
+    let keeper = tokio::spawn(keep_fresh(
+        data.clone(),
+        market.clone(),
+        interval.min(default),
+    ));
     let mut events = Box::pin(data.watch_every(market, interval));
     let end = loop {
         tokio::select! {
