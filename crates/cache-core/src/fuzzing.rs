@@ -8,10 +8,12 @@
 use std::borrow::Cow;
 use std::io::Cursor;
 
+use serde::de::DeserializeOwned;
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 
 use crate::codec::format::MAX_DEPTH;
+use crate::codec::msgpack_de;
 use crate::codec::msgpack_len::value_len;
 use crate::envelope::{self, HEADER_LEN};
 use crate::tamper::reseal;
@@ -40,7 +42,8 @@ pub fn envelope(data: &[u8]) {
 ///
 /// # Panics
 /// When a measured value measures differently alone, still measures when cut by one byte, or
-/// differs from the length rmp-serde reads for the same bytes.
+/// differs from the length rmp-serde reads for the same bytes, or the decoder's fast path
+/// reads another length than rmp-serde (or fails where it succeeds).
 pub fn msgpack_len(data: &[u8]) {
     let measured = value_len(data);
     if let Some(len) = measured {
@@ -62,12 +65,27 @@ pub fn msgpack_len(data: &[u8]) {
     }
     let mut reader = rmp_serde::Deserializer::new(Cursor::new(data));
     reader.set_max_depth(MAX_DEPTH);
-    if IgnoredAny::deserialize(&mut reader).is_ok() {
-        let read = usize::try_from(reader.position()).ok();
+    let read = IgnoredAny::deserialize(&mut reader)
+        .ok()
+        .and_then(|_| usize::try_from(reader.position()).ok());
+    if read.is_some() {
         assert_eq!(measured, read, "rmp-serde read another length");
     }
     // The decoder's own path, which refuses what follows the measured value.
     let _ = Format::MessagePack.deserialize::<IgnoredAny>(data);
+    // Its fast path skips what rmp-serde reads, ext types included, and stops where it does.
+    let fast = msgpack_fast::<IgnoredAny>(data).map(|(_, extra)| data.len() - extra);
+    assert_eq!(
+        fast, read,
+        "the fast path read another length than rmp-serde"
+    );
+}
+
+/// Decodes `data` with the MessagePack decoder's fast path alone: the value and the number of
+/// bytes after it, or `None` where the decoder would leave the bytes to rmp-serde (or refuse
+/// them, nested too deep). For tests that check it decodes as rmp-serde does, and not less.
+pub fn msgpack_fast<T: DeserializeOwned>(data: &[u8]) -> Option<(T, usize)> {
+    msgpack_de::from_slice(data).ok()
 }
 
 fn check_stored(bytes: &[u8]) {

@@ -3,6 +3,8 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::msgpack_de;
+use super::msgpack_len::value_len;
 use crate::{BoxError, DecodeError};
 
 /// How deep MessagePack values may nest, as deep as serde_json lets JSON nest.
@@ -86,14 +88,30 @@ impl Format {
         match self {
             // serde_json rejects anything but whitespace after the value by itself.
             Self::Json => serde_json::from_slice(bytes).map_err(|e| error(e.to_string())),
-            Self::MessagePack => match super::msgpack_len::value_len(bytes) {
-                Some(len) if len < bytes.len() => Err(DecodeError::TrailingBytes {
-                    extra: bytes.len() - len,
-                }),
-                _ => {
-                    let mut deserializer = rmp_serde::Deserializer::from_read_ref(bytes);
-                    deserializer.set_max_depth(MAX_DEPTH);
-                    T::deserialize(&mut deserializer).map_err(|e| error(e.to_string()))
+            Self::MessagePack => match msgpack_de::from_slice(bytes) {
+                Ok((value, 0)) => Ok(value),
+                Ok((_, extra)) => Err(DecodeError::TrailingBytes { extra }),
+                Err(reason) => {
+                    // The bytes after the value are the first thing wrong with them, as
+                    // before the fast path, even when the value itself is wrong too.
+                    if let Some(len) = value_len(bytes)
+                        && len < bytes.len()
+                    {
+                        return Err(DecodeError::TrailingBytes {
+                            extra: bytes.len() - len,
+                        });
+                    }
+                    match reason {
+                        msgpack_de::Error::DepthLimit => Err(error(reason.to_string())),
+                        // The fast path declines whatever it does not decode as rmp-serde
+                        // would, errors included: decoding again costs only the rare value
+                        // that needs it, and keeps rmp-serde's results and messages exactly.
+                        msgpack_de::Error::Retry => {
+                            let mut deserializer = rmp_serde::Deserializer::from_read_ref(bytes);
+                            deserializer.set_max_depth(MAX_DEPTH);
+                            T::deserialize(&mut deserializer).map_err(|e| error(e.to_string()))
+                        }
+                    }
                 }
             },
         }

@@ -2,6 +2,7 @@
 
 mod compression;
 pub(crate) mod format;
+pub(crate) mod msgpack_de;
 pub(crate) mod msgpack_len;
 
 use std::time::SystemTime;
