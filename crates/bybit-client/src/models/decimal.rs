@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::field::{FieldValue, Slot};
+use super::field::{Blank, FieldValue, Slot};
 use super::scalar::{self, Scalar};
 
 /// A fixed-point decimal as Bybit sends it (`"0.10"`, `"-0.00375"`), scale included:
@@ -123,5 +123,12 @@ impl<'de> Deserialize<'de> for Decimal {
 impl FieldValue for Decimal {
     fn slot<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Slot<Self>, D::Error> {
         scalar::slot(deserializer)
+    }
+
+    fn fill<'de, D: Deserializer<'de>>(
+        deserializer: D,
+        place: &mut Option<Self>,
+    ) -> Result<Option<Blank>, D::Error> {
+        scalar::fill(deserializer, place)
     }
 }

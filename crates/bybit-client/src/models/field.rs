@@ -147,6 +147,35 @@ impl<'de, T: FieldValue> DeserializeSeed<'de> for FillSeed<'_, T> {
     }
 }
 
+/// Decodes the unknown fields of a positional model into its (empty) map: nearly always none,
+/// and making and dropping a map for nothing was a twentieth of decoding a cached list.
+/// Entries are inserted as `BTreeMap`'s own `Deserialize` does, a repeated key's last value
+/// kept.
+pub(crate) struct ExtraSeed<'a>(pub(crate) &'a mut Extra);
+
+impl<'de> DeserializeSeed<'de> for ExtraSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        struct ExtraVisitor<'a>(&'a mut Extra);
+
+        impl<'de> Visitor<'de> for ExtraVisitor<'_> {
+            type Value = ();
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+                while let Some((key, value)) = map.next_entry()? {
+                    self.0.insert(key, value);
+                }
+                Ok(())
+            }
+        }
+
+        deserializer.deserialize_map(ExtraVisitor(self.0))
+    }
+}
+
 /// A model that can decode a map's entries into an existing value.
 pub(crate) trait FillFromMap: Default {
     fn fill_from_seq<'de, A: serde::de::SeqAccess<'de>>(&mut self, seq: A) -> Result<(), A::Error>;

@@ -90,7 +90,8 @@ macro_rules! bybit_model {
                 let empty: u64 = seq.next_element()?.ok_or_else(|| missing(index))?;
                 let null: u64 = seq.next_element()?.ok_or_else(|| missing(index + 1))?;
                 self.blanks = $crate::models::field::Blanks::from_masks(empty, null);
-                self.extra = seq.next_element()?.ok_or_else(|| missing(index + 2))?;
+                seq.next_element_seed($crate::models::field::ExtraSeed(&mut self.extra))?
+                    .ok_or_else(|| missing(index + 2))?;
                 if seq.next_element::<::serde::de::IgnoredAny>()?.is_some() {
                     return Err(missing(index + 4));
                 }

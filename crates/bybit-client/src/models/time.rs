@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::field::{FieldValue, Slot};
+use super::field::{Blank, FieldValue, Slot};
 use super::scalar::{self, Scalar};
 
 /// Milliseconds since the Unix epoch, as in `"launchTime": "1585526400000"`.
@@ -66,5 +66,12 @@ impl<'de> Deserialize<'de> for TimestampMs {
 impl FieldValue for TimestampMs {
     fn slot<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Slot<Self>, D::Error> {
         scalar::slot(deserializer)
+    }
+
+    fn fill<'de, D: Deserializer<'de>>(
+        deserializer: D,
+        place: &mut Option<Self>,
+    ) -> Result<Option<Blank>, D::Error> {
+        scalar::fill(deserializer, place)
     }
 }

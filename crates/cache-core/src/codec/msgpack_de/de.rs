@@ -12,6 +12,7 @@ const EXT_STRUCT_NAME: &str = "_ExtStruct";
 impl<'de> Deserializer<'de> {
     /// Visits any value. `bytes` picks what bin data becomes: bytes, or a sequence of `u8` (as
     /// rmp-serde reads bin wherever a sequence, tuple or struct is asked for).
+    #[inline]
     fn any<V: Visitor<'de>>(&mut self, visitor: V, bytes: bool) -> Result<V::Value, Error> {
         let marker = self.byte()?;
         match marker {
@@ -80,6 +81,7 @@ impl<'de> Deserializer<'de> {
     }
 
     /// Visits a nil, a boolean or a number; anything else is an error in rmp-serde.
+    #[inline]
     fn scalar<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value, Error> {
         match self.peek()? {
             0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3 | 0xca..=0xd3 => self.any(visitor, true),
@@ -87,6 +89,7 @@ impl<'de> Deserializer<'de> {
         }
     }
 
+    #[inline]
     fn str<V: Visitor<'de>>(&mut self, len: usize, visitor: V) -> Result<V::Value, Error> {
         let data = self.take(len)?;
         match std::str::from_utf8(data) {
@@ -98,6 +101,7 @@ impl<'de> Deserializer<'de> {
         }
     }
 
+    #[inline]
     fn seq<V: Visitor<'de>>(&mut self, len: usize, visitor: V) -> Result<V::Value, Error> {
         self.check_items(len)?;
         self.enter()?;
@@ -111,6 +115,7 @@ impl<'de> Deserializer<'de> {
         Ok(value)
     }
 
+    #[inline]
     fn map<V: Visitor<'de>>(&mut self, len: usize, visitor: V) -> Result<V::Value, Error> {
         self.check_items(len.saturating_mul(2))?;
         self.enter()?;
