@@ -1,7 +1,7 @@
 //! Where decoding should leave the async runtime: the cost of a hop to tokio's blocking pool
 //! against the cost of decoding values of growing size inline.
 
-use bybit_client::LinearInverseInstrument;
+use bybit_client::{InstrumentList, LinearInverseInstrument};
 use cache_core::{Codec, Compression};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 
@@ -38,6 +38,20 @@ fn offload(c: &mut Criterion) {
                         .expect("decodes")
                 });
             },
+        );
+    }
+    // The form market-data stores: an `InstrumentList`, whose instruments are positional.
+    for count in SIZES {
+        let subset: Vec<LinearInverseInstrument> =
+            recorded.iter().cycle().take(count).cloned().collect();
+        let stored = codec
+            .encode(&InstrumentList::Linear(subset))
+            .expect("encodes");
+        let decoded_len = u32::from_le_bytes(stored[16..20].try_into().expect("4 bytes"));
+        group.bench_with_input(
+            BenchmarkId::new("decode-inline-positional", decoded_len),
+            &stored,
+            |b, stored| b.iter(|| codec.decode::<InstrumentList>(stored).expect("decodes")),
         );
     }
     group.finish();

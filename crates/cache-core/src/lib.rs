@@ -52,23 +52,27 @@
 //!
 //! # Decoding off the runtime
 //! A task should not run more than 10 to 100 µs between two `.await`s, or it holds up every
-//! other task on its thread. Decoding a cached instrument list takes longer than that, so
+//! other task on its thread. Decoding a long instrument list takes longer than that, so
 //! [`TypedCache`] decodes values whose decoded size exceeds
-//! [`DEFAULT_BLOCKING_THRESHOLD`] (8 KiB) on tokio's blocking pool, and smaller ones inline,
+//! [`DEFAULT_BLOCKING_THRESHOLD`] (32 KiB) on tokio's blocking pool, and smaller ones inline,
 //! where the hop would cost more than the work. The figures behind it, from the `offload`
 //! bench (`cargo xtask bench`; real Bybit linear instruments, MessagePack + zstd-3, typed
-//! models; Intel Xeon @ 2.50 GHz, 2 vCPUs):
+//! models as maps of field names, and the positional `InstrumentList` market-data stores;
+//! Intel Xeon @ 2.50 GHz, 2 vCPUs):
 //!
-//! | decoded bytes | decode inline | hop to the blocking pool and back |
-//! |---:|---:|---:|
-//! | 815 | 9 µs | 13 µs |
-//! | 3 212 | 37 µs | 13 µs |
-//! | 6 378 | 66 µs | 13 µs |
-//! | 12 680 | 115 µs | 13 µs |
-//! | 84 407 (214 instruments) | 786 µs | 13 µs |
+//! | decoded bytes | decode inline (maps) | decoded bytes | decode inline (positional) |
+//! |---:|---:|---:|---:|
+//! | 3 212 | 7 µs | 2 032 | 8 µs |
+//! | 6 378 | 13 µs | 7 854 | 27 µs |
+//! | 12 680 | 28 µs | 15 578 | 51 µs |
+//! | 25 304 | 53 µs | 26 007 (214 instruments) | 84 µs |
+//! | 84 407 (214 instruments) | 179 µs | 103 953 | 294 µs |
 //!
-//! At 8 KiB an inline decode stays under about 80 µs, and a hop costs less than a fifth of
-//! the decode it moves. [`Codec::with_blocking_threshold`] changes it.
+//! A hop to the blocking pool and back costs 21 µs. At 32 KiB an inline decode stays under
+//! about 100 µs even in the positional form (the slower per byte: it has no field names to
+//! skip cheaply), and a hop costs at most a fifth of the decode it moves.
+//! [`Codec::with_blocking_threshold`] changes it; a type that decodes slower per byte than
+//! these models (`serde_json::Value`, many small allocations) may want a lower one.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 

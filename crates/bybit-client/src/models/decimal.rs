@@ -72,6 +72,9 @@ impl Scalar for Decimal {
         s.parse().ok()
     }
 
+    // Inline, and built from its parts: `try_new` behind a call returned the decimal through
+    // memory in narrower stores than the caller reads back, a stall on every price.
+    #[inline]
     fn from_int(v: i128, human_readable: bool) -> Option<Self> {
         if human_readable {
             return rust_decimal::Decimal::try_from_i128_with_scale(v, 0)
@@ -81,9 +84,17 @@ impl Scalar for Decimal {
         // Arithmetic shift and mask undo `mantissa * 32 + scale`, negative mantissas included.
         let scale = (v & 31) as u32;
         let mantissa = i64::try_from(v >> 5).ok()?;
-        rust_decimal::Decimal::try_new(mantissa, scale)
-            .ok()
-            .map(Self)
+        if scale > rust_decimal::Decimal::MAX_SCALE {
+            return None;
+        }
+        let magnitude = mantissa.unsigned_abs();
+        Some(Self(rust_decimal::Decimal::from_parts(
+            magnitude as u32,
+            (magnitude >> 32) as u32,
+            0,
+            mantissa < 0,
+            scale,
+        )))
     }
 
     fn from_float(v: f64) -> Option<Self> {

@@ -123,9 +123,8 @@ macro_rules! plain_field {
         }
     )*};
 }
-pub(crate) use plain_field;
 
-plain_field!(bool, i64, compact_str::CompactString);
+plain_field!(bool, i64);
 
 impl<T: DeserializeOwned> FieldValue for Vec<T> {
     fn slot<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Slot<Self>, D::Error> {

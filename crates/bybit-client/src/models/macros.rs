@@ -247,7 +247,34 @@ macro_rules! string_enum {
             }
         }
 
-        $crate::models::field::plain_field!($name);
+        impl $crate::models::text::Text for $name {
+            const EXPECTING: &'static str = concat!("a ", stringify!($name), " string");
+            const TAKES_BYTES: bool = false;
+
+            #[inline]
+            fn from_text(s: &str) -> Self {
+                Self::parse(s)
+            }
+        }
+
+        impl $crate::models::field::FieldValue for $name {
+            fn slot<'de, D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> Result<$crate::models::field::Slot<Self>, D::Error> {
+                Ok(match <Option<$name> as ::serde::Deserialize>::deserialize(deserializer)? {
+                    Some(v) => $crate::models::field::Slot::Value(v),
+                    None => $crate::models::field::Slot::Null,
+                })
+            }
+
+            #[inline]
+            fn fill<'de, D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+                place: &mut Option<Self>,
+            ) -> Result<Option<$crate::models::field::Blank>, D::Error> {
+                $crate::models::text::fill(deserializer, place)
+            }
+        }
         $crate::models::positional::leaf_positional!($name);
     };
 }

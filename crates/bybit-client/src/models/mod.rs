@@ -17,6 +17,7 @@ mod option;
 pub mod positional;
 mod scalar;
 mod spot;
+pub(crate) mod text;
 mod time;
 
 use std::fmt;

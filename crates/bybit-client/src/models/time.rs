@@ -34,6 +34,7 @@ impl Scalar for TimestampMs {
         s.parse().ok().map(Self)
     }
 
+    #[inline]
     fn from_int(v: i128, _human_readable: bool) -> Option<Self> {
         i64::try_from(v).ok().map(Self)
     }

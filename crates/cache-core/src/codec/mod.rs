@@ -21,9 +21,9 @@ use crate::{Error, Result};
 pub const DEFAULT_COMPRESS_MIN_SIZE: usize = 512;
 /// The largest decoded value a reader accepts by default: 64 MiB.
 pub const DEFAULT_MAX_DECODED_SIZE: usize = 64 * 1024 * 1024;
-/// Above this decoded size (8 KiB), the typed layer decodes and compresses on tokio's
+/// Above this decoded size (32 KiB), the typed layer decodes and compresses on tokio's
 /// blocking pool; the crate docs give the benchmark it comes from.
-pub const DEFAULT_BLOCKING_THRESHOLD: usize = 8 * 1024;
+pub const DEFAULT_BLOCKING_THRESHOLD: usize = 32 * 1024;
 
 /// A value decoded from an envelope, with the header it came with.
 #[derive(Debug, Clone, PartialEq)]

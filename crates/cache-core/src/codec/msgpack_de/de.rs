@@ -23,7 +23,7 @@ impl<'de> Deserializer<'de> {
             0xc0 => visitor.visit_unit(),
             0xc2 => visitor.visit_bool(false),
             0xc3 => visitor.visit_bool(true),
-            0xc4 | 0xc5 | 0xc6 => {
+            0xc4..=0xc6 => {
                 let len = match marker {
                     0xc4 => self.len8()?,
                     0xc5 => self.len16()?,

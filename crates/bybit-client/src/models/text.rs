@@ -1,0 +1,112 @@
+//! Fields read from a string that any string is a value of: names and coins
+//! ([`CompactString`]) and the string enums, with their `Other` arm. They are decoded into
+//! their place in the model: returned by value through a `Slot`, each was copied back in
+//! narrower pieces than it was written, a stall per field on every cached instrument.
+//!
+//! The visitors accept what the types' own `Deserialize` accepts, and say the same in errors.
+
+use std::fmt;
+
+use compact_str::CompactString;
+use serde::de::{Deserializer, Error, Unexpected, Visitor};
+
+use super::field::{Blank, FieldValue, Slot};
+
+/// A type read from any string.
+pub(crate) trait Text: Sized {
+    /// What the type's own visitor says it expected, in error messages.
+    const EXPECTING: &'static str;
+    /// Whether its own visitor also takes UTF-8 bytes (as `CompactString`'s does).
+    const TAKES_BYTES: bool;
+    /// The value of `s`.
+    fn from_text(s: &str) -> Self;
+}
+
+/// Decodes an optional text field into `place`, returning `Some(Blank::Null)` for `null`, as
+/// `Option<T>`'s own `Deserialize` reads it (`""` is a value here, not a blank).
+pub(crate) fn fill<'de, T: Text, D: Deserializer<'de>>(
+    deserializer: D,
+    place: &mut Option<T>,
+) -> Result<Option<Blank>, D::Error> {
+    deserializer.deserialize_option(OptionText(place))
+}
+
+struct OptionText<'a, T>(&'a mut Option<T>);
+
+impl<'de, T: Text> Visitor<'de> for OptionText<'_, T> {
+    type Value = Option<Blank>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // serde's own word for an `Option`.
+        f.write_str("option")
+    }
+
+    fn visit_unit<E: Error>(self) -> Result<Option<Blank>, E> {
+        Ok(Some(Blank::Null))
+    }
+
+    fn visit_none<E: Error>(self) -> Result<Option<Blank>, E> {
+        Ok(Some(Blank::Null))
+    }
+
+    #[inline]
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Option<Blank>, D::Error> {
+        d.deserialize_str(WriteText(self.0))?;
+        Ok(None)
+    }
+}
+
+struct WriteText<'a, T>(&'a mut Option<T>);
+
+impl<T: Text> Visitor<'_> for WriteText<'_, T> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(T::EXPECTING)
+    }
+
+    #[inline]
+    fn visit_str<E: Error>(self, v: &str) -> Result<(), E> {
+        *self.0 = Some(T::from_text(v));
+        Ok(())
+    }
+
+    fn visit_bytes<E: Error>(self, v: &[u8]) -> Result<(), E> {
+        if !T::TAKES_BYTES {
+            return Err(E::invalid_type(Unexpected::Bytes(v), &self));
+        }
+        match std::str::from_utf8(v) {
+            Ok(s) => self.visit_str(s),
+            Err(_) => Err(E::invalid_value(Unexpected::Bytes(v), &self)),
+        }
+    }
+}
+
+impl Text for CompactString {
+    const EXPECTING: &'static str = "a string";
+    const TAKES_BYTES: bool = true;
+
+    #[inline]
+    fn from_text(s: &str) -> Self {
+        Self::from(s)
+    }
+}
+
+impl FieldValue for CompactString {
+    fn slot<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Slot<Self>, D::Error> {
+        Ok(
+            match <Option<Self> as serde::Deserialize>::deserialize(deserializer)? {
+                Some(v) => Slot::Value(v),
+                None => Slot::Null,
+            },
+        )
+    }
+
+    #[inline]
+    fn fill<'de, D: Deserializer<'de>>(
+        deserializer: D,
+        place: &mut Option<Self>,
+    ) -> Result<Option<Blank>, D::Error> {
+        fill(deserializer, place)
+    }
+}
