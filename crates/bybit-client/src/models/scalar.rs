@@ -175,3 +175,93 @@ impl<'de, T: Scalar> Visitor<'de> for FillVisitor<'_, T> {
         d.deserialize_any(self)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::models::{Decimal, TimestampMs};
+
+    /// `fill` writes what `slot` returns, reports the same blank, and fails with the same
+    /// message.
+    fn same_as_slot<'de, T, D>(fill_from: D, slot_from: D)
+    where
+        T: Scalar + PartialEq + fmt::Debug,
+        D: Deserializer<'de>,
+    {
+        let mut place = None;
+        let filled = fill::<T, D>(fill_from, &mut place).map_err(|e| e.to_string());
+        let slotted = slot::<T, D>(slot_from).map_err(|e| e.to_string());
+        match (filled, slotted) {
+            (Ok(None), Ok(Slot::Value(v))) => assert_eq!(place, Some(v)),
+            (Ok(Some(Blank::Empty)), Ok(Slot::Empty)) | (Ok(Some(Blank::Null)), Ok(Slot::Null)) => {
+                assert_eq!(place, None);
+            }
+            (Err(filled), Err(slotted)) => assert_eq!(filled, slotted),
+            (filled, slotted) => panic!("fill gave {filled:?}, slot {:?}", slotted.is_ok()),
+        }
+    }
+
+    fn inputs() -> Vec<serde_json::Value> {
+        vec![
+            json!(null),
+            json!(""),
+            json!("12.50"),
+            json!("-0.00375"),
+            json!("1700000000000"),
+            json!("not a number"),
+            json!(7),
+            json!(-3),
+            json!(1.25),
+            json!(true),
+            json!(["1"]),
+        ]
+    }
+
+    #[test]
+    fn fill_reads_json_as_slot_does() {
+        for input in inputs() {
+            same_as_slot::<Decimal, _>(&input, &input);
+            same_as_slot::<TimestampMs, _>(&input, &input);
+        }
+    }
+
+    #[test]
+    fn fill_reads_messagepack_as_slot_does() {
+        let mut inputs: Vec<Vec<u8>> = inputs()
+            .iter()
+            .map(|v| rmp_serde::to_vec(v).unwrap())
+            .collect();
+        // The compact forms: a packed decimal (12.50 is 1250 * 32 + 2), a scale past 28, a
+        // mantissa past i64, and the 16-byte form.
+        inputs.extend([
+            rmp_serde::to_vec(&(1250i64 * 32 + 2)).unwrap(),
+            rmp_serde::to_vec(&(-1250i64 * 32 + 2)).unwrap(),
+            rmp_serde::to_vec(&(5i64 * 32 + 29)).unwrap(),
+            rmp_serde::to_vec(&u64::MAX).unwrap(),
+            rmp_serde::to_vec(&serde_bytes_of(
+                &rust_decimal::Decimal::new(-125, 1).serialize(),
+            ))
+            .unwrap(),
+        ]);
+        for bytes in &inputs {
+            let de = || rmp_serde::Deserializer::from_read_ref(bytes);
+            same_as_slot::<Decimal, _>(&mut de(), &mut de());
+            same_as_slot::<TimestampMs, _>(&mut de(), &mut de());
+        }
+    }
+
+    /// Bytes written as MessagePack bin.
+    fn serde_bytes_of(bytes: &[u8]) -> impl serde::Serialize + '_ {
+        struct Bin<'a>(&'a [u8]);
+        impl serde::Serialize for Bin<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_bytes(self.0)
+            }
+        }
+        Bin(bytes)
+    }
+}

@@ -110,3 +110,78 @@ impl FieldValue for CompactString {
         fill(deserializer, place)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use serde::Deserialize;
+    use serde::de::DeserializeOwned;
+    use serde_json::json;
+
+    use super::*;
+    use crate::models::{ContractType, Status};
+
+    /// What `fill` makes of `input`, beside what `Option<T>`'s own `Deserialize` makes of it:
+    /// the same value, `null` as the blank, and the same error message.
+    fn same_as_own<'de, T, D>(fill_from: D, own_from: D)
+    where
+        T: Text + DeserializeOwned + PartialEq + fmt::Debug,
+        D: Deserializer<'de>,
+    {
+        let mut place = None;
+        let filled = fill::<T, D>(fill_from, &mut place).map_err(|e| e.to_string());
+        let own = Option::<T>::deserialize(own_from).map_err(|e| e.to_string());
+        match (filled, own) {
+            (Ok(blank), Ok(value)) => {
+                assert_eq!(place, value);
+                assert_eq!(blank.is_some(), value.is_none(), "null is the only blank");
+            }
+            (Err(filled), Err(own)) => assert_eq!(filled, own),
+            (filled, own) => panic!("fill gave {filled:?}, the type's own {own:?}"),
+        }
+    }
+
+    fn json_inputs() -> Vec<serde_json::Value> {
+        vec![
+            json!(null),
+            json!(""),
+            json!("BTCUSDT"),
+            json!("Trading"),
+            json!("LinearPerpetual"),
+            json!("a name longer than twenty-four bytes, so on the heap"),
+            json!(7),
+            json!(true),
+            json!(["BTC"]),
+            json!({"a": 1}),
+        ]
+    }
+
+    #[test]
+    fn text_fields_read_json_as_their_own_deserialize_does() {
+        for input in json_inputs() {
+            same_as_own::<CompactString, _>(&input, &input);
+            same_as_own::<Status, _>(&input, &input);
+            same_as_own::<ContractType, _>(&input, &input);
+        }
+    }
+
+    #[test]
+    fn text_fields_read_messagepack_as_their_own_deserialize_does() {
+        let mut inputs: Vec<Vec<u8>> = json_inputs()
+            .iter()
+            .map(|v| rmp_serde::to_vec(v).unwrap())
+            .collect();
+        // Bin data: UTF-8 and not.
+        inputs.push(vec![0xc4, 3, b'B', b'T', b'C']);
+        inputs.push(vec![0xc4, 2, 0xff, 0xfe]);
+        // A str of invalid UTF-8, which rmp-serde offers as bytes.
+        inputs.push(vec![0xa2, 0xff, 0xfe]);
+        for bytes in &inputs {
+            let de = || rmp_serde::Deserializer::from_read_ref(bytes);
+            same_as_own::<CompactString, _>(&mut de(), &mut de());
+            same_as_own::<Status, _>(&mut de(), &mut de());
+            same_as_own::<ContractType, _>(&mut de(), &mut de());
+        }
+    }
+}
