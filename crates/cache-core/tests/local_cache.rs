@@ -131,6 +131,41 @@ async fn a_local_hit_decodes_nothing_and_a_read_without_the_local_cache_always_d
 }
 
 #[tokio::test(flavor = "current_thread")]
+async fn read_throughs_made_sharing_one_local_cache_serve_each_other_s_decodes() {
+    let backend = MemoryCache::new(64 << 20);
+    let local = LocalCache::new(1 << 20);
+    let sharing = |local: Option<LocalCache>| -> Reader<MemoryCache> {
+        ReadThrough::sharing(
+            TypedCache::new(backend.clone(), Codec::msgpack()),
+            Freshness::new(HOUR),
+            local,
+        )
+    };
+    let (first, second, none) = (
+        sharing(Some(local.clone())),
+        sharing(Some(local.clone())),
+        sharing(None),
+    );
+    assert!(none.local().is_none());
+    first.put("k", &counted(&["BTCUSDT"])).await.unwrap();
+    let before = decodes();
+    read(&first, unused()).await.unwrap();
+    read(&second, unused()).await.unwrap();
+    assert_eq!(
+        decodes() - before,
+        1,
+        "the second read served the first one's decode"
+    );
+    assert_eq!(second.stats().local_hits, 1);
+    read(&none, unused()).await.unwrap();
+    assert_eq!(
+        decodes() - before,
+        2,
+        "without a local cache every read decodes"
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
 async fn a_fetched_value_is_held_with_the_stamp_of_the_bytes_written() {
     let cache = reader(MemoryCache::new(64 << 20), Freshness::new(HOUR));
     let fetched = read(&cache, Ok(counted(&["BTCUSDT"]))).await.unwrap();

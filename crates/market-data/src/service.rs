@@ -312,15 +312,12 @@ where
     // around the whole refresh would only cut short the store of an answer that came in time.
     let timeouts = policy.timeouts().with_hard(Duration::MAX);
     let policy = policy.dataset(dataset);
-    let cached = ReadThrough::new(
+    ReadThrough::sharing(
         TypedCache::new(cache.clone(), policy.codec),
         policy.freshness,
+        local.cloned(),
     )
-    .with_timeouts(timeouts);
-    match local {
-        Some(local) => cached.with_local(local.clone()),
-        None => cached.without_local(),
-    }
+    .with_timeouts(timeouts)
 }
 
 /// The turns of this instance's fetches: a waiter waits as long as a fetch may take.

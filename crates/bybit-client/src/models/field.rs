@@ -276,8 +276,11 @@ pub(crate) fn fill_list<'de, T: FillFromMap, D: Deserializer<'de>>(
         }
         fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
             // Bounded as serde bounds its own: a length is only the input's claim.
+            // One more than the items: the loop pushes a default before it learns the list
+            // has ended, and growing then would copy every model already read.
             let cautious = (1 << 20) / std::mem::size_of::<T>().max(1);
-            let mut list = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(cautious));
+            let hint = seq.size_hint().unwrap_or(0).saturating_add(1);
+            let mut list = Vec::with_capacity(hint.min(cautious));
             loop {
                 list.push(T::default());
                 let last = list.last_mut().expect("just pushed");
