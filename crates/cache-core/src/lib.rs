@@ -70,7 +70,8 @@
 //!
 //! A hop to the blocking pool and back costs 21 µs. At 32 KiB an inline decode stays under
 //! about 100 µs even in the positional form (the slower per byte: it has no field names to
-//! skip cheaply), and a hop costs at most a fifth of the decode it moves.
+//! skip cheaply), and a hop costs at most a fifth of a positional decode it moves (a third of
+//! one in maps).
 //! [`Codec::with_blocking_threshold`] changes it; a type that decodes slower per byte than
 //! these models (`serde_json::Value`, many small allocations) may want a lower one.
 #![cfg_attr(docsrs, feature(doc_cfg))]

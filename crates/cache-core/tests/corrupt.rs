@@ -173,6 +173,31 @@ fn corrupt_compressed_streams() {
 }
 
 #[test]
+fn a_failed_decompression_leaves_the_next_one_on_the_thread_intact() {
+    // One zstd context per thread is reused: a stream cut off mid-frame, or damaged, must not
+    // leave state that the next value on the same thread decodes into.
+    let codec = zstd_codec();
+    let good = codec.encode(&instruments()).unwrap();
+    let other = codec.encode(&vec!["ONLYUSDT".to_owned()]).unwrap();
+    let payload = &good[HEADER_LEN..];
+    let cut = with_payload(&good, 4 * 1024, &payload[..payload.len() / 2]);
+    let mut damaged = good.clone();
+    let middle = HEADER_LEN + payload.len() / 2;
+    for byte in &mut damaged[middle..middle + 8] {
+        *byte = !*byte;
+    }
+    for bad in [cut, reseal(damaged)] {
+        decode_err(&codec, &bad);
+        let next = codec.decode::<Vec<String>>(&other).unwrap().value;
+        assert_eq!(next, ["ONLYUSDT"]);
+        assert_eq!(
+            codec.decode::<Vec<String>>(&good).unwrap().value,
+            instruments()
+        );
+    }
+}
+
+#[test]
 fn a_declared_size_above_the_maximum_is_refused_before_decoding() {
     let writer = zstd_codec();
     let bytes = writer.encode(&instruments()).unwrap();

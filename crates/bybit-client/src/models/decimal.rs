@@ -143,3 +143,39 @@ impl FieldValue for Decimal {
         scalar::fill(deserializer, place)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// The packed form is read as `rust_decimal::Decimal::try_new` read it before it was built
+    /// from its parts: the same decimal, flags included, and `None` where it failed.
+    #[test]
+    fn packed_decimals_read_as_try_new_reads_them() {
+        let mantissas = [
+            0,
+            1,
+            -1,
+            5,
+            -1250,
+            i64::from(u32::MAX),
+            -i64::from(u32::MAX) - 1,
+            (1 << 58) - 1,
+            -(1 << 58),
+        ];
+        for mantissa in mantissas {
+            for scale in [0u32, 1, 2, 8, 27, 28, 29, 31] {
+                let packed = i128::from(mantissa) * 32 + i128::from(scale);
+                let read = Decimal::from_int(packed, false).map(|d| d.0.serialize());
+                let expected = rust_decimal::Decimal::try_new(mantissa, scale)
+                    .ok()
+                    .map(|d| d.serialize());
+                assert_eq!(read, expected, "{mantissa} at scale {scale}");
+            }
+        }
+        // A mantissa past i64 is no packed decimal.
+        assert_eq!(Decimal::from_int(i128::from(i64::MAX) * 64, false), None);
+    }
+}

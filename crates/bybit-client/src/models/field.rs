@@ -319,3 +319,35 @@ pub(crate) fn fill_list<'de, T: FillFromMap, D: Deserializer<'de>>(
 
     deserializer.deserialize_seq(ListVisitor(std::marker::PhantomData))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Unknown fields read into a model's map are what `Extra`'s own `Deserialize` reads: the
+    /// last value of a repeated key, the same error for what is not a map.
+    #[test]
+    fn extra_seed_reads_as_a_map_of_its_own() {
+        for text in [
+            r#"{"a": 1, "b": {"c": [true, null]}}"#,
+            r#"{"a": 1, "a": 2}"#,
+            "{}",
+            "null",
+            "[]",
+            "5",
+            r#""text""#,
+        ] {
+            let mut seeded = Extra::new();
+            let seed = ExtraSeed(&mut seeded)
+                .deserialize(&mut serde_json::Deserializer::from_str(text))
+                .map_err(|e| e.to_string());
+            let own = Extra::deserialize(&mut serde_json::Deserializer::from_str(text))
+                .map_err(|e| e.to_string());
+            match (seed, own) {
+                (Ok(()), Ok(own)) => assert_eq!(seeded, own, "{text}"),
+                (Err(seed), Err(own)) => assert_eq!(seed, own, "{text}"),
+                (seed, own) => panic!("{text}: the seed gave {seed:?}, Extra's own {own:?}"),
+            }
+        }
+    }
+}
