@@ -4,7 +4,9 @@
 //!
 //! Ours, each over a `RedisCache` connected before the timing starts:
 //! - cold: a new `MarketData` (so a new, empty local cache) reads the list once: `GET`,
-//!   the checksum, zstd, the decode of the positional MessagePack; the median per read;
+//!   the checksum, zstd, the decode of the positional MessagePack; the median per read, read
+//!   from a spawned task and from the thread that runs `block_on` (not a worker: each round
+//!   trip to Redis wakes a worker and then that thread);
 //! - warm, notified: one `MarketData` (default policy) reads it again and again, its local
 //!   cache following Redis's notifications, at 1 and at 64 reads in flight;
 //! - warm, validated: the same over a Redis cache that offers no notifications, so that
