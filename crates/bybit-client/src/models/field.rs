@@ -115,10 +115,7 @@ macro_rules! plain_field {
             fn slot<'de, D: ::serde::Deserializer<'de>>(
                 deserializer: D,
             ) -> Result<$crate::models::field::Slot<Self>, D::Error> {
-                Ok(match <Option<$t> as ::serde::Deserialize>::deserialize(deserializer)? {
-                    Some(v) => $crate::models::field::Slot::Value(v),
-                    None => $crate::models::field::Slot::Null,
-                })
+                $crate::models::field::nullable(deserializer)
             }
         }
     )*};
@@ -128,11 +125,18 @@ plain_field!(bool, i64);
 
 impl<T: DeserializeOwned> FieldValue for Vec<T> {
     fn slot<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Slot<Self>, D::Error> {
-        Ok(match Option::<Vec<T>>::deserialize(deserializer)? {
-            Some(v) => Slot::Value(v),
-            None => Slot::Null,
-        })
+        nullable(deserializer)
     }
+}
+
+/// Reads a field for which only `null` is a blank, through the type's own `Deserialize`.
+pub(crate) fn nullable<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Slot<T>, D::Error> {
+    Ok(match Option::<T>::deserialize(deserializer)? {
+        Some(v) => Slot::Value(v),
+        None => Slot::Null,
+    })
 }
 
 /// Drives [`FieldValue::fill`] from `MapAccess::next_value_seed`.

@@ -170,10 +170,7 @@ macro_rules! bybit_model {
             fn slot<'de, D: ::serde::Deserializer<'de>>(
                 deserializer: D,
             ) -> Result<$crate::models::field::Slot<Self>, D::Error> {
-                Ok(match <Option<$name> as ::serde::Deserialize>::deserialize(deserializer)? {
-                    Some(v) => $crate::models::field::Slot::Value(v),
-                    None => $crate::models::field::Slot::Null,
-                })
+                $crate::models::field::nullable(deserializer)
             }
 
             fn fill<'de, D: ::serde::Deserializer<'de>>(
@@ -261,10 +258,7 @@ macro_rules! string_enum {
             fn slot<'de, D: ::serde::Deserializer<'de>>(
                 deserializer: D,
             ) -> Result<$crate::models::field::Slot<Self>, D::Error> {
-                Ok(match <Option<$name> as ::serde::Deserialize>::deserialize(deserializer)? {
-                    Some(v) => $crate::models::field::Slot::Value(v),
-                    None => $crate::models::field::Slot::Null,
-                })
+                $crate::models::field::nullable(deserializer)
             }
 
             #[inline]

@@ -94,12 +94,7 @@ impl Text for CompactString {
 
 impl FieldValue for CompactString {
     fn slot<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Slot<Self>, D::Error> {
-        Ok(
-            match <Option<Self> as serde::Deserialize>::deserialize(deserializer)? {
-                Some(v) => Slot::Value(v),
-                None => Slot::Null,
-            },
-        )
+        super::field::nullable(deserializer)
     }
 
     #[inline]
