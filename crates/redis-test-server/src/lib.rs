@@ -26,8 +26,9 @@
 //! - Every server listens on `127.0.0.1` only, on a port the OS reported free, never 6379,
 //!   with persistence off (`--save "" --appendonly no`) and its working directory and log in
 //!   a temporary directory that is removed on drop.
-//! - [`RedisServer::start`] returns once the server answers `PING`, or fails after a time
-//!   limit with the server's log in the error.
+//! - [`RedisServer::start`] returns once the server on its port answers as the process it
+//!   started (`INFO server` names its pid: another test's server may have taken the port
+//!   first), or fails after a time limit with the server's log in the error.
 //! - Dropping a [`RedisServer`] or [`RedisCluster`] kills and reaps its processes, also
 //!   while a test unwinds from a panic. A process killed with `SIGKILL` cannot run destructors,
 //!   so its servers outlive it.

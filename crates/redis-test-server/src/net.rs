@@ -33,9 +33,11 @@ pub(crate) fn free_port(cluster_bus: bool) -> io::Result<u16> {
     Err(io::Error::other("no free loopback port found in 100 tries"))
 }
 
-/// Whether a plain-text server on `port` answers a `PING` (an authentication demand counts:
-/// the server is up and parsing commands).
-pub(crate) fn answers_ping(port: u16) -> bool {
+/// Whether the server answering on `port` is the process `pid`: its `INFO server` names it.
+///
+/// Answering alone is not enough: another test's server may have taken the same port first,
+/// and this one, failing to bind, would otherwise be taken for ready and share its data.
+pub(crate) fn runs_as(port: u16, pid: u32, password: Option<&str>) -> bool {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else {
         return false;
@@ -44,14 +46,39 @@ pub(crate) fn answers_ping(port: u16) -> bool {
     if stream.set_read_timeout(timeout).is_err() || stream.set_write_timeout(timeout).is_err() {
         return false;
     }
-    if stream.write_all(b"PING\r\n").is_err() {
+    if let Some(password) = password {
+        if stream.write_all(&command(&["AUTH", password])).is_err() {
+            return false;
+        }
+        let mut reply = [0u8; 64];
+        match stream.read(&mut reply) {
+            Ok(n) if reply[..n].starts_with(b"+OK") => {}
+            _ => return false,
+        }
+    }
+    if stream.write_all(&command(&["INFO", "server"])).is_err() {
         return false;
     }
-    let mut reply = [0u8; 64];
-    match stream.read(&mut reply) {
-        Ok(n) => reply[..n].starts_with(b"+PONG") || reply[..n].starts_with(b"-NOAUTH"),
-        Err(_) => false,
+    let wanted = format!("\r\nprocess_id:{pid}\r\n");
+    let mut reply = Vec::new();
+    let mut chunk = [0u8; 4096];
+    // The section is a few hundred bytes; its end is the blank line after the last field.
+    while reply.len() < 64 * 1024 && !reply.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => reply.extend_from_slice(&chunk[..n]),
+        }
     }
+    String::from_utf8_lossy(&reply).contains(&wanted)
+}
+
+/// `args` as one RESP command.
+fn command(args: &[&str]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for arg in args {
+        out.extend_from_slice(format!("${}\r\n{arg}\r\n", arg.len()).as_bytes());
+    }
+    out
 }
 
 /// Whether nothing listens on `port` any more.

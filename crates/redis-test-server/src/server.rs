@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
-use crate::net::{answers_ping, is_closed};
+use crate::net::{is_closed, runs_as};
 use crate::{ServerBuilder, TlsFiles, redis_cli_bin, redis_server_bin};
 
-/// How long a server may take to answer its first `PING`.
+/// How long a server may take to answer as itself.
 const READY_LIMIT: Duration = Duration::from_secs(15);
 
 /// A running `redis-server` on `127.0.0.1`, killed and reaped when dropped.
@@ -144,10 +144,11 @@ impl RedisServer {
                     format!("cannot run redis-server (is it installed?): {e}"),
                 )
             })?;
+        let pid = child.id();
         self.child = Some(child);
         let deadline = Instant::now() + READY_LIMIT;
         loop {
-            if answers_ping(self.port) {
+            if runs_as(self.port, pid, self.password.as_deref()) {
                 return Ok(());
             }
             let exited = self
@@ -157,7 +158,7 @@ impl RedisServer {
             if exited.is_some() || Instant::now() > deadline {
                 self.stop();
                 let why = exited.map_or_else(
-                    || format!("did not answer PING within {READY_LIMIT:?}"),
+                    || format!("did not answer as itself within {READY_LIMIT:?}"),
                     |status| format!("exited with {status}"),
                 );
                 return Err(io::Error::other(format!(
@@ -197,4 +198,30 @@ pub(crate) fn run_cli(command: &mut Command) -> io::Result<String> {
         output.status,
         String::from_utf8_lossy(&output.stderr)
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// A server is ready when the process answering on its port is its own: a server that
+    /// failed to bind a port another took is not mistaken for ready.
+    #[test]
+    fn only_the_process_started_counts_as_the_server_on_its_port() {
+        for password in [None, Some("secret pass")] {
+            let mut builder = RedisServer::builder();
+            if let Some(password) = password {
+                builder = builder.password(password);
+            }
+            let server = builder.start().unwrap();
+            let pid = server.child.as_ref().unwrap().id();
+            assert!(runs_as(server.port, pid, password));
+            assert!(!runs_as(server.port, pid + 1, password));
+            if password.is_some() {
+                assert!(!runs_as(server.port, pid, Some("wrong")));
+            }
+        }
+    }
 }
