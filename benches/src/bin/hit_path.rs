@@ -21,8 +21,10 @@
 //! flight, each reader yields to the runtime after each read, so that all 64 take turns
 //! (a read served from memory never waits, and would otherwise run its whole slice alone).
 //!
-//! `cargo run --release -p benches --bin hit_path -- [--seconds S] [--rounds N]`
-//! (defaults 0.25 and 20; `--only cold|notified|validated|unheld|reference` runs those cells
+//! `cargo run --release -p benches --bin hit_path -- [--seconds S] [--rounds N]
+//! [--runtime multi|current]` (defaults 0.25, 20 and multi; on a current-thread runtime the
+//! thread of `block_on` drives Redis itself, so both cold cells run on one thread;
+//! `--only cold|notified|validated|unheld|reference` runs those cells
 //! alone and prints their slices, for a profiler). Without Python or its packages, the reference's columns are left
 //! empty and a line says how to install them.
 #![allow(clippy::print_stdout, reason = "a report prints its table")]
@@ -266,6 +268,8 @@ struct Args {
     rounds: usize,
     /// Only the cells of this kind, for a profiler.
     only: Option<String>,
+    /// A current-thread runtime instead of the multi-threaded one.
+    current_thread: bool,
 }
 
 fn args() -> Result<Args> {
@@ -273,6 +277,7 @@ fn args() -> Result<Args> {
         seconds: 0.25,
         rounds: 20,
         only: None,
+        current_thread: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -283,7 +288,14 @@ fn args() -> Result<Args> {
             "--seconds" => parsed.seconds = value.parse()?,
             "--rounds" => parsed.rounds = value.parse()?,
             "--only" => parsed.only = Some(value),
-            _ => bail!("unknown flag {flag}; expected --seconds, --rounds or --only"),
+            "--runtime" => {
+                parsed.current_thread = match value.as_str() {
+                    "current" => true,
+                    "multi" => false,
+                    _ => bail!("--runtime is current or multi, not {value}"),
+                }
+            }
+            _ => bail!("unknown flag {flag}; expected --seconds, --rounds, --only or --runtime"),
         }
     }
     if !(parsed.seconds > 0.0 && parsed.seconds.is_finite() && parsed.rounds > 0) {
@@ -346,9 +358,13 @@ fn median(mut xs: Vec<f64>) -> f64 {
 
 fn main() -> Result<()> {
     let args = args()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let runtime = if args.current_thread {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    }
+    .enable_all()
+    .build()?;
     let server = RedisServer::start().context("starting redis-server")?;
     let bybit = runtime.block_on(MockBybit::start());
     let s = runtime.block_on(subjects(&server, &bybit))?;
@@ -430,8 +446,14 @@ fn print_table(
     println!(
         "Reading the cached 214-instrument linear list through MarketData over Redis, beside \
          the Python reference's get of the same list from the same redis-server; medians of \
-         {} interleaved slices of {} s, ratios the medians of each round's ratio",
-        args.rounds, args.seconds
+         {} interleaved slices of {} s, ratios the medians of each round's ratio; {} runtime",
+        args.rounds,
+        args.seconds,
+        if args.current_thread {
+            "tokio current-thread"
+        } else {
+            "tokio multi-thread"
+        }
     );
     if let Some(reference) = reference {
         let about = &reference.about;
