@@ -46,16 +46,7 @@ impl Watcher {
             .spawn()
             .unwrap();
         let lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let mut errors = BufReader::new(child.stderr.take().unwrap()).lines();
-        let gathered = stderr.clone();
-        tokio::spawn(async move {
-            while let Ok(Some(line)) = errors.next_line().await {
-                let mut gathered = gathered.lock().unwrap();
-                gathered.push_str(&line);
-                gathered.push('\n');
-            }
-        });
+        let stderr = common::gather_stderr(&mut child);
         Self {
             child,
             lines: Some(lines),

@@ -2,7 +2,10 @@
 #![allow(dead_code, reason = "each test file uses its own part")]
 
 use std::process::Output;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
 
 /// The longest any run may take: far beyond a normal run, short enough to catch a hang.
 pub(crate) const HANG_BOUND: Duration = Duration::from_secs(30);
@@ -48,4 +51,20 @@ pub(crate) fn stderr(output: &Output) -> String {
 /// port freed after binding it, no other test can take it meanwhile.
 pub(crate) fn dead_url() -> String {
     "http://127.0.0.1:1".to_owned()
+}
+
+/// Everything a running program writes to stderr, gathered as it comes so that the pipe never
+/// fills; read it with `lock()` at any time.
+pub(crate) fn gather_stderr(child: &mut tokio::process::Child) -> Arc<Mutex<String>> {
+    let gathered = Arc::new(Mutex::new(String::new()));
+    let mut errors = BufReader::new(child.stderr.take().unwrap()).lines();
+    let into = gathered.clone();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = errors.next_line().await {
+            let mut into = into.lock().unwrap();
+            into.push_str(&line);
+            into.push('\n');
+        }
+    });
+    gathered
 }
