@@ -18,6 +18,7 @@ use futures_util::FutureExt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use self::local::Weigh;
 pub use self::local::{DEFAULT_LOCAL_CAPACITY, LocalCache};
 pub use self::lookup::{Lookup, Source};
 pub use self::peek::CLOCK_SKEW_TOLERANCE;
@@ -104,6 +105,7 @@ pub struct ReadThrough<T, E, C> {
     flights: SingleFlight<Lookup<T>, E>,
     counters: Arc<Counters>,
     local: Option<LocalCache>,
+    weigh: Weigh<T>,
     fleet: Option<Fleet>,
 }
 
@@ -140,6 +142,7 @@ where
             flights: SingleFlight::new(),
             counters: Arc::default(),
             local,
+            weigh: Weigh::default(),
             fleet: None,
         }
     }
@@ -149,6 +152,30 @@ where
     #[must_use]
     pub fn with_local(mut self, local: LocalCache) -> Self {
         self.local = Some(local);
+        self
+    }
+
+    /// The same read-through weighing each value it keeps decoded by `weigher`: the bytes
+    /// the value takes in memory, its own size and what it owns on the heap (see
+    /// [the local cache's bound](LocalCache#bound)). The local cache's bound holds only as
+    /// well as the weigher counts.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cache_core::{Codec, Freshness, MemoryCache, ReadThrough, TypedCache};
+    ///
+    /// let cache = TypedCache::new(MemoryCache::new(64 << 20), Codec::msgpack());
+    /// let policy = Freshness::new(Duration::from_secs(60));
+    /// let symbols = ReadThrough::<Vec<String>, std::io::Error, _>::new(cache, policy)
+    ///     .with_weigher(|symbols| {
+    ///         size_of::<Vec<String>>()
+    ///             + symbols.capacity() * size_of::<String>()
+    ///             + symbols.iter().map(String::capacity).sum::<usize>()
+    ///     });
+    /// ```
+    #[must_use]
+    pub fn with_weigher(mut self, weigher: impl Fn(&T) -> usize + Send + Sync + 'static) -> Self {
+        self.weigh = Weigh::new(weigher);
         self
     }
 
@@ -258,7 +285,7 @@ where
         Fut: Future<Output = Result<V, E>> + Send + 'static,
         V: Into<Arc<T>>,
     {
-        let local = self.local.as_ref();
+        let local = self.local.as_ref().map(|local| (local, &self.weigh));
         let found = peek(&self.cache, &self.policy, &self.counters, local, key).await;
         // A cache that could not be read is not read again for the same miss.
         let recheck = !matches!(found, Peek::Unreachable);
@@ -333,11 +360,13 @@ where
         let cache = self.cache.clone();
         let (policy, counters, key) = (self.policy, self.counters.clone(), key.to_owned());
         let (local, fleet) = (self.local.clone(), self.fleet.clone());
+        let weigh = self.weigh.clone();
         let deadline = self.timeouts.hard();
         async move {
             let settled = || async {
                 // A caller that missed just as the previous fetch finished finds its value here.
-                let found = peek(&cache, &policy, &counters, local.as_ref(), &key).await;
+                let local = local.as_ref().map(|local| (local, &weigh));
+                let found = peek(&cache, &policy, &counters, local, &key).await;
                 match found {
                     Peek::Fresh(found, fresh_for)
                         if found.age < policy.refresh_after_fresh(fresh_for) =>
@@ -356,7 +385,7 @@ where
                 let fetched = within(deadline, AssertUnwindSafe(pending).catch_unwind()).await;
                 let value: Arc<T> = settle(fetched, deadline, &counters, &key)?.into();
                 if store == Store::Fetched {
-                    let local = local.as_ref();
+                    let local = local.as_ref().map(|local| (local, &weigh));
                     write(&cache, &policy, &counters, &key, local, value.clone()).await;
                 }
                 Ok(Lookup {
@@ -420,8 +449,9 @@ where
                 Ok(stored) => {
                     let value = Arc::new(stored.value);
                     if let Some(local) = &self.local {
+                        let (counters, weigh) = (&self.counters, &self.weigh);
                         local
-                            .insert(key, stamp, value.clone(), &self.counters)
+                            .insert(key, stamp, value.clone(), counters, weigh)
                             .await;
                     }
                     value

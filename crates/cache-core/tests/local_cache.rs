@@ -274,6 +274,30 @@ async fn the_local_cache_stays_within_its_bound_under_many_keys() {
     );
 }
 
+#[tokio::test(flavor = "current_thread")]
+async fn a_weigher_sets_what_each_value_counts_against_the_bound() {
+    const BOUND: u64 = 64 << 10;
+    let local = LocalCache::new(BOUND);
+    // Each value says it takes 8 KiB, whatever its few serialized bytes.
+    let cache = reader(MemoryCache::new(64 << 20), Freshness::new(HOUR))
+        .with_local(local.clone())
+        .with_weigher(|value: &Counted| value.0.len() * (8 << 10));
+    let fetched = |i: usize| async move { Ok(counted(&[&i.to_string()])) };
+    for i in 0..64 {
+        let key = format!("k{i}");
+        cache.get(&key, || fetched(i)).await.unwrap();
+    }
+    let size = local.weighted_size().await;
+    let count = local.entry_count().await;
+    assert!(size <= BOUND, "{size} bytes held, above {BOUND}");
+    assert!((4..=8).contains(&count), "{count} entries of 8 KiB each");
+    // Keys are 2 or 3 bytes: every entry held weighs its key and the weigher's figure.
+    assert!(
+        (count * (8 << 10) + count * 2..=count * (8 << 10) + count * 3).contains(&size),
+        "{size} bytes for {count} entries"
+    );
+}
+
 /// A backend that can be made to fail every read, or only stamp reads.
 #[derive(Clone)]
 struct Faulty {

@@ -43,11 +43,14 @@ pub const DEFAULT_LOCAL_CAPACITY: u64 = 64 << 20;
 /// - a value just written or read in full is validated once before it is trusted.
 ///
 /// # Bound
-/// An entry weighs its key's length plus the decoded (serialized, uncompressed) length of its
-/// value, as the envelope states it; the total stays within the capacity, evicting by moka's
-/// TinyLFU policy. The serialized length stands for the size of the value in memory, which is
-/// of the same order (Rust's structures add pointers and capacity slack, and save field
-/// names).
+/// An entry weighs its key's length plus what its value takes in memory, as the inserting
+/// read-through's weigher says ([`ReadThrough::with_weigher`](crate::ReadThrough::with_weigher));
+/// the total stays within the capacity, evicting by moka's TinyLFU policy. Without a
+/// weigher, a value weighs its type's size plus its serialized, uncompressed length (as the
+/// envelope states it), which stands for what it owns on the heap: close for strings and
+/// flat lists, low for structures of many small fields (a positional MessagePack list of
+/// instruments is several times smaller than the `Vec` it decodes to), so such values are
+/// best given a weigher.
 ///
 /// # Sharing
 /// Clones share the same entries, so that several read-throughs (of different value types)
@@ -82,6 +85,40 @@ pub(crate) struct Held {
     pub(crate) trust: Trust,
     /// The key's [`key_unit`], which gives its fresh time under any policy.
     pub(crate) unit: f64,
+    /// The key's length and the value's weight, saturated to what moka counts.
+    weight: u32,
+}
+
+/// How a read-through weighs the values it holds: its weigher, or the default (see
+/// [the bound](LocalCache#bound)).
+pub(crate) struct Weigh<T>(Option<Arc<Weigher<T>>>);
+
+type Weigher<T> = dyn Fn(&T) -> usize + Send + Sync;
+
+impl<T> Weigh<T> {
+    pub(crate) fn new(weigher: impl Fn(&T) -> usize + Send + Sync + 'static) -> Self {
+        Self(Some(Arc::new(weigher)))
+    }
+
+    fn weight(&self, key: &str, value: &T, stamp: Stamp) -> u32 {
+        let value = match &self.0 {
+            Some(weigher) => weigher(value),
+            None => size_of::<T>().saturating_add(stamp.decoded_len() as usize),
+        };
+        u32::try_from(key.len().saturating_add(value)).unwrap_or(u32::MAX)
+    }
+}
+
+impl<T> Default for Weigh<T> {
+    fn default() -> Self {
+        Self(None)
+    }
+}
+
+impl<T> Clone for Weigh<T> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
 }
 
 impl LocalCache {
@@ -89,7 +126,7 @@ impl LocalCache {
     pub fn new(max_bytes: u64) -> Self {
         let entries = Moka::builder()
             .max_capacity(max_bytes)
-            .weigher(|key: &String, held: &Arc<Held>| weight(key, held.stamp))
+            .weigher(|_key: &String, held: &Arc<Held>| held.weight)
             .eviction_listener(|key: Arc<String>, held: Arc<Held>, cause: RemovalCause| {
                 if cause.was_evicted() {
                     held.counters.record(Event::LocalEviction);
@@ -244,10 +281,12 @@ impl LocalCache {
         stamp: Stamp,
         value: Arc<T>,
         counters: &Arc<Counters>,
+        weigh: &Weigh<T>,
     ) {
         // Trusted only once validated: the read it came from may have raced a change.
         let held = Arc::new(Held {
             stamp,
+            weight: weigh.weight(key, &value, stamp),
             value,
             counters: counters.clone(),
             trust: Trust::default(),
@@ -278,13 +317,6 @@ async fn drop_outdated(
             tracing::debug!(key = change.key, "local copy dropped on notice");
         }
     }
-}
-
-/// The key's length and the value's decoded length, saturated to what moka counts.
-fn weight(key: &str, stamp: Stamp) -> u32 {
-    u32::try_from(key.len())
-        .unwrap_or(u32::MAX)
-        .saturating_add(stamp.decoded_len())
 }
 
 impl std::fmt::Debug for LocalCache {

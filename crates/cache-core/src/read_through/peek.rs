@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
-use super::local::LocalCache;
+use super::local::{LocalCache, Weigh};
 use super::validate::validate;
 use super::{Lookup, Source};
 use crate::envelope::{self, Header, Stamp};
@@ -121,19 +121,19 @@ fn usable(policy: &Freshness, fresh_for: Duration, age: Duration) -> bool {
 
 /// What the cache holds under `key`: the value held in `local` when the cache still holds
 /// its stamp (see [`validate`]), else the cache's entry, read in full and decoded when fresh
-/// (and then held in `local`).
+/// (and then held in `local`, weighed by its `Weigh`).
 pub(super) async fn peek<T, C>(
     cache: &TypedCache<C>,
     policy: &Freshness,
     counters: &Arc<Counters>,
-    local: Option<&LocalCache>,
+    local: Option<(&LocalCache, &Weigh<T>)>,
     key: &str,
 ) -> Peek<T>
 where
     T: DeserializeOwned + Send + Sync + 'static,
     C: Cache,
 {
-    if let Some(local) = local
+    if let Some((local, _)) = local
         && let Some(found) = validate(cache, policy, counters, local, key).await
     {
         return found;
@@ -178,8 +178,10 @@ where
     match cache.decode_opened::<T>(header, payload).await {
         Ok(stored) => {
             let value = Arc::new(stored.value);
-            if let Some(local) = local {
-                local.insert(key, stamp, value.clone(), counters).await;
+            if let Some((local, weigh)) = local {
+                local
+                    .insert(key, stamp, value.clone(), counters, weigh)
+                    .await;
             }
             let found = Lookup {
                 value,
@@ -198,7 +200,7 @@ pub(super) async fn write<T, C>(
     policy: &Freshness,
     counters: &Arc<Counters>,
     key: &str,
-    local: Option<&LocalCache>,
+    local: Option<(&LocalCache, &Weigh<T>)>,
     value: Arc<T>,
 ) where
     T: Serialize + Send + Sync + 'static,
@@ -212,8 +214,8 @@ pub(super) async fn write<T, C>(
         .await;
     let error = match written {
         Ok(Ok(stamp)) => {
-            if let Some(local) = local {
-                local.insert(key, stamp, value, counters).await;
+            if let Some((local, weigh)) = local {
+                local.insert(key, stamp, value, counters, weigh).await;
             }
             return;
         }

@@ -48,7 +48,10 @@ where
         let written = self.cache.set_shared_stamped(key, value.clone(), ttl).await;
         if let Some(local) = &self.local {
             match &written {
-                Ok(stamp) => local.insert(key, *stamp, value, &self.counters).await,
+                Ok(stamp) => {
+                    let (counters, weigh) = (&self.counters, &self.weigh);
+                    local.insert(key, *stamp, value, counters, weigh).await;
+                }
                 Err(_) => local.remove(key).await,
             }
         }
