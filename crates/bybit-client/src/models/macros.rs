@@ -180,6 +180,12 @@ macro_rules! bybit_model {
                 $crate::models::field::fill_model(deserializer, place)
             }
         }
+
+        impl $crate::models::HeapSize for $name {
+            fn heap_size(&self) -> usize {
+                self.extra.heap_size() $( + self.$rf.heap_size() )* $( + self.$of.heap_size() )*
+            }
+        }
     };
 }
 pub(crate) use bybit_model;
@@ -267,6 +273,14 @@ macro_rules! string_enum {
                 place: &mut Option<Self>,
             ) -> Result<Option<$crate::models::field::Blank>, D::Error> {
                 $crate::models::text::fill(deserializer, place)
+            }
+        }
+        impl $crate::models::HeapSize for $name {
+            fn heap_size(&self) -> usize {
+                match self {
+                    Self::Other(s) => $crate::models::HeapSize::heap_size(s),
+                    _ => 0,
+                }
             }
         }
         $crate::models::positional::leaf_positional!($name);

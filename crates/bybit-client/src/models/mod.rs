@@ -11,6 +11,7 @@ mod decimal;
 mod enums;
 pub(crate) mod field;
 mod filters;
+mod heap;
 mod linear;
 pub(crate) mod macros;
 mod option;
@@ -31,6 +32,7 @@ pub use filters::{
     AuctionFeeInfo, AuctionPhaseWindow, LeverageFilter, LotSizeFilter, PreListingInfo, PriceFilter,
     RiskParameters,
 };
+pub use heap::HeapSize;
 pub use linear::{InverseInstrument, LinearInstrument, LinearInverseInstrument};
 pub use option::{OptionInstrument, OptionLotSizeFilter};
 pub use positional::{Positional, SCHEMA_VERSION, WritePositional};
