@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
+use bybit_client::models::HeapSize;
 use bybit_client::{InstrumentList, InstrumentSource};
 use cache_core::{
     Cache, FetchError, Fleet, FleetStats, LocalCache, Lookup, ReadThrough, SingleFlight, Stats,
@@ -272,6 +273,16 @@ impl MarketData {
         }
     }
 
+    /// The bytes of decoded values this instance holds in memory, by what each takes there
+    /// (the structures and what they own on the heap), once pending insertions and
+    /// evictions are applied: at most [`Policy::local_capacity`], and 0 with no local cache.
+    pub async fn held_bytes(&self) -> u64 {
+        match self.inner.instruments.local() {
+            Some(local) => local.weighted_size().await,
+            None => 0,
+        }
+    }
+
     /// Reads `dataset` of `market` through `cached`; `refresh` makes the refresh future only
     /// when one is needed, so that a read served from memory neither builds nor moves it.
     async fn read<T, F, Fut>(
@@ -306,7 +317,7 @@ fn cached<T>(
     local: Option<&LocalCache>,
 ) -> Cached<T>
 where
-    T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
+    T: serde::Serialize + serde::de::DeserializeOwned + HeapSize + Send + Sync + 'static,
 {
     // The hard deadline bounds the upstream call itself (see `Inner::fetch`): a second one
     // around the whole refresh would only cut short the store of an answer that came in time.
@@ -318,6 +329,9 @@ where
         local.cloned(),
     )
     .with_timeouts(timeouts)
+    // Held at what the decoded value takes: a list of instruments takes several times its
+    // stored bytes.
+    .with_weigher(|value: &T| size_of::<T>() + value.heap_size())
 }
 
 /// The turns of this instance's fetches: a waiter waits as long as a fetch may take.

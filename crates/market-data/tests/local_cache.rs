@@ -210,3 +210,39 @@ async fn a_policy_without_a_local_cache_decodes_every_read() {
     let stats = data.stats().instruments;
     assert_eq!((stats.hits, stats.local_hits, stats.validations), (2, 0, 0));
 }
+
+/// A held list counts at what it takes decoded (each instrument's structure and what it
+/// owns), several times its stored bytes: a bound below that keeps none of it.
+#[tokio::test]
+async fn held_values_count_at_their_decoded_size_against_the_bound() {
+    let source = Versions::new().await;
+    let market = linear();
+    let decoded = 214 * size_of::<bybit_client::LinearInverseInstrument>() as u64;
+    let stored = {
+        let cache = MemoryCache::new(64 << 20);
+        let data = MarketData::new(Arc::new(cache.clone()), source.clone(), Policy::default());
+        data.instruments(&market).await.unwrap();
+        let key = data.key(market_data::Dataset::Instruments, &market);
+        let bytes = cache.get(&key).await.unwrap().unwrap().len() as u64;
+        let held = data.held_bytes().await;
+        // The list, its symbols and their keys; the symbols take a few KiB.
+        assert!(
+            (decoded..decoded + (32 << 10)).contains(&held),
+            "{held} bytes held for a list of {decoded} bytes of instruments"
+        );
+        bytes
+    };
+    assert!(stored * 4 < decoded, "{stored} bytes stored");
+
+    // Room for the stored bytes many times over, not for the decoded list.
+    let bound = decoded / 2;
+    let cache: Arc<dyn Cache> = Arc::new(MemoryCache::new(64 << 20));
+    let policy = Policy::default().with_local_capacity(bound);
+    let data = MarketData::new(cache, source.clone(), policy);
+    for _ in 0..3 {
+        assert_eq!(data.instruments(&market).await.unwrap().value.len(), 214);
+    }
+    // The symbols stored beside the list (a few KiB) are held; the list is not.
+    let held = data.held_bytes().await;
+    assert!(held < 16 << 10, "{held} bytes held, bound {bound}");
+}
