@@ -127,7 +127,8 @@ pub use notify::{
     DEFAULT_RECHECK_AFTER, Listener, Notifications, Signal, Subscribers, Subscription,
 };
 pub use read_through::{
-    CLOCK_SKEW_TOLERANCE, DEFAULT_LOCAL_CAPACITY, LocalCache, Lookup, ReadThrough, Source,
+    CLOCK_SKEW_TOLERANCE, DEFAULT_LOCAL_CAPACITY, LocalCache, Lookup, ReadThrough, Refreshed,
+    Source,
 };
 pub use stats::Stats;
 pub use timeouts::FetchTimeouts;

@@ -20,7 +20,7 @@ use serde::de::DeserializeOwned;
 
 use self::local::Weigh;
 pub use self::local::{DEFAULT_LOCAL_CAPACITY, LocalCache};
-pub use self::lookup::{Lookup, Source};
+pub use self::lookup::{Lookup, Refreshed, Source};
 pub use self::peek::CLOCK_SKEW_TOLERANCE;
 use self::peek::{Peek, StaleBody, StaleCopy, peek, write};
 use crate::stats::{Counters, Event};
@@ -249,27 +249,38 @@ where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>> + Send + 'static,
     {
+        let fetch = || {
+            let fetching = fetch();
+            async move {
+                fetching
+                    .await
+                    .map(|value| Refreshed::fetched(Arc::new(value)))
+            }
+        };
         self.lookup(key, fetch, Store::Fetched).await
     }
 
     /// Like [`ReadThrough::get`], for a `refresh` that stores the value itself (with
     /// [`ReadThrough::put`]), as when one upstream call refreshes several datasets at once:
     /// the value is not written a second time. The value comes shared, so that a refresh that
-    /// keeps it too need not copy it.
+    /// keeps it too need not copy it. A refresh that finds the value already stored (by a
+    /// process that fetched it first) says so with [`Refreshed::found`]: its callers are
+    /// served it as [`Source::Cache`], with its age.
     ///
     /// # Errors
     /// As [`ReadThrough::get`].
     ///
     /// # Panics
     /// As [`ReadThrough::get`].
-    pub async fn get_refreshed<F, Fut>(
+    pub async fn get_refreshed<F, Fut, V>(
         &self,
         key: &str,
         refresh: F,
     ) -> Result<Lookup<T>, FetchError<E>>
     where
         F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<Arc<T>, E>> + Send + 'static,
+        Fut: Future<Output = Result<V, E>> + Send + 'static,
+        V: Into<Refreshed<T>>,
     {
         self.lookup(key, refresh, Store::ByRefresh).await
     }
@@ -283,7 +294,7 @@ where
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<V, E>> + Send + 'static,
-        V: Into<Arc<T>>,
+        V: Into<Refreshed<T>>,
     {
         let local = self.local.as_ref().map(|local| (local, &self.weigh));
         let found = peek(&self.cache, &self.policy, &self.counters, local, key).await;
@@ -355,7 +366,7 @@ where
     ) -> impl Future<Output = Result<Lookup<T>, FetchError<E>>> + Send + 'static
     where
         Fut: Future<Output = Result<V, E>> + Send + 'static,
-        V: Into<Arc<T>>,
+        V: Into<Refreshed<T>>,
     {
         let cache = self.cache.clone();
         let (policy, counters, key) = (self.policy, self.counters.clone(), key.to_owned());
@@ -383,16 +394,13 @@ where
                 counters.record(Event::Fetch);
                 // A panic is caught here rather than by the flight, to be counted once.
                 let fetched = within(deadline, AssertUnwindSafe(pending).catch_unwind()).await;
-                let value: Arc<T> = settle(fetched, deadline, &counters, &key)?.into();
+                let refreshed: Refreshed<T> = settle(fetched, deadline, &counters, &key)?.into();
                 if store == Store::Fetched {
                     let local = local.as_ref().map(|local| (local, &weigh));
-                    write(&cache, &policy, &counters, &key, local, value.clone()).await;
+                    let value = refreshed.value().clone();
+                    write(&cache, &policy, &counters, &key, local, value).await;
                 }
-                Ok(Lookup {
-                    value,
-                    source: Source::Upstream,
-                    age: Duration::ZERO,
-                })
+                Ok(refreshed.into_lookup())
             };
             match &fleet {
                 Some(fleet) => fleet.run(cache.cache(), &key, settled, work).await,

@@ -4,7 +4,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use cache_core::{Cache, Codec, Error, Freshness, MockCache, ReadThrough, Source, TypedCache};
+use cache_core::{
+    Cache, Codec, Error, Freshness, MockCache, ReadThrough, Refreshed, Source, TypedCache,
+};
 
 mod support;
 use cache_core::testing::restamp;
@@ -206,6 +208,33 @@ async fn get_refreshed_leaves_the_write_to_the_refresh() {
         (lookup.source, &*lookup.value),
         (Source::Upstream, &list(&["A"]))
     );
+    assert_eq!(cache.stats().fetches, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_that_finds_the_value_stored_serves_it_as_cached_to_every_caller() {
+    let cache = Arc::new(symbols(Freshness::new(HOUR)));
+    let found = Duration::from_secs(3);
+    let mut callers = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let cache = cache.clone();
+        callers.spawn(async move {
+            cache
+                .get_refreshed("k", move || async move {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    Ok(Refreshed::found(Arc::new(list(&["B"])), found))
+                })
+                .await
+                .unwrap()
+        });
+    }
+    while let Some(lookup) = callers.join_next().await {
+        let lookup = lookup.unwrap();
+        assert_eq!(
+            (lookup.source, lookup.age, &*lookup.value),
+            (Source::Cache, found, &list(&["B"]))
+        );
+    }
     assert_eq!(cache.stats().fetches, 1);
 }
 

@@ -1,11 +1,12 @@
 //! Taking the lists another process just stored, rather than fetching them again: what a
 //! process that waited for the fetch lease, or took it just after another released it, finds.
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use bybit_client::InstrumentList;
-use cache_core::Cache;
 use cache_core::envelope::{self, HEADER_LEN};
+use cache_core::{Cache, Refreshed};
 
 use crate::derive;
 use crate::service::Inner;
@@ -24,7 +25,7 @@ impl Inner {
     pub(crate) async fn recent(
         &self,
         market: &Market,
-    ) -> Option<Result<InstrumentList, RefreshError>> {
+    ) -> Option<Result<Refreshed<InstrumentList>, RefreshError>> {
         let key = |dataset| self.policy.key(dataset, market);
         // Every dataset is derived from the list: it must be young enough for each of them.
         let young_enough = Dataset::ALL
@@ -36,12 +37,7 @@ impl Inner {
             })
             .min()?;
         let key = key(Dataset::Instruments);
-        let written_at = self.written_at(&key).await?;
-        // A write time ahead of our clock (another host's) counts as just written.
-        let age = SystemTime::now()
-            .duration_since(written_at)
-            .unwrap_or_default();
-        if age >= young_enough {
+        if age_since(self.written_at(&key).await?) >= young_enough {
             return None;
         }
         let stored = match self.instruments.cache().get_stored(&key).await {
@@ -59,7 +55,8 @@ impl Inner {
             return None;
         }
         self.complete(market, &stored.value, written_at).await;
-        Some(Ok(stored.value))
+        let age = age_since(written_at);
+        Some(Ok(Refreshed::found(Arc::new(stored.value), age)))
     }
 
     /// When the entry under `key` was written, from its header alone.
@@ -91,4 +88,12 @@ impl Inner {
             }
         }
     }
+}
+
+/// How long ago `written_at` was; a write time ahead of our clock (another host's) counts as
+/// just written.
+fn age_since(written_at: SystemTime) -> std::time::Duration {
+    SystemTime::now()
+        .duration_since(written_at)
+        .unwrap_or_default()
 }

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant, SystemTime};
 use bybit_client::models::HeapSize;
 use bybit_client::{InstrumentList, InstrumentSource};
 use cache_core::{
-    Cache, FetchError, Fleet, FleetStats, LocalCache, Lookup, ReadThrough, SingleFlight, Stats,
-    TypedCache,
+    Cache, FetchError, Fleet, FleetStats, LocalCache, Lookup, ReadThrough, Refreshed, SingleFlight,
+    Stats, TypedCache,
 };
 use tracing::Instrument;
 
@@ -19,7 +19,8 @@ use crate::markets::Markets;
 use crate::vet::{self, RefreshError, Refused};
 use crate::{Dataset, Error, Market, Policy};
 
-type Shared<T> = Result<Arc<T>, FetchError<RefreshError>>;
+/// A refresh's outcome: the value, fetched here or found stored by another process.
+type Shared<T> = Result<Refreshed<T>, FetchError<RefreshError>>;
 pub(crate) type Cached<T> = ReadThrough<T, FetchError<RefreshError>, Arc<dyn Cache>>;
 
 /// Bybit market data, each dataset read through the cache on its own schedule.
@@ -64,7 +65,7 @@ pub(crate) struct Inner {
     pub(crate) instruments: Cached<InstrumentList>,
     pub(crate) symbols: Cached<Vec<String>>,
     pub(crate) funding_intervals: Cached<FundingIntervals>,
-    upstream: SingleFlight<InstrumentList, RefreshError>,
+    upstream: SingleFlight<Refreshed<InstrumentList>, RefreshError>,
     upstream_fetches: AtomicU64,
     fleet: Fleet,
     pub(crate) markets: Markets,
@@ -359,7 +360,7 @@ impl Inner {
         derive: impl FnOnce(&InstrumentList) -> T + Send + 'static,
     ) -> Shared<T> {
         let list = Self::refresh(inner, market).await?;
-        Ok(Arc::new(derive(&list)))
+        Ok(list.map(derive))
     }
 
     /// Fetches `market`'s instruments, once for all concurrent callers and in turn with the
@@ -381,11 +382,12 @@ impl Inner {
                     this.store(market, &list).await;
                     let state = this.markets.of(&this.policy, market);
                     state.boundary.learn(&list, SystemTime::now());
-                    Ok(list)
+                    Ok(Refreshed::fetched(Arc::new(list)))
                 };
                 this.fleet.run(&this.cache, &lease, recent, fetch).await
             })
             .await
+            .map(|refreshed| Refreshed::clone(&refreshed))
     }
 
     /// The upstream call alone, within the policy's hard deadline: vetting and storing an

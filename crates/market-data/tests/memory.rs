@@ -230,3 +230,42 @@ async fn keys_name_namespace_dataset_schema_and_market() {
         "bot-7:funding_intervals:v1:option-ETH"
     );
 }
+
+/// Two instances sharing one cache take turns at the fetch: the one that waited is served
+/// the other's list as cached (with its age), not as if it had fetched it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_that_waited_for_another_s_fetch_is_served_it_as_cached() {
+    let bybit = MockBybit::builder()
+        .fault(Fault::hang(0, Duration::from_millis(300)).always())
+        .start()
+        .await;
+    let cache: Arc<dyn Cache> = Arc::new(MemoryCache::new(64 << 20));
+    let a = MarketData::new(cache.clone(), client(&bybit), Policy::default());
+    let b = MarketData::new(cache, client(&bybit), Policy::default());
+    let first = tokio::spawn({
+        let a = a.clone();
+        async move { a.instruments(&linear()).await.unwrap() }
+    });
+    // b starts once a holds the lease and is fetching.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let market = linear();
+    let (waited, symbols) = tokio::join!(b.instruments(&market), b.symbols(&market));
+    let (fetched, waited, symbols) = (first.await.unwrap(), waited.unwrap(), symbols.unwrap());
+    assert_eq!(
+        (a.stats().upstream_fetches, b.stats().upstream_fetches),
+        (1, 0)
+    );
+    assert_eq!(
+        (fetched.source, fetched.age),
+        (Source::Upstream, Duration::ZERO)
+    );
+    assert_eq!(b.stats().fleet.waited, 1, "{:?}", b.stats().fleet);
+    for (name, source, age) in [
+        ("instruments", waited.source, waited.age),
+        ("symbols", symbols.source, symbols.age),
+    ] {
+        assert_eq!(source, Source::Cache, "{name}");
+        assert!(age < Duration::from_secs(5), "{name}: {age:?}");
+    }
+    assert_eq!(waited.value.len(), 214);
+}

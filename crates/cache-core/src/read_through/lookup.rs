@@ -37,3 +37,92 @@ impl<T> Clone for Lookup<T> {
         }
     }
 }
+
+/// What a refresh given to [`ReadThrough::get_refreshed`](crate::ReadThrough::get_refreshed)
+/// yields: a value it fetched from the upstream, or one it found already stored (by another
+/// process that fetched it first), so that callers are told where it came from.
+///
+/// A refresh that returns an `Arc<T>` returns a fetched value.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use cache_core::{Refreshed, Source};
+///
+/// let fetched = Refreshed::from(Arc::new(1));
+/// assert_eq!((fetched.source(), fetched.age()), (Source::Upstream, Duration::ZERO));
+/// let found = Refreshed::found(Arc::new(1), Duration::from_millis(40));
+/// assert_eq!(found.source(), Source::Cache);
+/// let derived = found.map(|n| n + 1);
+/// assert_eq!((**derived.value(), derived.source()), (2, Source::Cache));
+/// ```
+#[derive(Debug)]
+pub struct Refreshed<T> {
+    value: Arc<T>,
+    /// How long ago the value was stored, when it was found rather than fetched.
+    found: Option<Duration>,
+}
+
+impl<T> Refreshed<T> {
+    /// A value just fetched from the upstream.
+    pub const fn fetched(value: Arc<T>) -> Self {
+        Self { value, found: None }
+    }
+
+    /// A value found in the cache, written `age` ago.
+    pub const fn found(value: Arc<T>, age: Duration) -> Self {
+        Self {
+            value,
+            found: Some(age),
+        }
+    }
+
+    /// The value.
+    pub const fn value(&self) -> &Arc<T> {
+        &self.value
+    }
+
+    /// [`Source::Upstream`] when fetched, [`Source::Cache`] when found.
+    pub const fn source(&self) -> Source {
+        match self.found {
+            None => Source::Upstream,
+            Some(_) => Source::Cache,
+        }
+    }
+
+    /// How long ago a found value was written; zero when fetched.
+    pub fn age(&self) -> Duration {
+        self.found.unwrap_or_default()
+    }
+
+    /// What `derive` makes of the value, fetched or found as the value was.
+    pub fn map<U>(&self, derive: impl FnOnce(&T) -> U) -> Refreshed<U> {
+        Refreshed {
+            value: Arc::new(derive(&self.value)),
+            found: self.found,
+        }
+    }
+
+    pub(crate) fn into_lookup(self) -> Lookup<T> {
+        Lookup {
+            source: self.source(),
+            age: self.age(),
+            value: self.value,
+        }
+    }
+}
+
+impl<T> Clone for Refreshed<T> {
+    fn clone(&self) -> Self {
+        Self {
+            value: Arc::clone(&self.value),
+            found: self.found,
+        }
+    }
+}
+
+impl<T> From<Arc<T>> for Refreshed<T> {
+    fn from(value: Arc<T>) -> Self {
+        Self::fetched(value)
+    }
+}
