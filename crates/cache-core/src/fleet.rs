@@ -6,9 +6,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use crate::{Cache, Error, LeaseToken, Result};
+use crate::{Cache, Error, LeaseToken, Result, Signal, Subscription};
 
 /// How long a lease lasts unless its holder extends it, by default: a holder that died
 /// without releasing it (a Redis lease outlives its process) holds up the others that long.
@@ -27,7 +28,8 @@ pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(30);
 ///   holder; a holder that dies stops extending it, and it expires after its TTL (at once on
 ///   the file backend, whose leases die with their process).
 /// - **A waiter** looks for the result at intervals that double from `poll_min` to
-///   `poll_max`, each one jittered so that a fleet started together does not poll in step;
+///   `poll_max`, each one jittered so that a fleet started together does not poll in step,
+///   and, with [`Fleet::run_watching`], as soon as the cache announces the result's key;
 ///   it takes the lease whenever it is free (its holder finished without storing a result,
 ///   or died), and does the work itself when `max_wait` has passed.
 /// - **Failing open.** Leases are for efficiency: a cache without leases, or one that
@@ -190,10 +192,47 @@ impl Fleet {
     ///
     /// # Panics
     /// Outside a tokio runtime with its timer enabled.
-    pub async fn run<C, T, R, RFut, W, WFut>(
+    pub async fn run<C, T, R, RFut, W, WFut>(&self, cache: &C, name: &str, ready: R, work: W) -> T
+    where
+        C: Cache + Clone + 'static,
+        R: FnMut() -> RFut,
+        RFut: Future<Output = Option<T>>,
+        W: FnOnce() -> WFut,
+        WFut: Future<Output = T>,
+    {
+        self.turn(cache, name, None, ready, work).await
+    }
+
+    /// Like [`Fleet::run`] for work whose result is stored under `key` in `cache`: where the
+    /// cache announces its writes ([`Cache::notifications`]), a waiter looks for the result
+    /// as soon as `key` is written or removed, instead of at its next interval (which stays
+    /// the fallback, for a write whose announcement is lost).
+    ///
+    /// # Panics
+    /// Outside a tokio runtime with its timer enabled.
+    pub async fn run_watching<C, T, R, RFut, W, WFut>(
         &self,
         cache: &C,
         name: &str,
+        key: &str,
+        ready: R,
+        work: W,
+    ) -> T
+    where
+        C: Cache + Clone + 'static,
+        R: FnMut() -> RFut,
+        RFut: Future<Output = Option<T>>,
+        W: FnOnce() -> WFut,
+        WFut: Future<Output = T>,
+    {
+        self.turn(cache, name, Some(key), ready, work).await
+    }
+
+    async fn turn<C, T, R, RFut, W, WFut>(
+        &self,
+        cache: &C,
+        name: &str,
+        key: Option<&str>,
         mut ready: R,
         work: W,
     ) -> T
@@ -212,6 +251,7 @@ impl Fleet {
         let started = Instant::now();
         let mut interval = self.poll_min;
         let mut waiting = false;
+        let mut wake = None;
         loop {
             match lease.try_acquire(name, self.lease_ttl).await {
                 Ok(Some(token)) => {
@@ -223,6 +263,7 @@ impl Fleet {
                     count(&self.counters.lost);
                     tracing::debug!(lease = name, "lease held elsewhere; waiting for its result");
                     waiting = true;
+                    wake = key.and_then(|key| Wake::on(cache, key));
                 }
                 Ok(None) => {}
                 Err(error) => {
@@ -237,7 +278,11 @@ impl Fleet {
                 tracing::warn!(lease = name, waited = ?self.max_wait, "gave up waiting for the lease holder");
                 return work().await;
             }
-            tokio::time::sleep(jittered(interval).min(left)).await;
+            let pause = jittered(interval).min(left);
+            match &wake {
+                Some(wake) => wake.sleep(pause).await,
+                None => tokio::time::sleep(pause).await,
+            }
             interval = interval.saturating_mul(2).min(self.poll_max);
             if let Some(found) = ready().await {
                 count(&self.counters.waited);
@@ -348,6 +393,37 @@ async fn release<C: Cache>(cache: &C, name: &str, token: &LeaseToken) {
         && let Err(error) = lease.release(name, token).await
     {
         tracing::warn!(lease = name, %error, "cannot release the lease; it expires by itself");
+    }
+}
+
+/// Ends a waiter's pause early when the cache announces a change to the result's key.
+struct Wake {
+    changed: Arc<Notify>,
+    _subscription: Subscription,
+}
+
+impl Wake {
+    fn on<C: Cache>(cache: &C, key: &str) -> Option<Self> {
+        let changed = Arc::new(Notify::new());
+        let (signal_to, key) = (changed.clone(), key.to_owned());
+        let listener = move |signal: &Signal<'_>| {
+            if signal.key() == Some(key.as_str()) {
+                // Kept as a permit when the waiter is not pausing yet: it looks at once.
+                signal_to.notify_one();
+            }
+        };
+        let subscription = cache.notifications()?.subscribe(Arc::new(listener));
+        Some(Self {
+            changed,
+            _subscription: subscription,
+        })
+    }
+
+    async fn sleep(&self, pause: Duration) {
+        tokio::select! {
+            () = tokio::time::sleep(pause) => {}
+            () = self.changed.notified() => {}
+        }
     }
 }
 

@@ -403,7 +403,12 @@ where
                 Ok(refreshed.into_lookup())
             };
             match &fleet {
-                Some(fleet) => fleet.run(cache.cache(), &key, settled, work).await,
+                Some(fleet) => {
+                    // The lease is named for the key it fills.
+                    fleet
+                        .run_watching(cache.cache(), &key, &key, settled, work)
+                        .await
+                }
                 None => work().await,
             }
         }

@@ -177,3 +177,53 @@ fn bad_settings_are_refused() {
     assert!(Fleet::new().with_poll(a, b).is_err());
     assert!(Fleet::new().with_poll(Duration::ZERO, b).is_err());
 }
+
+/// How long (in the paused clock) a waiter polling every 20 s waits for a holder that stores
+/// its result under `result` after 1 s, watching that key or not.
+async fn waited_for_a_stored_result(watching: bool) -> Duration {
+    let cache = MemoryCache::new(1 << 20);
+    let slow = Fleet::new()
+        .with_poll(Duration::from_secs(20), Duration::from_secs(20))
+        .unwrap()
+        .with_max_wait(Duration::from_secs(60));
+    let (runs, stored) = (Arc::new(AtomicUsize::new(0)), Stored::default());
+    let holder = {
+        let (cache, fleet, stored, runs) =
+            (cache.clone(), slow.clone(), stored.clone(), runs.clone());
+        tokio::spawn(async move {
+            let work = || async {
+                runs.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                *stored.0.lock().unwrap() = Some(7);
+                cache
+                    .set("result", vec![7].into(), Duration::from_secs(60))
+                    .await
+                    .unwrap();
+                7
+            };
+            fleet.run(&cache, "refresh", stored.ready(), work).await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let started = tokio::time::Instant::now();
+    let never = work(&runs, &stored, Duration::ZERO, Some(0));
+    let got = if watching {
+        slow.run_watching(&cache, "refresh", "result", stored.ready(), never)
+            .await
+    } else {
+        slow.run(&cache, "refresh", stored.ready(), never).await
+    };
+    assert_eq!((got, holder.await.unwrap()), (7, 7));
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    assert_eq!(slow.stats().waited, 1, "{:?}", slow.stats());
+    started.elapsed()
+}
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn a_waiter_watching_the_result_s_key_looks_when_it_is_written() {
+    let watched = waited_for_a_stored_result(true).await;
+    assert!(watched < Duration::from_secs(2), "{watched:?}");
+    // Without the announcement it waits for its next look, 10 s at the soonest.
+    let polled = waited_for_a_stored_result(false).await;
+    assert!(polled >= Duration::from_secs(10), "{polled:?}");
+}

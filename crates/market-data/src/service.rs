@@ -384,7 +384,17 @@ impl Inner {
                     state.boundary.learn(&list, SystemTime::now());
                     Ok(Refreshed::fetched(Arc::new(list)))
                 };
-                this.fleet.run(&this.cache, &lease, recent, fetch).await
+                // Waiters look once the holder's last write (see `store`) is announced: on
+                // the list's own, they would write the datasets it is about to write.
+                let last = if Dataset::FundingIntervals.applies_to(market.category()) {
+                    Dataset::FundingIntervals
+                } else {
+                    Dataset::Symbols
+                };
+                let last = this.policy.key(last, market);
+                (this.fleet)
+                    .run_watching(&this.cache, &lease, &last, recent, fetch)
+                    .await
             })
             .await
             .map(|refreshed| Refreshed::clone(&refreshed))
@@ -477,6 +487,8 @@ impl Inner {
         }
     }
 
+    /// Stores `list` and what derives from it, in this order (which waiting processes
+    /// follow in `refresh`).
     pub(crate) async fn store(&self, market: &Market, list: &InstrumentList) {
         let key = |dataset| self.policy.key(dataset, market);
         let results = [
