@@ -1,14 +1,17 @@
 //! Read-throughs whose local caches follow Redis's notifications, over one server and over a
 //! cluster: another instance's write is seen without a stale serve past the announcement,
 //! held values are served without a round trip, and a killed subscription falls back to
-//! validation until it is back, then serves on notices again.
+//! validation until it is back, then serves on notices again; and a fleet waiter looks as soon
+//! as the result it waits for is announced.
 
 mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use cache_core::{Codec, Freshness, LocalCache, ReadThrough, Source, TypedCache};
+use cache_core::{
+    Cache, Codec, Fleet, Freshness, LocalCache, ReadThrough, Signal, Source, TypedCache,
+};
 use cache_redis::RedisCache;
 use common::{Cluster, Standalone};
 
@@ -213,4 +216,77 @@ async fn config_maxclients(admin: &mut redis::aio::MultiplexedConnection, max: u
         .query_async(admin)
         .await
         .unwrap();
+}
+
+/// A fleet waiter on one connection is woken by the announcement of the holder's write on
+/// another: its own next look would come a minute later.
+async fn a_fleet_waiter_looks_when_the_result_is_announced(url: &str) {
+    let (holder, waiter) = (connect(url).await, connect(url).await);
+    // Announcements reach a subscription once it is up: a MarketData's is by then.
+    let up = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let _watch = waiter.notifications().unwrap().subscribe({
+        let up = up.clone();
+        Arc::new(move |signal: &Signal<'_>| {
+            if *signal == Signal::Up {
+                up.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+        })
+    });
+    wait_until("the waiter's subscription is up", || {
+        up.load(std::sync::atomic::Ordering::SeqCst)
+    })
+    .await;
+    let fleet = Fleet::new()
+        .with_poll(Duration::from_secs(60), Duration::from_secs(60))
+        .unwrap()
+        .with_max_wait(HOUR);
+    let ready = |cache: RedisCache| {
+        move || {
+            let cache = cache.clone();
+            async move { cache.get("result").await.unwrap() }
+        }
+    };
+    let working = {
+        let (fleet, holder) = (fleet.clone(), holder.clone());
+        tokio::spawn(async move {
+            let work = || async {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                holder.set("result", vec![7].into(), HOUR).await.unwrap();
+                bytes::Bytes::from(vec![7])
+            };
+            fleet
+                .run(&holder, "turns", ready(holder.clone()), work)
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    // The holder works; were the waiter to, it would wait past the timeout below.
+    let never = std::future::pending::<bytes::Bytes>;
+    let waited = fleet.run_watching(&waiter, "turns", "result", ready(waiter.clone()), never);
+    let got = tokio::time::timeout(PATIENCE, waited)
+        .await
+        .expect("woken by the announcement, not by its next look");
+    assert_eq!(
+        (&got[..], &working.await.unwrap()[..]),
+        (&[7][..], &[7][..])
+    );
+    let stats = fleet.stats();
+    assert_eq!(
+        (stats.won, stats.lost, stats.waited),
+        (1, 1, 1),
+        "{stats:?}"
+    );
+}
+
+#[tokio::test]
+async fn on_one_server_a_fleet_waiter_looks_when_the_result_is_announced() {
+    let fixture = Standalone::start("notified:").await;
+    a_fleet_waiter_looks_when_the_result_is_announced(&fixture.server.url()).await;
+}
+
+#[tokio::test]
+async fn on_a_cluster_a_fleet_waiter_looks_when_the_result_is_announced() {
+    let fixture = Cluster::start("notified:").await;
+    let url = format!("redis+cluster://{}", fixture.cluster.addrs().join(","));
+    a_fleet_waiter_looks_when_the_result_is_announced(&url).await;
 }
