@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 const PRELAUNCH: &str = "instruments-linear-bybitdocs-prelaunch-biousdt.json";
 
 fn list(category: Category, values: &[Value]) -> InstrumentList {
-    serde_json::from_value(json!({"category": category.as_str(), "list": values})).unwrap()
+    fixtures::typed_list(category, values).unwrap()
 }
 
 /// Sets the value at a dotted path of an instrument, creating objects on the way.

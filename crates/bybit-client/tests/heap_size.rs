@@ -55,13 +55,7 @@ fn retained<R>(f: impl FnOnce() -> R) -> (R, usize) {
 }
 
 fn list(category: Category, raw: Vec<Value>) -> InstrumentList {
-    let raw = Value::Array(raw);
-    match category {
-        Category::Spot => InstrumentList::Spot(serde_json::from_value(raw).unwrap()),
-        Category::Linear => InstrumentList::Linear(serde_json::from_value(raw).unwrap()),
-        Category::Inverse => InstrumentList::Inverse(serde_json::from_value(raw).unwrap()),
-        Category::Option => InstrumentList::Option(serde_json::from_value(raw).unwrap()),
-    }
+    fixtures::typed_list(category, &raw).unwrap()
 }
 
 #[test]

@@ -6,7 +6,7 @@ use bybit_client::{Category, InstrumentList, ListError};
 use serde_json::{Value, json};
 
 fn list(category: Category, values: &[Value]) -> InstrumentList {
-    serde_json::from_value(json!({"category": category.as_str(), "list": values})).unwrap()
+    fixtures::typed_list(category, values).unwrap()
 }
 
 #[test]

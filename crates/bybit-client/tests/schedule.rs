@@ -16,7 +16,7 @@ fn at(ms: u64) -> SystemTime {
 }
 
 fn list(category: Category, values: &[Value]) -> InstrumentList {
-    serde_json::from_value(json!({"category": category.as_str(), "list": values})).unwrap()
+    fixtures::typed_list(category, values).unwrap()
 }
 
 fn fixture(category: Category, name: &str) -> InstrumentList {

@@ -9,13 +9,7 @@ use cache_core::{Codec, Compression, fuzzing};
 use serde_json::Value;
 
 fn list(category: Category, raw: Vec<Value>) -> InstrumentList {
-    let raw = Value::Array(raw);
-    match category {
-        Category::Spot => InstrumentList::Spot(serde_json::from_value(raw).unwrap()),
-        Category::Linear => InstrumentList::Linear(serde_json::from_value(raw).unwrap()),
-        Category::Inverse => InstrumentList::Inverse(serde_json::from_value(raw).unwrap()),
-        Category::Option => InstrumentList::Option(serde_json::from_value(raw).unwrap()),
-    }
+    fixtures::typed_list(category, &raw).unwrap()
 }
 
 fn rmp<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> T {

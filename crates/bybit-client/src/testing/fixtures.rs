@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::models::Category;
+use crate::models::{Category, InstrumentList};
 
 /// One recorded response.
 #[derive(Clone, Copy, Debug)]
@@ -117,4 +117,15 @@ pub fn values(name: &str) -> Vec<Value> {
     fixture(name)
         .and_then(|f| instrument_values(f.json).ok())
         .unwrap_or_default()
+}
+
+/// Raw instrument objects read as a list of `category`.
+///
+/// # Errors
+/// When an object is not an instrument of that category.
+pub fn typed_list(
+    category: Category,
+    values: &[Value],
+) -> Result<InstrumentList, serde_json::Error> {
+    serde_json::from_value(serde_json::json!({"category": category.as_str(), "list": values}))
 }
