@@ -11,7 +11,7 @@ pub(crate) fn test(extra: &[String]) -> Result<()> {
     cargo(&args)
 }
 
-/// What `.ci/run` runs: formatting, lints, then every test.
+/// What `.ci/run` runs: formatting, lints, the API docs (no broken links), then every test.
 pub(crate) fn ci() -> Result<()> {
     cargo(&["fmt", "--all", "--check"])?;
     cargo(&[
@@ -22,6 +22,14 @@ pub(crate) fn ci() -> Result<()> {
         "--",
         "-D",
         "warnings",
+    ])?;
+    cargo(&[
+        "doc",
+        "--workspace",
+        "--no-deps",
+        "--all-features",
+        "--config",
+        "build.rustdocflags=[\"-D\", \"warnings\"]",
     ])?;
     test(&[])
 }

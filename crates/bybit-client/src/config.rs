@@ -5,7 +5,8 @@ use std::time::Duration;
 
 /// Where and how the client talks to Bybit.
 ///
-/// Its `Debug` shows the base URL without its userinfo (see [`redacted_url`]).
+/// Its `Debug` shows the base URL without its userinfo, so that a password in it stays out of
+/// logs.
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ClientConfig {

@@ -151,7 +151,7 @@ impl Codec {
     /// Decodes an envelope written by any codec into a `T`.
     ///
     /// # Errors
-    /// [`Error::Decode`] for anything wrong with the bytes; see [`DecodeError`].
+    /// [`Error::Decode`] for anything wrong with the bytes; see [`DecodeError`](crate::DecodeError).
     pub fn decode<T: DeserializeOwned>(&self, bytes: &[u8]) -> Result<Stored<T>> {
         let (header, payload) = envelope::open(bytes)?;
         self.decode_opened(header, payload)
