@@ -206,7 +206,10 @@ impl Fleet {
     /// Like [`Fleet::run`] for work whose result is stored under `key` in `cache`: where the
     /// cache announces its writes ([`Cache::notifications`]), a waiter looks for the result
     /// as soon as `key` is written or removed, instead of at its next interval (which stays
-    /// the fallback, for a write whose announcement is lost).
+    /// the fallback, for a write whose announcement is lost). A waiter subscribes when it
+    /// finds the lease held, and looks once its subscription is up, for a write it may have
+    /// missed; on Redis, the first subscription of a cache opens its notification
+    /// connection.
     ///
     /// # Panics
     /// Outside a tokio runtime with its timer enabled.
@@ -257,6 +260,7 @@ impl Fleet {
                 Ok(Some(token)) => {
                     count(&self.counters.won);
                     tracing::debug!(lease = name, waited = ?started.elapsed(), "lease taken");
+                    drop(wake);
                     return self.hold(cache, name, token, ready, work).await;
                 }
                 Ok(None) if !waiting => {
@@ -269,6 +273,7 @@ impl Fleet {
                 Err(error) => {
                     count(&self.counters.unleased);
                     tracing::warn!(lease = name, %error, "lease unavailable; working alone");
+                    drop(wake);
                     return work().await;
                 }
             }
@@ -276,6 +281,7 @@ impl Fleet {
             if left.is_zero() {
                 count(&self.counters.gave_up);
                 tracing::warn!(lease = name, waited = ?self.max_wait, "gave up waiting for the lease holder");
+                drop(wake);
                 return work().await;
             }
             let pause = jittered(interval).min(left);
@@ -407,8 +413,10 @@ impl Wake {
         let changed = Arc::new(Notify::new());
         let (signal_to, key) = (changed.clone(), key.to_owned());
         let listener = move |signal: &Signal<'_>| {
-            if signal.key() == Some(key.as_str()) {
-                // Kept as a permit when the waiter is not pausing yet: it looks at once.
+            // `Up` too: announcements made before it (the holder's write may have come
+            // between finding the lease held and subscribing) were missed. A signal while
+            // the waiter is not pausing is kept as a permit: its next pause ends at once.
+            if *signal == Signal::Up || signal.key() == Some(key.as_str()) {
                 signal_to.notify_one();
             }
         };

@@ -391,10 +391,14 @@ where
                 return found;
             }
             let work = || async {
-                counters.record(Event::Fetch);
                 // A panic is caught here rather than by the flight, to be counted once.
                 let fetched = within(deadline, AssertUnwindSafe(pending).catch_unwind()).await;
-                let refreshed: Refreshed<T> = settle(fetched, deadline, &counters, &key)?.into();
+                let refreshed = settle(fetched, deadline, &counters, &key).map(Into::into);
+                // A value the refresh found stored made no upstream call.
+                if !matches!(&refreshed, Ok(found) if found.source() == Source::Cache) {
+                    counters.record(Event::Fetch);
+                }
+                let refreshed: Refreshed<T> = refreshed?;
                 if store == Store::Fetched {
                     let local = local.as_ref().map(|local| (local, &weigh));
                     let value = refreshed.value().clone();

@@ -227,3 +227,49 @@ async fn a_waiter_watching_the_result_s_key_looks_when_it_is_written() {
     let polled = waited_for_a_stored_result(false).await;
     assert!(polled >= Duration::from_secs(10), "{polled:?}");
 }
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn a_waiter_that_starts_after_the_result_was_written_looks_at_once() {
+    let cache = MemoryCache::new(1 << 20);
+    let slow = Fleet::new()
+        .with_poll(Duration::from_secs(20), Duration::from_secs(20))
+        .unwrap();
+    let (runs, stored) = (Arc::new(AtomicUsize::new(0)), Stored::default());
+    // The holder stores its result at once, then keeps the lease a minute longer.
+    let holder = {
+        let (cache, fleet, stored) = (cache.clone(), slow.clone(), stored.clone());
+        let work = work(&runs, &stored, Duration::ZERO, Some(7));
+        tokio::spawn(async move {
+            let work = || async {
+                let value = work().await;
+                cache
+                    .set("result", vec![7].into(), Duration::from_secs(60))
+                    .await
+                    .unwrap();
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                value
+            };
+            fleet.run(&cache, "refresh", stored.ready(), work).await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    assert_eq!(
+        *stored.0.lock().unwrap(),
+        Some(7),
+        "written before the waiter came"
+    );
+    let started = tokio::time::Instant::now();
+    let never = work(&runs, &stored, Duration::ZERO, Some(0));
+    let got = slow
+        .run_watching(&cache, "refresh", "result", stored.ready(), never)
+        .await;
+    assert_eq!(got, 7);
+    // No announcement comes after it subscribed: it looked on its subscription being up.
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    holder.abort();
+}

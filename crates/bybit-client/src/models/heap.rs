@@ -16,6 +16,11 @@ use super::{Decimal, InstrumentList, TimestampMs};
 /// counted as full. So a list takes
 /// `size_of::<InstrumentList>() + list.heap_size()` bytes, give or take the maps' slack.
 ///
+/// The estimate of unknown fields assumes serde_json's default maps (B-trees): with its
+/// `preserve_order` feature, maps are hash-indexed and take somewhat more; with
+/// `arbitrary_precision`, numbers own text that is not counted. A map of more than 11
+/// entries has internal nodes and partly filled leaves, counted low by up to half.
+///
 /// ```
 /// use bybit_client::models::{HeapSize, LinearInverseInstrument};
 /// use bybit_client::InstrumentList;
