@@ -399,10 +399,13 @@ where
                     counters.record(Event::Fetch);
                 }
                 let refreshed: Refreshed<T> = refreshed?;
+                let value = refreshed.value().clone();
                 if store == Store::Fetched {
                     let local = local.as_ref().map(|local| (local, &weigh));
-                    let value = refreshed.value().clone();
                     write(&cache, &policy, &counters, &key, local, value).await;
+                } else if let (Some(local), Some(stamp)) = (&local, refreshed.stamp()) {
+                    // Found stored, with the stamp of those bytes: held as if read here.
+                    local.insert(&key, stamp, value, &counters, &weigh).await;
                 }
                 Ok(refreshed.into_lookup())
             };

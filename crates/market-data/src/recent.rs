@@ -40,9 +40,22 @@ impl Inner {
         if age_since(self.written_at(&key).await?) >= young_enough {
             return None;
         }
-        let stored = match self.instruments.cache().get_stored(&key).await {
-            Ok(Some(stored)) => stored,
+        // Read whole, so that the list is held in this process with its stamp.
+        let read = match self.cache.get(&key).await {
+            Ok(Some(bytes)) => {
+                let stamp = envelope::stamp(&bytes);
+                let stored = self
+                    .instruments
+                    .cache()
+                    .decode::<InstrumentList>(bytes)
+                    .await;
+                stored.and_then(|stored| Ok((stored, stamp?)))
+            }
             Ok(None) => return None,
+            Err(error) => Err(error),
+        };
+        let (stored, stamp) = match read {
+            Ok(read) => read,
             Err(error) => {
                 tracing::warn!(%market, %error, "cannot read the list another process stored");
                 return None;
@@ -56,7 +69,9 @@ impl Inner {
         }
         self.complete(market, &stored.value, written_at).await;
         let age = age_since(written_at);
-        Some(Ok(Refreshed::found(Arc::new(stored.value), age)))
+        Some(Ok(
+            Refreshed::found(Arc::new(stored.value), age).with_stamp(stamp)
+        ))
     }
 
     /// When the entry under `key` was written, from its header alone.

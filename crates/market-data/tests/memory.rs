@@ -232,7 +232,7 @@ async fn keys_name_namespace_dataset_schema_and_market() {
 }
 
 /// Two instances sharing one cache take turns at the fetch: the one that waited is served
-/// the other's list as cached (with its age), not as if it had fetched it.
+/// the other's list as cached (with its age), not as if it had fetched it, and holds it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_instance_that_waited_for_another_s_fetch_is_served_it_as_cached() {
     let bybit = MockBybit::builder()
@@ -268,4 +268,11 @@ async fn an_instance_that_waited_for_another_s_fetch_is_served_it_as_cached() {
         assert!(age < Duration::from_secs(5), "{name}: {age:?}");
     }
     assert_eq!(waited.value.len(), 214);
+    // Held with the stamp of the bytes it came from: the next read decodes nothing.
+    let next = b.instruments(&market).await.unwrap();
+    assert!(
+        Arc::ptr_eq(&waited.value, &next.value),
+        "the same decoded list"
+    );
+    assert_eq!(b.stats().instruments.local_hits, 1, "{:?}", b.stats());
 }

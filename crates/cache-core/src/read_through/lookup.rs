@@ -3,6 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::Stamp;
+
 /// Where a [`Lookup`]'s value came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -61,12 +63,18 @@ pub struct Refreshed<T> {
     value: Arc<T>,
     /// How long ago the value was stored, when it was found rather than fetched.
     found: Option<Duration>,
+    /// The stamp of the stored bytes a found value was decoded from, when known.
+    stamp: Option<Stamp>,
 }
 
 impl<T> Refreshed<T> {
     /// A value just fetched from the upstream.
     pub const fn fetched(value: Arc<T>) -> Self {
-        Self { value, found: None }
+        Self {
+            value,
+            found: None,
+            stamp: None,
+        }
     }
 
     /// A value found in the cache, written `age` ago.
@@ -74,7 +82,22 @@ impl<T> Refreshed<T> {
         Self {
             value,
             found: Some(age),
+            stamp: None,
         }
+    }
+
+    /// The same found value, decoded from the stored bytes of `stamp`
+    /// ([`envelope::stamp`](crate::envelope::stamp)): the read-through keeps it decoded in
+    /// its local cache with that stamp, as it keeps a value it read itself.
+    #[must_use]
+    pub const fn with_stamp(mut self, stamp: Stamp) -> Self {
+        self.stamp = Some(stamp);
+        self
+    }
+
+    /// The stamp of the stored bytes a found value was decoded from, when given.
+    pub const fn stamp(&self) -> Option<Stamp> {
+        self.stamp
     }
 
     /// The value.
@@ -95,11 +118,13 @@ impl<T> Refreshed<T> {
         self.found.unwrap_or_default()
     }
 
-    /// What `derive` makes of the value, fetched or found as the value was.
+    /// What `derive` makes of the value, fetched or found as the value was (without the
+    /// stamp, which is the value's own).
     pub fn map<U>(&self, derive: impl FnOnce(&T) -> U) -> Refreshed<U> {
         Refreshed {
             value: Arc::new(derive(&self.value)),
             found: self.found,
+            stamp: None,
         }
     }
 
@@ -117,6 +142,7 @@ impl<T> Clone for Refreshed<T> {
         Self {
             value: Arc::clone(&self.value),
             found: self.found,
+            stamp: self.stamp,
         }
     }
 }
