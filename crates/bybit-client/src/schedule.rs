@@ -33,38 +33,53 @@ impl InstrumentList {
     /// and option), and the `startTime` and `endTime` of every phase in a pre-market
     /// contract's `preListingInfo.phases`. A time of 0 or less, or sent as `""`, is none.
     pub fn next_boundary_after(&self, now: SystemTime) -> Option<SystemTime> {
-        self.boundaries().into_iter().find(|t| *t > now)
+        // One pass, nothing allocated or sorted: a reader of a cached list asks this on
+        // every read that decodes one.
+        let mut next = None;
+        self.each_moment(|t| {
+            if let Some(t) = to_system_time(t)
+                && t > now
+                && next.is_none_or(|n| t < n)
+            {
+                next = Some(t);
+            }
+        });
+        next
     }
 
     /// Every moment at which Bybit has announced a change to the list (see
     /// [`InstrumentList::next_boundary_after`]), past ones included, sorted, each once.
     pub fn boundaries(&self) -> Vec<SystemTime> {
         let mut times = Vec::new();
-        match self {
-            Self::Spot(_) => {}
-            Self::Linear(l) | Self::Inverse(l) => l.iter().for_each(|i| contract(i, &mut times)),
-            Self::Option(l) => l.iter().for_each(|i| option(i, &mut times)),
-        }
-        let mut times: Vec<SystemTime> = times.into_iter().filter_map(to_system_time).collect();
+        self.each_moment(|t| times.extend(to_system_time(t)));
         times.sort();
         times.dedup();
         times
     }
-}
 
-fn contract(i: &LinearInverseInstrument, out: &mut Vec<TimestampMs>) {
-    out.extend(i.launch_time);
-    out.extend(i.delivery_time);
-    let phases = i.pre_listing_info.as_ref().and_then(|p| p.phases.as_ref());
-    for phase in phases.into_iter().flatten() {
-        out.extend(phase.start_time);
-        out.extend(phase.end_time);
+    /// Calls `f` with every announced moment, as sent (unsorted, repeats and blanks kept).
+    fn each_moment(&self, mut f: impl FnMut(TimestampMs)) {
+        match self {
+            Self::Spot(_) => {}
+            Self::Linear(l) | Self::Inverse(l) => l.iter().for_each(|i| contract(i, &mut f)),
+            Self::Option(l) => l.iter().for_each(|i| option(i, &mut f)),
+        }
     }
 }
 
-fn option(i: &OptionInstrument, out: &mut Vec<TimestampMs>) {
-    out.extend(i.launch_time);
-    out.extend(i.delivery_time);
+fn contract(i: &LinearInverseInstrument, f: &mut impl FnMut(TimestampMs)) {
+    i.launch_time.into_iter().for_each(&mut *f);
+    i.delivery_time.into_iter().for_each(&mut *f);
+    let phases = i.pre_listing_info.as_ref().and_then(|p| p.phases.as_ref());
+    for phase in phases.into_iter().flatten() {
+        phase.start_time.into_iter().for_each(&mut *f);
+        phase.end_time.into_iter().for_each(&mut *f);
+    }
+}
+
+fn option(i: &OptionInstrument, f: &mut impl FnMut(TimestampMs)) {
+    i.launch_time.into_iter().for_each(&mut *f);
+    i.delivery_time.into_iter().for_each(&mut *f);
 }
 
 fn to_system_time(t: TimestampMs) -> Option<SystemTime> {

@@ -182,3 +182,18 @@ fn spot_lists_announce_nothing() {
         assert_eq!(spot.next_boundary_after(UNIX_EPOCH), None, "{name}");
     }
 }
+
+/// Walking `next_boundary_after` from the epoch meets every moment of `boundaries`, in
+/// order, on every recorded list: the two are computed apart (one pass, and a sorted list).
+#[test]
+fn walking_the_next_boundary_meets_every_boundary() {
+    let mut walked = 0;
+    for f in fixtures::FIXTURES {
+        let Some(category) = f.category else { continue };
+        let list = fixture(category, f.name);
+        let all = list.boundaries();
+        assert_eq!(walk(&list, UNIX_EPOCH), all, "{}", f.name);
+        walked += all.len();
+    }
+    assert!(walked > 20, "the recorded lists announce moments: {walked}");
+}

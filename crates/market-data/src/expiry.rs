@@ -45,7 +45,7 @@ impl Boundary {
         {
             return known.next;
         }
-        // Tens of microseconds for a large list: once per version, outside the lock.
+        // A pass over the list: once per version, outside the lock.
         let next = list.next_boundary_after(written);
         let mut known = self.lock();
         match &mut *known {

@@ -89,12 +89,20 @@ fn entries<'a, V: HeapSize + 'a>(map: impl Iterator<Item = (&'a String, &'a V)>)
 
 impl<V: HeapSize> HeapSize for BTreeMap<String, V> {
     fn heap_size(&self) -> usize {
+        // Most models hold no unknown field: walking an empty tree still costs its setup.
+        if self.is_empty() {
+            return 0;
+        }
         map_nodes(self.len(), size_of::<String>() + size_of::<V>()) + entries(self.iter())
     }
 }
 
 impl HeapSize for serde_json::Map<String, Value> {
     fn heap_size(&self) -> usize {
+        // Most models hold no unknown field: walking an empty tree still costs its setup.
+        if self.is_empty() {
+            return 0;
+        }
         map_nodes(self.len(), size_of::<String>() + size_of::<Value>()) + entries(self.iter())
     }
 }
