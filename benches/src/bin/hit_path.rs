@@ -21,8 +21,12 @@
 //! flight, each reader yields to the runtime after each read, so that all 64 take turns
 //! (a read served from memory never waits, and would otherwise run its whole slice alone).
 //!
+//! Unless told otherwise, the client (this process and the reference) runs on CPU 0 and
+//! `redis-server` on CPU 1, as the floors were set: `--pin CLIENT,SERVER` picks others,
+//! `--pin none` leaves the scheduler free.
+//!
 //! `cargo run --release -p benches --bin hit_path -- [--seconds S] [--rounds N]
-//! [--runtime multi|current]` (defaults 0.25, 20 and multi; on a current-thread runtime the
+//! [--runtime multi|current] [--pin 0,1|none]` (defaults 0.25, 20 and multi; on a current-thread runtime the
 //! thread of `block_on` drives Redis itself, so both cold cells run on one thread;
 //! `--only cold|notified|validated|unheld|reference` runs those cells
 //! alone and prints their slices, for a profiler). Without Python or its packages, the reference's columns are left
@@ -37,6 +41,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use async_trait::async_trait;
+use benches::pin::{self, Pinning};
 use benches::python;
 use bybit_client::testing::MockBybit;
 use bybit_client::{BybitClient, Category, ClientConfig};
@@ -270,6 +275,8 @@ struct Args {
     only: Option<String>,
     /// A current-thread runtime instead of the multi-threaded one.
     current_thread: bool,
+    /// Where the client and `redis-server` run, or why nothing is pinned.
+    pin: Result<Pinning, String>,
 }
 
 fn args() -> Result<Args> {
@@ -278,6 +285,7 @@ fn args() -> Result<Args> {
         rounds: 20,
         only: None,
         current_thread: false,
+        pin: Pinning::default_for_this_machine(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -288,6 +296,7 @@ fn args() -> Result<Args> {
             "--seconds" => parsed.seconds = value.parse()?,
             "--rounds" => parsed.rounds = value.parse()?,
             "--only" => parsed.only = Some(value),
+            "--pin" => parsed.pin = Pinning::parse(&value)?.ok_or_else(|| "--pin none".into()),
             "--runtime" => {
                 parsed.current_thread = match value.as_str() {
                     "current" => true,
@@ -295,7 +304,9 @@ fn args() -> Result<Args> {
                     _ => bail!("--runtime is current or multi, not {value}"),
                 }
             }
-            _ => bail!("unknown flag {flag}; expected --seconds, --rounds, --only or --runtime"),
+            _ => bail!(
+                "unknown flag {flag}; expected --seconds, --rounds, --only, --runtime or --pin"
+            ),
         }
     }
     if !(parsed.seconds > 0.0 && parsed.seconds.is_finite() && parsed.rounds > 0) {
@@ -358,6 +369,10 @@ fn median(mut xs: Vec<f64>) -> f64 {
 
 fn main() -> Result<()> {
     let args = args()?;
+    // Before the runtime starts its threads, which inherit it, as does the reference.
+    if let Ok(pin) = &args.pin {
+        pin.pin_this_process()?;
+    }
     let runtime = if args.current_thread {
         tokio::runtime::Builder::new_current_thread()
     } else {
@@ -366,6 +381,9 @@ fn main() -> Result<()> {
     .enable_all()
     .build()?;
     let server = RedisServer::start().context("starting redis-server")?;
+    if let Ok(pin) = &args.pin {
+        pin.pin_server(pin::redis_pid(&server.cli(&["info", "server"])?)?)?;
+    }
     let bybit = runtime.block_on(MockBybit::start());
     let s = runtime.block_on(subjects(&server, &bybit))?;
     let mut reference = Reference::start(&server.url())?;
@@ -446,13 +464,20 @@ fn print_table(
     println!(
         "Reading the cached 214-instrument linear list through MarketData over Redis, beside \
          the Python reference's get of the same list from the same redis-server; medians of \
-         {} interleaved slices of {} s, ratios the medians of each round's ratio; {} runtime",
+         {} interleaved slices of {} s, ratios the medians of each round's ratio; {} runtime; {}",
         args.rounds,
         args.seconds,
         if args.current_thread {
             "tokio current-thread"
         } else {
             "tokio multi-thread"
+        },
+        match &args.pin {
+            Ok(pin) => format!(
+                "client (ours and the reference) on CPU {}, redis-server on CPU {}",
+                pin.client, pin.server
+            ),
+            Err(why) => format!("nothing pinned ({why})"),
         }
     );
     if let Some(reference) = reference {
@@ -479,10 +504,15 @@ fn print_table(
         }
     };
     let ratio = |x: Option<f64>| x.map_or("–".to_owned(), |x| format!("{x:.1}×"));
-    for (in_task, from) in [(true, "in a task"), (false, "on block_on's thread")] {
+    // The floor is for a read made in a task, as a service makes them; see the note below
+    // the table for the thread of `block_on`.
+    for (in_task, from, floor) in [
+        (true, "in a task", "4×"),
+        (false, "on block_on's thread", "(4×)"),
+    ] {
         let cell = Cell::Cold(in_task);
         println!(
-            "| cold: a new MarketData's first read (GET, decode), {from}, median per read | {:.0} µs | {} (get, 1 in flight) | {} | 4× |",
+            "| cold: a new MarketData's first read (GET, decode), {from}, median per read | {:.0} µs | {} (get, 1 in flight) | {} | {floor} |",
             median_us(cell),
             theirs(Cell::Reference(1), true),
             ratio(paired(cell, Cell::Reference(1), true)),
@@ -516,6 +546,14 @@ fn print_table(
         }
     }
     println!();
+    if !args.current_thread {
+        println!(
+            "(4×): a future run by block_on on a multi-thread runtime is woken by a worker \
+             after each reply from Redis, since only workers drive I/O: one thread wake-up \
+             per round trip more than a read in a task, the same for any async client on tokio. \
+             The floor is for reads made in a task.\n"
+        );
+    }
     let stats = |data: &MarketData| -> MarketStats { data.stats() };
     let (notified, validated) = (stats(&s.notified), stats(&s.validated));
     println!(
