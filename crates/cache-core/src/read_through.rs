@@ -298,8 +298,9 @@ where
     {
         let local = self.local.as_ref().map(|local| (local, &self.weigh));
         let found = peek(&self.cache, &self.policy, &self.counters, local, key).await;
-        // A cache that could not be read is not read again for the same miss.
-        let recheck = !matches!(found, Peek::Unreachable);
+        // A cache that could not be read, or an entry that could not, is not read again for
+        // the same miss.
+        let recheck = !matches!(found, Peek::Unreachable | Peek::Unreadable);
         let mut stale = match found {
             Peek::Fresh(found, fresh_for) => {
                 self.counters.record(Event::Hit);
@@ -310,7 +311,7 @@ where
                 return Ok(found);
             }
             Peek::Stale(copy) => Some(copy),
-            Peek::Missing | Peek::Unreachable => None,
+            Peek::Missing | Peek::Unreachable | Peek::Unreadable => None,
         };
         if let Some(copy) = stale.take_if(|copy| copy.revalidating(&self.policy, key)) {
             // Decoded first: a copy that cannot be served leaves the caller to wait as on a miss.

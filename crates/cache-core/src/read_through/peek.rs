@@ -30,8 +30,11 @@ pub(super) enum Peek<T> {
     /// A stale copy within the reader's `max_stale`, not decoded until it is needed (unless
     /// the process held it decoded already).
     Stale(StaleCopy<T>),
-    /// Nothing, nothing readable, or a stale copy older than the reader accepts.
+    /// Nothing, or a stale copy older than the reader accepts.
     Missing,
+    /// An entry that cannot be read (damaged, foreign, or of another schema): to be
+    /// overwritten. Not read again within the same miss, so that it is reported once.
+    Unreadable,
     /// The cache could not be read.
     Unreachable,
 }
@@ -141,7 +144,7 @@ where
     let unreadable = |error: Error| {
         counters.record(Event::CacheError);
         tracing::warn!(key, %error, "cache entry unreadable; it will be overwritten");
-        Peek::Missing
+        Peek::Unreadable
     };
     let bytes = match cache.cache().get(key).await {
         Ok(Some(bytes)) => bytes,
