@@ -26,11 +26,11 @@
 //! `--pin none` leaves the scheduler free.
 //!
 //! `cargo run --release -p benches --bin hit_path -- [--seconds S] [--rounds N]
-//! [--runtime multi|current] [--pin 0,1|none]` (defaults 0.25, 20 and multi; on a current-thread runtime the
-//! thread of `block_on` drives Redis itself, so both cold cells run on one thread;
-//! `--only cold|notified|validated|unheld|reference` runs those cells
-//! alone and prints their slices, for a profiler). Without Python or its packages, the reference's columns are left
-//! empty and a line says how to install them.
+//! [--runtime multi|current] [--pin 0,1|none]` (defaults 0.25, 20, multi and 0,1; on a
+//! current-thread runtime the thread of `block_on` drives Redis itself, so both cold cells
+//! run on one thread; `--only cold|notified|validated|unheld|reference` runs those cells
+//! alone and prints their slices, for a profiler). Without Python or its packages, the
+//! reference's columns are left empty and a line says how to install them.
 #![allow(clippy::print_stdout, reason = "a report prints its table")]
 
 use std::collections::HashMap;
