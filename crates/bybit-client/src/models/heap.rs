@@ -83,27 +83,37 @@ fn map_nodes(len: usize, entry: usize) -> usize {
     len.div_ceil(NODE_CAPACITY) * (NODE_CAPACITY * entry + 16)
 }
 
-fn entries<'a, V: HeapSize + 'a>(map: impl Iterator<Item = (&'a String, &'a V)>) -> usize {
-    map.map(|(k, v)| k.heap_size() + v.heap_size()).sum()
+/// A map of `len` entries of `entry` bytes each: its nodes and what its keys and values own.
+fn map_size<'a, V: HeapSize + 'a>(
+    len: usize,
+    entry: usize,
+    entries: impl Iterator<Item = (&'a String, &'a V)>,
+) -> usize {
+    // Most models hold no unknown field: walking an empty tree still costs its setup.
+    if len == 0 {
+        return 0;
+    }
+    let owned: usize = entries.map(|(k, v)| k.heap_size() + v.heap_size()).sum();
+    map_nodes(len, entry) + owned
 }
 
 impl<V: HeapSize> HeapSize for BTreeMap<String, V> {
     fn heap_size(&self) -> usize {
-        // Most models hold no unknown field: walking an empty tree still costs its setup.
-        if self.is_empty() {
-            return 0;
-        }
-        map_nodes(self.len(), size_of::<String>() + size_of::<V>()) + entries(self.iter())
+        map_size(
+            self.len(),
+            size_of::<String>() + size_of::<V>(),
+            self.iter(),
+        )
     }
 }
 
 impl HeapSize for serde_json::Map<String, Value> {
     fn heap_size(&self) -> usize {
-        // Most models hold no unknown field: walking an empty tree still costs its setup.
-        if self.is_empty() {
-            return 0;
-        }
-        map_nodes(self.len(), size_of::<String>() + size_of::<Value>()) + entries(self.iter())
+        map_size(
+            self.len(),
+            size_of::<String>() + size_of::<Value>(),
+            self.iter(),
+        )
     }
 }
 
