@@ -70,7 +70,8 @@ impl Signal<'_> {
 }
 
 /// What a subscriber is called with, on the backend's own task or in the writer's call: it
-/// must return quickly, without blocking, and must not subscribe or unsubscribe from within.
+/// must return quickly, without blocking, and must not subscribe from within. It may drop a
+/// [`Subscription`] (for instance by dropping the last owner of one).
 pub type Listener = Arc<dyn Fn(&Signal<'_>) + Send + Sync>;
 
 /// A backend's announcements of its writes and deletes, found through

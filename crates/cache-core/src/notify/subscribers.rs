@@ -9,8 +9,12 @@ use super::{Listener, Signal, Subscription};
 /// [`Subscribers::set_up`] as its source of announcements comes and goes. Clones share the
 /// listeners.
 ///
-/// Listeners are called under a lock, in order, so that each sees the state changes and
-/// announcements in one order; a new subscriber is told the current state first.
+/// Listeners are called one announcement at a time, in order, so that each sees the state
+/// changes and announcements in one order; a new subscriber is told the current state first.
+/// They are called on a snapshot of the list, outside the lock that guards it: a listener may
+/// drop a [`Subscription`] (its own or another's, say by dropping the last owner of one)
+/// without deadlocking, and a listener whose subscription is dropped while an announcement is
+/// under way may be called once more by that announcement.
 ///
 /// ```
 /// use std::sync::{Arc, Mutex};
@@ -30,14 +34,25 @@ use super::{Listener, Signal, Subscription};
 /// ```
 #[derive(Clone)]
 pub struct Subscribers {
-    shared: Arc<Mutex<State>>,
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    /// Held while listeners are called, so that announcements reach them in one order.
+    delivery: Mutex<()>,
+    /// Held only to read or change the list, never while a listener runs: an unsubscribe
+    /// from within a listener takes it.
+    state: Mutex<State>,
 }
 
 struct State {
     up: bool,
     next_id: u64,
-    listeners: Vec<(u64, Listener)>,
+    /// Replaced, not changed in place, while an announcement may be iterating a snapshot.
+    listeners: Arc<Vec<(u64, Listener)>>,
 }
+
+type Snapshot = Arc<Vec<(u64, Listener)>>;
 
 impl Subscribers {
     /// No listeners yet; `up` tells whether announcements flow now.
@@ -45,25 +60,41 @@ impl Subscribers {
         let state = State {
             up,
             next_id: 0,
-            listeners: Vec::new(),
+            listeners: Arc::new(Vec::new()),
+        };
+        let shared = Shared {
+            delivery: Mutex::new(()),
+            state: Mutex::new(state),
         };
         Self {
-            shared: Arc::new(Mutex::new(state)),
+            shared: Arc::new(shared),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
-        // A listener that panicked left the list whole; announcing goes on.
-        self.shared.lock().unwrap_or_else(PoisonError::into_inner)
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.shared.state()
+    }
+
+    fn deliver(&self) -> MutexGuard<'_, ()> {
+        // A listener that panicked left nothing half-changed; announcing goes on.
+        self.shared
+            .delivery
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Adds `listener`, calling it at once with [`Signal::Up`] or [`Signal::Down`].
     pub fn subscribe(&self, listener: Listener) -> Subscription {
-        let mut state = self.lock();
-        let id = state.next_id;
-        state.next_id += 1;
-        listener(if state.up { &Signal::Up } else { &Signal::Down });
-        state.listeners.push((id, listener));
+        let delivery = self.deliver();
+        let (id, up) = {
+            let mut state = self.state();
+            let id = state.next_id;
+            state.next_id += 1;
+            Arc::make_mut(&mut state.listeners).push((id, listener.clone()));
+            (id, state.up)
+        };
+        listener(if up { &Signal::Up } else { &Signal::Down });
+        drop(delivery);
         Subscription::new(Unsubscribe {
             shared: Arc::downgrade(&self.shared),
             id,
@@ -72,26 +103,39 @@ impl Subscribers {
 
     /// Calls every listener with `signal`.
     pub fn announce(&self, signal: &Signal<'_>) {
-        broadcast(&self.lock(), signal);
+        let delivery = self.deliver();
+        let listeners = self.state().listeners.clone();
+        broadcast(&listeners, signal);
+        // The snapshot may hold the last reference to a listener unsubscribed meanwhile,
+        // whose captures are dropped here: not under the delivery lock.
+        drop(delivery);
+        drop(listeners);
     }
 
     /// Records whether announcements flow, telling every listener when that changes.
     pub fn set_up(&self, up: bool) {
-        let mut state = self.lock();
-        if state.up != up {
+        let delivery = self.deliver();
+        let listeners = {
+            let mut state = self.state();
+            if state.up == up {
+                return;
+            }
             state.up = up;
-            broadcast(&state, if up { &Signal::Up } else { &Signal::Down });
-        }
+            state.listeners.clone()
+        };
+        broadcast(&listeners, if up { &Signal::Up } else { &Signal::Down });
+        drop(delivery);
+        drop(listeners);
     }
 
     /// Whether announcements flow now.
     pub fn is_up(&self) -> bool {
-        self.lock().up
+        self.state().up
     }
 
     /// How many listeners are subscribed.
     pub fn len(&self) -> usize {
-        self.lock().listeners.len()
+        self.state().listeners.len()
     }
 
     /// Whether no listener is subscribed.
@@ -100,15 +144,21 @@ impl Subscribers {
     }
 }
 
-fn broadcast(state: &State, signal: &Signal<'_>) {
-    for (_, listener) in &state.listeners {
+impl Shared {
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+fn broadcast(listeners: &Snapshot, signal: &Signal<'_>) {
+    for (_, listener) in listeners.iter() {
         listener(signal);
     }
 }
 
 impl std::fmt::Debug for Subscribers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let state = self.lock();
+        let state = self.state();
         f.debug_struct("Subscribers")
             .field("up", &state.up)
             .field("listeners", &state.listeners.len())
@@ -118,15 +168,26 @@ impl std::fmt::Debug for Subscribers {
 
 /// Removes a listener when its [`Subscription`] is dropped.
 struct Unsubscribe {
-    shared: Weak<Mutex<State>>,
+    shared: Weak<Shared>,
     id: u64,
 }
 
 impl Drop for Unsubscribe {
     fn drop(&mut self) {
         if let Some(shared) = self.shared.upgrade() {
-            let mut state = shared.lock().unwrap_or_else(PoisonError::into_inner);
-            state.listeners.retain(|(id, _)| *id != self.id);
+            // The removed listener is dropped after the lock is released: its captures may
+            // own further subscriptions.
+            let removed = {
+                let mut state = shared.state();
+                let kept = state
+                    .listeners
+                    .iter()
+                    .filter(|(id, _)| *id != self.id)
+                    .cloned()
+                    .collect();
+                std::mem::replace(&mut state.listeners, Arc::new(kept))
+            };
+            drop(removed);
         }
     }
 }
