@@ -118,7 +118,7 @@ impl RedisCache {
         subscribe_via: Vec<Client>,
     ) -> Self {
         use redis::aio::ConnectionLike;
-        let notifier = Notifier::new(&prefix, conn.get_db(), subscribe_via, errors.timeout);
+        let notifier = Notifier::new(&prefix, conn.get_db(), subscribe_via, errors.clone());
         Self {
             inner: Arc::new(Inner {
                 conn,

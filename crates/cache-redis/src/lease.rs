@@ -83,7 +83,7 @@ impl Lease for RedisCache {
     async fn try_acquire(&self, name: &str, ttl: Duration) -> Result<Option<LeaseToken>> {
         check_ttl(ttl, MAX_TTL)?;
         let token = LeaseToken::random()?;
-        let value = token.to_string();
+        let value = token.secret_hex();
         let key = self.lease_key(name);
         let mut set = Cmd::new();
         set.arg("SET")
@@ -102,7 +102,7 @@ impl Lease for RedisCache {
 
     async fn extend(&self, name: &str, token: &LeaseToken, ttl: Duration) -> Result<bool> {
         check_ttl(ttl, MAX_TTL)?;
-        let (token, millis) = (token.to_string(), px_millis(ttl).to_string());
+        let (token, millis) = (token.secret_hex(), px_millis(ttl).to_string());
         let key = self.lease_key(name);
         let args = [token.as_bytes(), millis.as_bytes()];
         let extended = self
@@ -112,7 +112,7 @@ impl Lease for RedisCache {
     }
 
     async fn release(&self, name: &str, token: &LeaseToken) -> Result<bool> {
-        let token = token.to_string();
+        let token = token.secret_hex();
         let key = self.lease_key(name);
         let released = self
             .run_script(

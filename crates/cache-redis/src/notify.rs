@@ -29,6 +29,8 @@ use redis::{Client, Cmd, Value};
 use tokio::runtime::Handle;
 use tokio::sync::oneshot;
 
+use crate::error::ErrorContext;
+
 /// A `PUBLISH` routed by the key it announces, on a cluster.
 const PUBLISH_BY_KEY: &str = "return redis.call('PUBLISH', ARGV[1], ARGV[2])";
 const WRITTEN: u8 = 1;
@@ -45,7 +47,8 @@ pub(crate) struct Notifier {
     channel: Vec<u8>,
     /// Where the subscription connects, tried in turn.
     clients: Vec<Client>,
-    timeout: Duration,
+    /// Bounds a connection attempt and a ping, and hides the password from what is logged.
+    errors: ErrorContext,
     runtime: Option<Handle>,
     subscribers: Subscribers,
     /// Dropping it (with the cache) ends the following task.
@@ -53,14 +56,14 @@ pub(crate) struct Notifier {
 }
 
 impl Notifier {
-    /// A notifier on `prefix` and `db`, subscribing through `clients`; `timeout` bounds a
-    /// connection attempt and a ping. The following task starts with the first subscriber,
-    /// on the runtime current now.
-    pub(crate) fn new(prefix: &str, db: i64, clients: Vec<Client>, timeout: Duration) -> Self {
+    /// A notifier on `prefix` and `db`, subscribing through `clients`; `errors.timeout`
+    /// bounds a connection attempt and a ping. The following task starts with the first
+    /// subscriber, on the runtime current now.
+    pub(crate) fn new(prefix: &str, db: i64, clients: Vec<Client>, errors: ErrorContext) -> Self {
         Self {
             channel: format!("{prefix}__cache_notices:{db}").into_bytes(),
             clients,
-            timeout,
+            errors,
             runtime: Handle::try_current().ok(),
             subscribers: Subscribers::new(false),
             started: Mutex::new(None),
@@ -108,7 +111,7 @@ impl Notifier {
         let follower = Follower {
             channel: self.channel.clone(),
             clients: self.clients.clone(),
-            timeout: self.timeout,
+            errors: self.errors.clone(),
             subscribers: self.subscribers.clone(),
         };
         runtime.spawn(follower.run(stopped));
@@ -130,7 +133,7 @@ impl Notifications for Notifier {
 struct Follower {
     channel: Vec<u8>,
     clients: Vec<Client>,
-    timeout: Duration,
+    errors: ErrorContext,
     subscribers: Subscribers,
 }
 
@@ -148,7 +151,7 @@ impl Follower {
         for client in self.clients.iter().cycle() {
             let connected = tokio::select! {
                 _ = &mut stopped => return,
-                connected = tokio::time::timeout(self.timeout, self.connect(client)) => connected,
+                connected = tokio::time::timeout(self.errors.timeout, self.connect(client)) => connected,
             };
             match connected {
                 Ok(Ok((sink, stream))) => {
@@ -161,7 +164,11 @@ impl Follower {
                     }
                     tracing::info!("lost the notification subscription; reconnecting");
                 }
-                Ok(Err(error)) => tracing::debug!(%error, "cannot subscribe to notifications"),
+                Ok(Err(error)) => {
+                    // As every other Redis error: a server may echo the password back.
+                    let error = self.errors.map("SUBSCRIBE", error);
+                    tracing::debug!(%error, "cannot subscribe to notifications");
+                }
                 Err(_) => tracing::debug!("subscribing to notifications timed out"),
             }
             tokio::select! {
@@ -194,7 +201,7 @@ impl Follower {
                     None => return Ended::Lost,
                 },
                 _ = ping.tick() => {
-                    let pong = tokio::time::timeout(self.timeout, sink.ping::<Value>()).await;
+                    let pong = tokio::time::timeout(self.errors.timeout, sink.ping::<Value>()).await;
                     if !matches!(pong, Ok(Ok(_))) {
                         return Ended::Lost;
                     }
@@ -245,7 +252,15 @@ mod tests {
 
     #[test]
     fn messages_round_trip_and_junk_is_ignored() {
-        let notifier = Notifier::new("p:", 2, Vec::new(), Duration::from_secs(1));
+        let notifier = Notifier::new(
+            "p:",
+            2,
+            Vec::new(),
+            ErrorContext {
+                password: None,
+                timeout: Duration::from_secs(1),
+            },
+        );
         let value: Vec<u8> = (0..100).collect();
         let written = message(&notifier.written("k€y", &value, None));
         let routed = notifier.written("k€y", &value, Some(b"p:k\xe2\x82\xacy"));

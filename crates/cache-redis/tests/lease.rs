@@ -43,7 +43,7 @@ async fn a_lease_is_one_key_under_the_prefix_holding_its_token() {
         .query_async(&mut conn)
         .await
         .unwrap();
-    assert_eq!(value, token.to_string());
+    assert_eq!(value, token.secret_hex());
     let pttl: i64 = redis::cmd("PTTL")
         .arg(&keys[0])
         .query_async(&mut conn)
