@@ -13,8 +13,14 @@ use crate::{Error, Result};
 /// when the lease is taken.
 ///
 /// Only the holder knows it, so only the holder extends or releases the lease; a holder whose
-/// lease expired and was taken by another cannot release the new holder's. `Display` writes
-/// it as 32 lowercase hex digits (what the Redis backend stores); `Debug` does not show it.
+/// lease expired and was taken by another cannot release the new holder's. It has no
+/// `Display`, so that no log line or error message carries it by accident; `Debug` does not
+/// show it, and [`LeaseToken::secret_hex`] gives it to a backend that stores it.
+///
+/// ```compile_fail
+/// let token = cache_core::LeaseToken::random().unwrap();
+/// let _ = format!("{token}");
+/// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct LeaseToken(u128);
 
@@ -29,11 +35,19 @@ impl LeaseToken {
             .map_err(|e| Error::backend("cannot draw a random lease token", e.to_string()))?;
         Ok(Self(u128::from_le_bytes(bytes)))
     }
-}
 
-impl fmt::Display for LeaseToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:032x}", self.0)
+    /// The secret itself, as 32 lowercase hex digits: what the Redis backend stores as the
+    /// lease's value. For a backend to store or compare, never to log.
+    ///
+    /// ```
+    /// let token = cache_core::LeaseToken::random()?;
+    /// let hex = token.secret_hex();
+    /// assert_eq!(hex.len(), 32);
+    /// assert!(!format!("{token:?}").contains(&hex));
+    /// # Ok::<(), cache_core::Error>(())
+    /// ```
+    pub fn secret_hex(&self) -> String {
+        format!("{:032x}", self.0)
     }
 }
 
@@ -106,11 +120,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tokens_differ_print_as_hex_and_hide_from_debug() {
+    fn tokens_differ_give_their_hex_on_request_and_hide_from_debug() {
         let (a, b) = (LeaseToken::random().unwrap(), LeaseToken::random().unwrap());
         assert_ne!(a, b);
         assert_eq!(a, a.clone());
-        let hex = a.to_string();
+        let hex = a.secret_hex();
         assert_eq!(hex.len(), 32);
         assert!(hex.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')));
         assert_eq!(format!("{a:?}"), "LeaseToken(..)");
