@@ -12,6 +12,7 @@ use crate::builder::FileCacheBuilder;
 use crate::entry::{self, Dir, Pending};
 use crate::layout::{MAX_KEY_LEN, MAX_VALUE_LEN};
 use crate::lock::Locks;
+use crate::slots::Slots;
 use crate::sweep::{self, Schedule, SweepReport};
 
 /// The longest TTL accepted: a century, as for cache-core's in-memory backend, so that
@@ -32,15 +33,17 @@ struct Inner {
     dir: Dir,
     schedule: Schedule,
     timeout: Duration,
+    slots: Slots,
     locks: Locks,
 }
 
 impl FileCache {
-    pub(crate) fn new(dir: Dir, schedule: Schedule, timeout: Duration) -> Self {
+    pub(crate) fn new(dir: Dir, schedule: Schedule, timeout: Duration, slots: Slots) -> Self {
         let inner = Inner {
             dir,
             schedule,
             timeout,
+            slots,
             locks: Locks::default(),
         };
         Self {
@@ -68,9 +71,29 @@ impl FileCache {
         self.inner.timeout
     }
 
+    /// The most threads of tokio's blocking pool the cache's file system work holds at once;
+    /// see [`FileCacheBuilder::max_blocking_threads`].
+    pub fn max_blocking_threads(&self) -> usize {
+        self.inner.slots.bound()
+    }
+
     /// The leases this process holds in this directory.
     pub(crate) fn locks(&self) -> &Locks {
         &self.inner.locks
+    }
+
+    /// The bound on the cache's blocking work.
+    pub(crate) fn slots(&self) -> &Slots {
+        &self.inner.slots
+    }
+
+    /// Runs file system work on the blocking pool, in one of the cache's slots, within the
+    /// operation timeout; see [`Slots::run`].
+    pub(crate) async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        self.inner.slots.run(self.inner.timeout, work).await
     }
 
     /// Removes expired and invalid entry files, and temporary files older than
@@ -81,10 +104,8 @@ impl FileCache {
     /// its end in the background.
     pub async fn purge_expired(&self) -> Result<SweepReport> {
         let inner = self.inner.clone();
-        blocking(self.inner.timeout, move || {
-            sweep::sweep(&inner.dir, SystemTime::now())
-        })
-        .await
+        self.blocking(move || sweep::sweep(&inner.dir, SystemTime::now()))
+            .await
     }
 
     /// Starts a background sweep if one is due, returning its thread.
@@ -139,7 +160,7 @@ impl FileCache {
             })
             .collect();
         let inner = self.inner.clone();
-        blocking(self.inner.timeout, move || inner.dir.write(&pending)).await?;
+        self.blocking(move || inner.dir.write(&pending)).await?;
         // Detached: the write does not wait for the sweep.
         drop(self.maybe_sweep());
         Ok(())
@@ -151,10 +172,8 @@ impl FileCache {
         op: fn(&Dir, &str, u64) -> Result<T>,
     ) -> Result<T> {
         let (inner, key) = (self.inner.clone(), key.to_owned());
-        blocking(self.inner.timeout, move || {
-            op(&inner.dir, &key, cache_core::unix_millis(SystemTime::now()))
-        })
-        .await
+        self.blocking(move || op(&inner.dir, &key, cache_core::unix_millis(SystemTime::now())))
+            .await
     }
 }
 
@@ -166,7 +185,7 @@ impl Cache for FileCache {
 
     async fn get_prefix(&self, key: &str, len: usize) -> Result<Option<Bytes>> {
         let (inner, key) = (self.inner.clone(), key.to_owned());
-        blocking(self.inner.timeout, move || {
+        self.blocking(move || {
             let now_ms = cache_core::unix_millis(SystemTime::now());
             inner.dir.get_prefix(&key, len, now_ms)
         })
@@ -187,7 +206,7 @@ impl Cache for FileCache {
 
     async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Bytes>>> {
         let (inner, keys) = (self.inner.clone(), keys.to_vec());
-        blocking(self.inner.timeout, move || {
+        self.blocking(move || {
             let now_ms = cache_core::unix_millis(SystemTime::now());
             keys.iter().map(|key| inner.dir.get(key, now_ms)).collect()
         })
@@ -204,19 +223,6 @@ impl Cache for FileCache {
 
     fn lease(&self) -> Option<&dyn Lease> {
         Some(self)
-    }
-}
-
-/// Runs filesystem work on the blocking pool, waiting for it at most `limit`. If the caller
-/// stops waiting, by the limit or by dropping the future, the work still runs to its end, so
-/// an entry is written whole or not at all.
-pub(crate) async fn blocking<T: Send + 'static>(
-    limit: Duration,
-    work: impl FnOnce() -> Result<T> + Send + 'static,
-) -> Result<T> {
-    match tokio::time::timeout(limit, tokio::task::spawn_blocking(work)).await {
-        Ok(done) => done.map_err(|e| Error::backend("file cache task failed", e))?,
-        Err(_) => Err(Error::Timeout(limit)),
     }
 }
 
@@ -282,22 +288,6 @@ mod tests {
         let short = dir.path().join(crate::paths::entry_name("short"));
         assert!(!short.exists(), "the sweep removed the expired entry");
         assert!(fifo.exists(), "and left the FIFO alone");
-    }
-
-    #[tokio::test]
-    async fn work_past_the_limit_is_a_timeout() {
-        let limit = Duration::from_millis(50);
-        let (release, wait) = std::sync::mpsc::channel::<()>();
-        let err = blocking(limit, move || {
-            let _ = wait.recv();
-            Ok(())
-        })
-        .await
-        .unwrap_err();
-        assert!(matches!(err, Error::Timeout(d) if d == limit), "{err:?}");
-        assert!(err.is_temporary());
-        // Ends the work, which the runtime waits for when the test drops it.
-        drop(release);
     }
 
     #[tokio::test]

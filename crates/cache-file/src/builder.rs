@@ -7,8 +7,11 @@ use std::time::Duration;
 
 use cache_core::{Error, Result};
 
-use crate::backend::{self, FileCache};
+use tokio::sync::Semaphore;
+
+use crate::backend::FileCache;
 use crate::entry::{self, Dir};
+use crate::slots::Slots;
 use crate::sweep::Schedule;
 
 /// How often writes start a background sweep unless [`FileCacheBuilder::sweep_interval`]
@@ -18,6 +21,15 @@ pub const DEFAULT_SWEEP_INTERVAL: Duration = Duration::from_secs(60 * 60);
 /// otherwise. A local disk answers in microseconds to milliseconds; this leaves room for a
 /// batch of synced writes on a slow disk, and bounds a call on a file system that stalls.
 pub const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(5);
+/// How many of tokio's blocking threads a cache's file system work may hold at once unless
+/// [`FileCacheBuilder::max_blocking_threads`] says otherwise.
+///
+/// A local disk answers an operation in microseconds to milliseconds, so sixteen in flight
+/// (a batch is one) serve far more calls than a market-data process makes, and the threads
+/// mostly wait on the disk, so they need not match the cores. It is small beside tokio's
+/// default of 512 blocking threads: a cache directory that stops answering ties up at most
+/// sixteen, and the rest stay free for the process's other blocking work, such as decoding.
+pub const DEFAULT_MAX_BLOCKING_THREADS: usize = 16;
 
 /// What a write waits for before it returns. Every level replaces an entry atomically, so a
 /// crashed process never leaves a torn entry; they differ in what survives a power loss or a
@@ -45,6 +57,7 @@ pub struct FileCacheBuilder {
     durability: Durability,
     sweep_interval: Option<Duration>,
     operation_timeout: Duration,
+    max_blocking_threads: usize,
 }
 
 impl FileCacheBuilder {
@@ -54,6 +67,7 @@ impl FileCacheBuilder {
             durability: Durability::default(),
             sweep_interval: Some(DEFAULT_SWEEP_INTERVAL),
             operation_timeout: DEFAULT_OPERATION_TIMEOUT,
+            max_blocking_threads: DEFAULT_MAX_BLOCKING_THREADS,
         }
     }
 
@@ -81,11 +95,27 @@ impl FileCacheBuilder {
         self
     }
 
+    /// How many of tokio's blocking threads the cache's file system work (entries, leases,
+    /// [`FileCache::purge_expired`]) may hold at once; [`DEFAULT_MAX_BLOCKING_THREADS`] by
+    /// default. Clones of the cache share them; each cache opened has its own.
+    ///
+    /// Work that timed out keeps its thread until the file system answers, so the bound is
+    /// what keeps a hung directory from taking the whole blocking pool. An operation waits
+    /// for a free thread within its operation timeout; when every one is held by work whose
+    /// caller already gave up, it fails at once with
+    /// [`Error::Unavailable`](cache_core::Error::Unavailable), which a read-through takes
+    /// for a miss. See the [crate docs](crate#blocking-threads).
+    pub fn max_blocking_threads(mut self, threads: usize) -> Self {
+        self.max_blocking_threads = threads;
+        self
+    }
+
     /// Creates the directory (and its parents) if needed and checks that it can be written,
     /// by writing and syncing a small temporary file: a full disk fails here rather than at
     /// the first write.
     ///
-    /// A path that is a file, or lies under one, and a zero operation timeout are
+    /// A path that is a file, or lies under one, a zero operation timeout, and a number of
+    /// blocking threads that is zero or above [`Semaphore::MAX_PERMITS`] are
     /// [`Error::InvalidArgument`]; a directory that cannot be created or written is
     /// [`Error::Backend`]; a file system that does not answer in time is [`Error::Timeout`].
     pub async fn open(self) -> Result<FileCache> {
@@ -94,12 +124,22 @@ impl FileCacheBuilder {
                 "the operation timeout must be greater than zero",
             ));
         }
+        if !(1..=Semaphore::MAX_PERMITS).contains(&self.max_blocking_threads) {
+            return Err(Error::invalid_argument(format!(
+                "the blocking threads must be from 1 to {}",
+                Semaphore::MAX_PERMITS
+            )));
+        }
         let path = self.path.clone();
-        backend::blocking(self.operation_timeout, move || prepare(&path)).await?;
+        let slots = Slots::new(self.max_blocking_threads);
+        slots
+            .run(self.operation_timeout, move || prepare(&path))
+            .await?;
         Ok(FileCache::new(
             Dir::new(self.path, self.durability),
             Schedule::new(self.sweep_interval),
             self.operation_timeout,
+            slots,
         ))
     }
 }

@@ -82,7 +82,9 @@
 //!
 //! # Concurrency
 //! Every filesystem call of an operation runs on tokio's blocking pool; batches run as one
-//! blocking task. Processes need no lock: the last rename of a key wins. Removing a stale
+//! blocking task, and a cache runs at most
+//! [`max_blocking_threads`](FileCacheBuilder::max_blocking_threads) of them at once (see
+//! [Blocking threads](#blocking-threads)). Processes need no lock: the last rename of a key wins. Removing a stale
 //! file can race with another process's write of the same key and lose that write (a later
 //! miss), never mix values. Atomic rename over an open file is a POSIX guarantee; other
 //! platforms build but are not the target.
@@ -120,6 +122,29 @@
 //!
 //! The background sweep does not hold up an exit: it runs on a thread of its own, which the
 //! process does not wait for (a sweep cut short only removes fewer files).
+//!
+//! # Blocking threads
+//! Since a blocking task cannot be stopped, each operation that times out on a file system
+//! that never answers leaves a thread of tokio's blocking pool behind. Unbounded, they would
+//! fill the pool (512 threads by default), and the process's other blocking work, such as
+//! decoding a large value or a page of upstream data, would queue behind them until its
+//! callers' deadlines passed: the cache would fail calls the upstream could answer.
+//!
+//! So a cache holds at most [`FileCacheBuilder::max_blocking_threads`]
+//! ([`DEFAULT_MAX_BLOCKING_THREADS`], 16, by default) of the pool's threads; each operation
+//! takes one before its work is spawned and gives it back when that work returns, not when
+//! its caller stops waiting. Every operation shares the bound: entries, batches, leases,
+//! [`FileCache::purge_expired`], and opening (each cache opened has its own bound). The
+//! background sweep runs on its own thread, one at a time.
+//!
+//! An operation waits for a free thread within its operation timeout, so a burst of calls on
+//! a healthy disk queues briefly rather than failing. Once every thread is held by work
+//! whose caller has already timed out or gone, the directory is taken for hung, and each
+//! operation fails at once with [`Error::Unavailable`](cache_core::Error::Unavailable), until
+//! some of that work returns. Like [`Error::Timeout`](cache_core::Error::Timeout), that is a
+//! temporary error: cache-core's read-through layers treat it as a cache they cannot reach, so
+//! a read becomes a miss that is fetched from the upstream, a write is skipped with a warning,
+//! and a lease that cannot be taken leaves the caller to do its work itself.
 
 mod backend;
 mod builder;
@@ -127,6 +152,7 @@ mod entry;
 mod layout;
 mod lock;
 mod paths;
+mod slots;
 mod sweep;
 
 #[cfg(feature = "fuzzing")]
@@ -135,7 +161,8 @@ pub mod fuzzing;
 
 pub use backend::{FileCache, MAX_TTL};
 pub use builder::{
-    DEFAULT_OPERATION_TIMEOUT, DEFAULT_SWEEP_INTERVAL, Durability, FileCacheBuilder,
+    DEFAULT_MAX_BLOCKING_THREADS, DEFAULT_OPERATION_TIMEOUT, DEFAULT_SWEEP_INTERVAL, Durability,
+    FileCacheBuilder,
 };
 pub use layout::{MAX_KEY_LEN, MAX_VALUE_LEN};
 pub use sweep::{STRAY_TEMP_AGE, SweepReport};

@@ -17,9 +17,9 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use cache_core::{Error, Lease, LeaseToken, Result, check_ttl};
 
-use crate::backend::blocking;
 use crate::entry::io_error;
 use crate::paths::lock_name;
+use crate::slots::Slots;
 use crate::{FileCache, MAX_TTL};
 
 /// The subdirectory of the cache directory that holds the lock files.
@@ -65,7 +65,7 @@ impl Locks {
 /// Ends the lease `name` held with `token` when its TTL passes without an extension, so
 /// that a holder that stops working without releasing, while its process lives on, frees
 /// the name for the other processes too.
-async fn expire_when_due(map: Weak<Map>, name: String, token: LeaseToken) {
+async fn expire_when_due(map: Weak<Map>, slots: Slots, name: String, token: LeaseToken) {
     loop {
         let due = {
             let Some(map) = map.upgrade() else { return };
@@ -81,8 +81,9 @@ async fn expire_when_due(map: Weak<Map>, name: String, token: LeaseToken) {
         match held.get(&name) {
             Some(lease) if lease.token == token && lease.expires_at <= Instant::now() => {
                 if let Some(expired) = held.remove(&name) {
-                    // Closing the file is file system work: off the runtime's threads.
-                    drop(tokio::task::spawn_blocking(move || drop(expired)));
+                    // Closing the file is file system work: off the runtime's threads, in
+                    // one of the cache's slots.
+                    slots.drop_later(expired);
                 }
                 return;
             }
@@ -164,8 +165,13 @@ fn create_lease_dir(path: &Path) -> io::Result<()> {
 /// - **Within the process**, the TTL applies as in the other backends: a lease not extended
 ///   in time ends, its file is closed, and the name is free for every process again. Two
 ///   tasks of one process exclude each other as two processes do.
-/// - Every file operation runs on tokio's blocking pool within the operation timeout, and
-///   the lock is only ever tried, never waited for. `extend` touches no file.
+/// - Every file operation runs on tokio's blocking pool within the operation timeout, in
+///   one of the cache's blocking threads
+///   ([`FileCacheBuilder::max_blocking_threads`](crate::FileCacheBuilder::max_blocking_threads)),
+///   and the lock is only ever tried, never waited for. `extend` touches no file. When the
+///   directory does not answer, a lease cannot be taken: the call fails as entry operations
+///   do, and a caller such as cache-core's `Fleet` does its work itself, as when the cache
+///   cannot be reached.
 /// - Locks on a network file system are only as good as its support for `flock`.
 #[async_trait]
 impl Lease for FileCache {
@@ -178,12 +184,16 @@ impl Lease for FileCache {
             return Ok(None);
         }
         let (dir, owned_name) = (self.dir().to_owned(), name.to_owned());
-        let locked = blocking(self.operation_timeout(), move || {
-            // Our own expired lock first, or the attempt would fail on it.
-            drop(expired);
-            try_lock(&dir, &owned_name)
-        })
-        .await?;
+        let expired = expired.map(|held| self.slots().drop_in_work(held));
+        let locked = self
+            .blocking(move || {
+                // Our own expired lock first, or the attempt would fail on it.
+                if let Some(held) = expired {
+                    held.drop_here();
+                }
+                try_lock(&dir, &owned_name)
+            })
+            .await?;
         // Dropped with the blocking task's output, a lock won after the caller stopped
         // waiting is let go at once.
         let Some(file) = locked else { return Ok(None) };
@@ -193,7 +203,12 @@ impl Lease for FileCache {
             _locked: file,
         };
         lock_map(&locks.held).insert(name.to_owned(), lease);
-        let timer = expire_when_due(Arc::downgrade(&locks.held), name.to_owned(), token.clone());
+        let timer = expire_when_due(
+            Arc::downgrade(&locks.held),
+            self.slots().clone(),
+            name.to_owned(),
+            token.clone(),
+        );
         drop(tokio::spawn(timer));
         Ok(Some(token))
     }
@@ -223,9 +238,11 @@ impl Lease for FileCache {
             return Ok(false);
         };
         let live = lease.expires_at > Instant::now();
-        // Waited for, so that the name is free for the next taker once this returns.
-        blocking(self.operation_timeout(), move || {
-            drop(lease);
+        // Waited for, so that the name is free for the next taker once this returns. Without
+        // a slot in time the file is closed later, as soon as one is free.
+        let lease = self.slots().drop_in_work(lease);
+        self.blocking(move || {
+            lease.drop_here();
             Ok(())
         })
         .await?;
