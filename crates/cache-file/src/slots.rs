@@ -29,8 +29,8 @@ pub(crate) struct Slots {
     pub(crate) stall: Arc<stall::Stall>,
 }
 
-/// A piece of work's progress, shared by the work and its caller, so that exactly one of
-/// them accounts for a stranded slot.
+// A piece of work's progress, shared by the work and its caller, so that exactly one of
+// them accounts for a stranded slot.
 const RUNNING: u8 = 0;
 const DONE: u8 = 1;
 const STRANDED: u8 = 2;
