@@ -48,8 +48,8 @@ use crate::{
 ///   time, [`Freshness::with_refresh_ahead`]) is served at once, and one fetch starts in the
 ///   background, shared as above, to replace it before it goes stale.
 /// - A stale copy within the policy's stale-while-revalidate window
-///   ([`Freshness::with_stale_while_revalidate`]) is served at once too, while one fetch
-///   runs in the background.
+///   ([`Freshness::with_stale_while_revalidate`]) is served at once too, as
+///   [`Source::Revalidating`], while one fetch runs in the background.
 /// - Otherwise a caller holding a usable stale copy waits for the fetch up to the soft
 ///   timeout (5 s by default), then is served the stale copy; the fetch goes on in the
 ///   background and stores its value when it finishes. A caller without one waits up to the
@@ -315,7 +315,8 @@ where
         };
         if let Some(copy) = stale.take_if(|copy| copy.revalidating(&self.policy, key)) {
             // Decoded first: a copy that cannot be served leaves the caller to wait as on a miss.
-            if let Some(served) = self.decode_stale(key, copy).await {
+            if let Some(mut served) = self.decode_stale(key, copy).await {
+                served.source = Source::Revalidating;
                 self.counters.record(Event::Stale);
                 self.counters.record(Event::ServedWhileRefreshing);
                 tracing::debug!(key, age = ?served.age, "serving a stale copy while it is refreshed");

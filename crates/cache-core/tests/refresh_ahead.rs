@@ -108,7 +108,7 @@ async fn a_stale_copy_within_the_window_is_served_at_once_while_refreshed() {
     let lookup = cache.get("k", || upstream.fetch()).await.unwrap();
     assert_eq!(
         (lookup.source, &*lookup.value),
-        (Source::Stale, &list(&["OLD"]))
+        (Source::Revalidating, &list(&["OLD"]))
     );
     assert!(lookup.age >= MINUTE + Duration::from_secs(30));
     while upstream.calls() == 0 {

@@ -218,7 +218,8 @@ fn no_data(error: Error) -> Failure {
     }
 }
 
-/// Says on stderr where the data came from: always for a stale copy, with -v otherwise.
+/// Says on stderr where the data came from: always when Bybit failed or was slow, with -v
+/// otherwise (a stale copy served while it is refreshed, by design, included).
 fn note<T>(lookup: &Lookup<T>, dataset: Dataset, market: &Market) {
     match lookup.source {
         Source::Stale => tracing::warn!(

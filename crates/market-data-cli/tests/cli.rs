@@ -130,6 +130,35 @@ async fn a_stale_copy_is_served_with_a_warning_and_status_zero() {
 }
 
 #[tokio::test]
+async fn a_copy_served_while_it_is_refreshed_brings_no_warning() {
+    let bybit = MockBybit::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().to_str().unwrap();
+    let args = [
+        "--ttl-symbols",
+        "1s",
+        "--ttl-instruments",
+        "1s",
+        "symbols",
+        "--category",
+        "linear",
+    ];
+    assert!(run(cache, &bybit.base_url(), &args).await.status.success());
+    // Past the TTL (at most 1.1 s with its jitter), within the stale-while-revalidate window
+    // of one more TTL: served at once and refreshed, by design.
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+
+    let served = run(cache, &bybit.base_url(), &args).await;
+    assert!(served.status.success(), "{}", stderr(&served));
+    assert_eq!(stdout(&served).lines().count(), 214);
+    assert!(
+        !stderr(&served).contains("WARN"),
+        "nothing failed, nothing to warn of: {}",
+        stderr(&served)
+    );
+}
+
+#[tokio::test]
 async fn no_data_is_status_one() {
     let output = run(
         "memory",

@@ -16,6 +16,25 @@ pub enum Source {
     /// A stale copy in the cache, because the fetch failed or was slower than the soft
     /// timeout.
     Stale,
+    /// A stale copy in the cache within the stale-while-revalidate window
+    /// ([`Freshness::with_stale_while_revalidate`](crate::Freshness::with_stale_while_revalidate)),
+    /// served at once while one refresh runs in the background, by design: nothing failed.
+    Revalidating,
+}
+
+impl Source {
+    /// Whether the value is past its freshness: [`Source::Stale`] or
+    /// [`Source::Revalidating`].
+    ///
+    /// ```
+    /// use cache_core::Source;
+    ///
+    /// assert!(Source::Revalidating.is_stale() && Source::Stale.is_stale());
+    /// assert!(!Source::Cache.is_stale());
+    /// ```
+    pub const fn is_stale(self) -> bool {
+        matches!(self, Self::Stale | Self::Revalidating)
+    }
 }
 
 /// A value and where it came from.
