@@ -526,4 +526,6 @@ enum Store {
 
 // Needs the memory backend, on by default.
 #[cfg(all(test, feature = "memory"))]
+mod local_tests;
+#[cfg(all(test, feature = "memory"))]
 mod tests;

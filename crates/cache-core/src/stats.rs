@@ -68,7 +68,9 @@ pub struct Stats {
     /// `local_hits`, not in `validations`).
     pub notified_hits: u64,
     /// Announcements of a write or delete received for a key whose value this read-through
-    /// held (the value is dropped unless it is the version announced).
+    /// held (the value is dropped unless it is the version announced). Announcements that
+    /// find the local cache's queue of changes full are not counted (see
+    /// [notified mode](crate::LocalCache#notified-mode)).
     pub notices: u64,
     /// Validations made because the local cache follows notifications but the subscription
     /// was down or reconnecting (also counted in `validations`).

@@ -7,13 +7,20 @@
 //! change announced while the validation's read was on its way: the read may have seen the
 //! old version. Keys are hashed onto counters (stripes), bumped by each announcement: a
 //! collision costs one extra validation, never a stale serve.
+//!
+//! Announced changes also go, through a bounded queue, to a task that drops the held values
+//! they outdate. That only frees memory early: the stripe is bumped before the change is
+//! queued, so a held value it outdates is validated before it is served again whether the
+//! change reaches the task or not. Hence the queue may lose changes: those of keys not held
+//! are not queued at all, and those that find it full are dropped (see [`Changes`]).
 
 use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::mpsc::Sender;
+use tokio::sync::mpsc::error::TrySendError;
 
 use super::{Signal, Subscription};
 use crate::Stamp;
@@ -31,7 +38,47 @@ pub(crate) struct Following {
     up: AtomicBool,
     subscription: Mutex<Option<Subscription>>,
     /// Where announced changes go to drop the held values they outdate.
-    changes: Mutex<Option<UnboundedSender<Change>>>,
+    changes: Mutex<Option<Changes>>,
+    /// Whether the last change announced for a held key found the queue full: the first
+    /// one dropped is logged, not each.
+    overflowing: AtomicBool,
+}
+
+/// The queue of announced changes on their way to drop the held values they outdate, and
+/// which keys are held.
+///
+/// # Overflow
+/// A change is queued only when its key is held at the time it is announced, and dropped
+/// when the queue is full (the task that empties it lags behind a burst). Either way nothing
+/// stale is served: the change's stripe is bumped first, so a value of its key validated
+/// before is validated again before it is served, and finds the newer version; one
+/// inserted after the check is not trusted before a validation that starts after the bump.
+/// So no resynchronization is needed after an overflow (bumping the epoch would only make
+/// every other held value pay a round trip): what a dropped change costs is the early drop
+/// of one outdated value, which stays held, within the local cache's byte bound, until a
+/// read of its key replaces it or it is evicted, and one notice left uncounted.
+pub(crate) struct Changes {
+    send: Sender<Change>,
+    holds: Box<dyn Fn(&str) -> bool + Send + Sync>,
+}
+
+impl Changes {
+    /// Sends to `send` the changes of the keys for which `holds` is true. `holds` is called
+    /// by the backend with each announcement: it must not block nor take a lock.
+    pub(crate) fn new(
+        send: Sender<Change>,
+        holds: impl Fn(&str) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            send,
+            holds: Box::new(holds),
+        }
+    }
+
+    /// How many changes wait in the queue.
+    fn queued(&self) -> usize {
+        self.send.max_capacity() - self.send.capacity()
+    }
 }
 
 /// A change announced for a key: drop the held value unless it is this version.
@@ -72,6 +119,7 @@ impl Following {
             up: AtomicBool::new(false),
             subscription: Mutex::new(None),
             changes: Mutex::new(None),
+            overflowing: AtomicBool::new(false),
         }
     }
 
@@ -116,11 +164,7 @@ impl Following {
     }
 
     /// Holds `subscription`, and sends announced changes to `changes` from now on.
-    pub(crate) fn attach(
-        &self,
-        subscription: Subscription,
-        changes: Option<UnboundedSender<Change>>,
-    ) {
+    pub(crate) fn attach(&self, subscription: Subscription, changes: Option<Changes>) {
         *self.changes.lock().unwrap_or_else(PoisonError::into_inner) = changes;
         *self
             .subscription
@@ -128,7 +172,15 @@ impl Following {
             .unwrap_or_else(PoisonError::into_inner) = Some(subscription);
     }
 
-    /// Applies a signal: called by the backend, so it only touches atomics and a channel.
+    /// How many announced changes wait for the task that drops outdated values.
+    #[cfg(test)]
+    pub(crate) fn queued(&self) -> usize {
+        let changes = self.changes.lock().unwrap_or_else(PoisonError::into_inner);
+        changes.as_ref().map_or(0, Changes::queued)
+    }
+
+    /// Applies a signal: called by the backend, so it only touches atomics, a lookup in the
+    /// held values that takes no lock, and a channel it never waits for.
     pub(crate) fn signal(&self, signal: &Signal<'_>) {
         match signal {
             Signal::Up => {
@@ -144,14 +196,36 @@ impl Following {
                 self.stripe(key).fetch_add(1, Ordering::SeqCst);
                 let changes = self.changes.lock().unwrap_or_else(PoisonError::into_inner);
                 if let Some(changes) = changes.as_ref() {
-                    let change = Change {
-                        key: (*key).to_owned(),
-                        stamp: signal.stamp(),
-                    };
-                    // A closed channel means the local cache is going away.
-                    let _ = changes.send(change);
+                    self.queue(changes, key, signal.stamp());
                 }
             }
+        }
+    }
+
+    /// Queues the change of `key` if it is held; drops it when the queue is full, which is
+    /// safe (see [`Changes`]).
+    fn queue(&self, changes: &Changes, key: &str, stamp: Option<Stamp>) {
+        if !(changes.holds)(key) {
+            return;
+        }
+        let change = Change {
+            key: key.to_owned(),
+            stamp,
+        };
+        match changes.send.try_send(change) {
+            Ok(()) => self.overflowing.store(false, Ordering::Relaxed),
+            Err(TrySendError::Full(change)) => {
+                if !self.overflowing.swap(true, Ordering::Relaxed) {
+                    tracing::debug!(
+                        key = change.key,
+                        queued = changes.queued(),
+                        "announced changes queue full: outdated values are dropped on their \
+                         next read instead"
+                    );
+                }
+            }
+            // The local cache is going away.
+            Err(TrySendError::Closed(_)) => {}
         }
     }
 }

@@ -9,7 +9,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub(crate) use follow::{Change, Following, Token, Trust};
+pub(crate) use follow::{Change, Changes, Following, Token, Trust};
 pub use subscribers::Subscribers;
 
 use crate::envelope::{self, Stamp};

@@ -10,12 +10,18 @@ use moka::notification::RemovalCause;
 use tokio::sync::mpsc;
 
 use crate::freshness::key_unit;
-use crate::notify::{Change, DEFAULT_RECHECK_AFTER, Following, Token, Trust};
+use crate::notify::{Change, Changes, DEFAULT_RECHECK_AFTER, Following, Token, Trust};
 use crate::stats::{Counters, Event};
 use crate::{Cache, Signal, Stamp};
 
 /// The default bound of a [`LocalCache`]: 64 MiB of decoded values and keys.
 pub const DEFAULT_LOCAL_CAPACITY: u64 = 64 << 20;
+
+/// How many announced changes of held keys wait, at most, for the task that drops the values
+/// they outdate: a burst of writes to held keys beyond what that task keeps up with, on a
+/// busy runtime. Each takes a key and a stamp (about a hundred bytes); one that finds the
+/// queue full is dropped, which is safe (see [notified mode](LocalCache#notified-mode)).
+pub(crate) const QUEUED_CHANGES: usize = 1024;
 
 /// Decoded values kept in the process by [`ReadThrough`](crate::ReadThrough)s (the first
 /// level, L1, in front of the shared cache), bounded by bytes.
@@ -41,6 +47,12 @@ pub const DEFAULT_LOCAL_CAPACITY: u64 = 64 << 20;
 ///   shared cache holds a newer version, even when an announcement is lost, the connection
 ///   died unnoticed, or the write was made around the backend (by hand);
 /// - a value just written or read in full is validated once before it is trusted.
+///
+/// An announced change of a held key is queued for a task that drops the value; the queue
+/// is bounded (1024 changes), and announcements of keys not held are not queued at all.
+/// A change that finds the queue full is dropped: the outdated value is then not freed at
+/// once, but it is still never served, since the announcement voided its trust before it
+/// was queued; the next read of its key validates it and reads the newer version.
 ///
 /// # Bound
 /// An entry weighs its key's length plus what its value takes in memory, as the inserting
@@ -208,10 +220,12 @@ impl LocalCache {
             }
         });
         let changes = tokio::runtime::Handle::try_current().ok().map(|runtime| {
-            let (send, receive) = mpsc::unbounded_channel();
+            let (send, receive) = mpsc::channel(QUEUED_CHANGES);
             // The task ends when the last clone drops the sender, with `following`.
             runtime.spawn(drop_outdated(self.entries.clone(), receive));
-            send
+            // A lookup in moka's concurrent map: no lock, no housekeeping, no await.
+            let entries = self.entries.clone();
+            Changes::new(send, move |key| entries.contains_key(key))
         });
         let subscription = notifications.subscribe(listener);
         self.following.attach(subscription, changes);
@@ -295,6 +309,18 @@ impl LocalCache {
         self.entries.insert(key.to_owned(), held).await;
     }
 
+    /// How many announced changes wait for the task that drops outdated values.
+    #[cfg(test)]
+    pub(crate) fn queued_changes(&self) -> usize {
+        self.following.queued()
+    }
+
+    /// Applies `signal` as the subscription's listener does.
+    #[cfg(test)]
+    pub(crate) fn announce(&self, signal: &Signal<'_>) {
+        self.following.signal(signal);
+    }
+
     /// Drops the value held under `key`.
     pub(crate) async fn remove(&self, key: &str) {
         self.entries.invalidate(key).await;
@@ -303,10 +329,7 @@ impl LocalCache {
 
 /// Drops each held value an announced change outdates, counting the notice on the
 /// read-through that holds it; until the channel closes with the local cache.
-async fn drop_outdated(
-    entries: Moka<String, Arc<Held>>,
-    mut changes: mpsc::UnboundedReceiver<Change>,
-) {
+async fn drop_outdated(entries: Moka<String, Arc<Held>>, mut changes: mpsc::Receiver<Change>) {
     while let Some(change) = changes.recv().await {
         let Some(held) = entries.get(&change.key).await else {
             continue;
