@@ -29,7 +29,8 @@ pub use error::Error;
 pub use expiry::BOUNDARY_GRACE;
 pub use market::{Dataset, Market, cache_key};
 pub use policy::{
-    DEFAULT_MAX_STALE, DEFAULT_NAMESPACE, DEFAULT_REFRESH_AHEAD, DatasetPolicy, Policy,
+    DEFAULT_MAX_MARKETS, DEFAULT_MAX_STALE, DEFAULT_NAMESPACE, DEFAULT_REFRESH_AHEAD,
+    DatasetPolicy, Policy,
 };
 pub use service::{MarketData, MarketStats};
 pub use vet::Refused;

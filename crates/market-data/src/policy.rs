@@ -54,6 +54,7 @@ pub struct Policy {
     revalidate: Option<Duration>,
     lease_ttl: Duration,
     prelaunch: bool,
+    max_markets: usize,
 }
 
 /// The default namespace of keys.
@@ -63,6 +64,9 @@ pub const DEFAULT_MAX_STALE: Duration = Duration::from_secs(24 * 3600);
 const JITTER: f64 = 0.1;
 /// The fraction of its fresh time after which a value is refreshed ahead by default.
 pub const DEFAULT_REFRESH_AHEAD: f64 = 0.8;
+/// How many markets by base coin a [`MarketData`](crate::MarketData) keeps a state for by
+/// default: more base coins than Bybit lists in any category.
+pub const DEFAULT_MAX_MARKETS: usize = 1024;
 
 impl Default for Policy {
     fn default() -> Self {
@@ -88,6 +92,7 @@ impl Default for Policy {
             revalidate: None,
             lease_ttl: DEFAULT_LEASE_TTL,
             prelaunch: false,
+            max_markets: DEFAULT_MAX_MARKETS,
         }
     }
 }
@@ -314,6 +319,27 @@ impl Policy {
     /// none are.
     pub const fn local_capacity(&self) -> u64 {
         self.local_capacity
+    }
+
+    /// Keeps what it learns of at most `max` markets by base coin (options, or a category
+    /// narrowed to a coin; at least one): their keys, formatted once, and their next
+    /// announced change. Naming more drops the state of the one read least recently, to be
+    /// made again if it is named again, as on a first read; nothing cached is lost. Whole
+    /// categories are always kept. By default 1024 ([`DEFAULT_MAX_MARKETS`]), so that a
+    /// program that passes on coin names it is given does not grow without end.
+    ///
+    /// ```
+    /// let policy = market_data::Policy::default().with_max_markets(16);
+    /// assert_eq!(policy.max_markets(), 16);
+    /// ```
+    pub const fn with_max_markets(mut self, max: usize) -> Self {
+        self.max_markets = if max == 0 { 1 } else { max };
+        self
+    }
+
+    /// How many markets by base coin are kept a state for, at most.
+    pub const fn max_markets(&self) -> usize {
+        self.max_markets
     }
 
     /// `dataset` follows `policy`.

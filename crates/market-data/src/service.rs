@@ -116,6 +116,7 @@ impl MarketData {
             local
         });
         let local = local.as_ref();
+        let markets = Markets::new(policy.max_markets());
         let inner = Inner {
             instruments: cached(&cache, &policy, Dataset::Instruments, local),
             symbols: cached(&cache, &policy, Dataset::Symbols, local),
@@ -126,7 +127,7 @@ impl MarketData {
             policy,
             upstream: SingleFlight::new(),
             upstream_fetches: AtomicU64::new(0),
-            markets: Markets::default(),
+            markets,
             starting: AtomicUsize::new(0),
         };
         Self {
