@@ -11,6 +11,7 @@
 mod backend;
 mod cli;
 mod output;
+mod printer;
 mod progress;
 mod watch;
 

@@ -2,20 +2,24 @@
 //! line each, until SIGINT or SIGTERM.
 
 use std::future::Future;
-use std::io::{self, Write};
+use std::io;
 use std::pin::pin;
-use std::sync::mpsc;
 use std::time::Duration;
 
+use bybit_client::Change;
 use futures_util::StreamExt;
 use market_data::{Dataset, Market, MarketData, MarketEvent};
 use tokio::sync::oneshot;
 
 use crate::Failure;
+use crate::printer::{Lines, MAX_QUEUED, Printer};
 
 /// How long a refresh in flight at a signal may go on to be stored: the process exits
 /// within about two seconds of the signal, this and the runtime's shutdown grace.
 const SETTLE_ON_EXIT: Duration = Duration::from_millis(800);
+
+/// How often a watch whose lines are being dropped looks whether stdout is read again.
+const RESUME_CHECK: Duration = Duration::from_millis(100);
 
 /// The tracing target of this module's logs. The library warns of a failed read under
 /// `market_data::watch`, this module's own name too (the program's crate is `market_data`),
@@ -30,6 +34,13 @@ pub(crate) const QUIET_LIBRARY: &str = "market_data::watch=error";
 /// either way the program then exits 0, within about two seconds. The list is read every
 /// `interval`, by default [`market_data::default_interval`].
 ///
+/// A reader that stops reading stdout does not stop the watch: it goes on reading the list,
+/// which keeps the cache fresh for the other processes sharing it (waiting for the reader
+/// would not). The lines wait in a queue of at most [`MAX_QUEUED`] bytes; beyond, they are
+/// dropped, with a warning, until the queue has drained to half; then a snapshot line
+/// tells the market's instrument count after every change so far, printed or not, and one
+/// line per change follows again (see [`Output`]).
+///
 /// # Errors
 /// [`Failure::NoData`] when the signal handlers or the printer cannot be set up, or stdout
 /// fails other than by being closed.
@@ -43,6 +54,8 @@ pub(crate) async fn run(
     // Before the first read, which may wait long on Bybit: a signal meanwhile ends it.
     let mut stop = pin!(stop_signal().map_err(|e| setup("handle signals", e))?);
     let Printer { lines, mut ended } = Printer::start().map_err(|e| setup("start printing", e))?;
+    let mut output = Output::new(lines, market, json);
+    let mut resume = tokio::time::interval(RESUME_CHECK);
     let default = market_data::default_interval(data);
     let interval = interval.unwrap_or(default);
     // The other datasets are kept fresh for the other commands, on the TTLs' cadence
@@ -64,10 +77,13 @@ pub(crate) async fn run(
                     tracing::warn!(target: TARGET, "{event}");
                     continue;
                 }
-                match line(&event, json) {
-                    // Refused only once the printer ended, which the next turn reports.
-                    Ok(line) => drop(lines.send(line)),
-                    Err(e) => break End::Unprintable(e),
+                if let Err(e) = output.print(&event) {
+                    break End::Unprintable(e);
+                }
+            }
+            _ = resume.tick(), if output.in_gap() => {
+                if let Err(e) = output.resume() {
+                    break End::Unprintable(e);
                 }
             }
         }
@@ -77,7 +93,7 @@ pub(crate) async fn run(
     // others sharing the cache need not repeat it; lines already made go out if the reader
     // takes them soon.
     drop(events);
-    drop(lines);
+    drop(output);
     let printed = async {
         if !matches!(end, End::Printer(_)) {
             let _ = tokio::time::timeout(SETTLE_ON_EXIT, ended).await;
@@ -107,6 +123,100 @@ enum End {
     Unprintable(serde_json::Error),
 }
 
+/// The watch's side of the printer: each event's line goes to the queue while it has room.
+/// When it has none, lines are dropped (a gap) until it has drained to half, then a
+/// snapshot line tells the reader the market's state after the gap, from which the lines
+/// after it count: the count is kept from the events, printed or not (one listed adds an
+/// instrument, one delisted takes one away), so that it is the count of the list the next
+/// change is counted from.
+struct Output {
+    lines: Lines,
+    market: Market,
+    json: bool,
+    /// How many instruments the market lists after the events so far; `None` before the
+    /// first snapshot.
+    count: Option<usize>,
+    /// The lines dropped in the gap, while in one.
+    dropped: Option<u64>,
+}
+
+impl Output {
+    fn new(lines: Lines, market: &Market, json: bool) -> Self {
+        Self {
+            lines,
+            market: market.clone(),
+            json,
+            count: None,
+            dropped: None,
+        }
+    }
+
+    /// Whether lines are being dropped.
+    const fn in_gap(&self) -> bool {
+        self.dropped.is_some()
+    }
+
+    /// Queues `event`'s line, or drops it in a gap.
+    fn print(&mut self, event: &MarketEvent) -> serde_json::Result<()> {
+        // The snapshot that ends a gap counts what came before `event`, whose line follows.
+        self.resume()?;
+        self.track(event);
+        let line = line(event, self.json)?;
+        if self.dropped.is_none() {
+            if self.lines.send(line).is_ok() {
+                return Ok(());
+            }
+            tracing::warn!(
+                target: TARGET,
+                queued = self.lines.queued(),
+                "stdout is not read: lines are dropped until it is, then a snapshot line \
+                 gives the count after them"
+            );
+        }
+        *self.dropped.get_or_insert(0) += 1;
+        Ok(())
+    }
+
+    /// Ends a gap once the queue has drained to half, with a snapshot line.
+    fn resume(&mut self) -> serde_json::Result<()> {
+        let Some(dropped) = self.dropped else {
+            return Ok(());
+        };
+        if self.lines.queued() > MAX_QUEUED / 2 {
+            return Ok(());
+        }
+        if let Some(count) = self.count {
+            let snapshot = MarketEvent::Snapshot {
+                market: self.market.clone(),
+                count,
+            };
+            if self.lines.send(line(&snapshot, self.json)?).is_err() {
+                return Ok(());
+            }
+        }
+        self.dropped = None;
+        tracing::info!(target: TARGET, dropped, "stdout is read again; a snapshot line follows the gap");
+        Ok(())
+    }
+
+    /// Keeps the count of instruments after `event`.
+    fn track(&mut self, event: &MarketEvent) {
+        match event {
+            MarketEvent::Snapshot { count, .. } => self.count = Some(*count),
+            MarketEvent::Change { change, .. } => {
+                if let Some(count) = &mut self.count {
+                    match change {
+                        Change::Listed { .. } => *count += 1,
+                        Change::Delisted { .. } => *count = count.saturating_sub(1),
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// One line of output, its newline included.
 fn line(event: &MarketEvent, json: bool) -> serde_json::Result<String> {
     Ok(if json {
@@ -115,33 +225,6 @@ fn line(event: &MarketEvent, json: bool) -> serde_json::Result<String> {
         // The events' text escapes whatever came from Bybit.
         format!("{event}\n")
     })
-}
-
-/// Writes lines to stdout from a thread of its own, each flushed as it comes (a watch is
-/// usually read through a pipe). A reader that stops reading blocks that thread only: the
-/// watch still stops on a signal, and the process exits without waiting for it.
-struct Printer {
-    lines: mpsc::Sender<String>,
-    /// How the thread ended: stdout failed, or the lines ran out.
-    ended: oneshot::Receiver<io::Result<()>>,
-}
-
-impl Printer {
-    fn start() -> io::Result<Self> {
-        let (lines, queue) = mpsc::channel::<String>();
-        let (report, ended) = oneshot::channel();
-        std::thread::Builder::new()
-            .name("stdout".to_owned())
-            .spawn(move || {
-                let mut out = io::stdout().lock();
-                let written = queue.iter().try_for_each(|line| {
-                    out.write_all(line.as_bytes())?;
-                    out.flush()
-                });
-                let _ = report.send(written);
-            })?;
-        Ok(Self { lines, ended })
-    }
 }
 
 /// Keeps fresh the datasets derived from the list that the watch's own reads do not. Each

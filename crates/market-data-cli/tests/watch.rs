@@ -361,6 +361,91 @@ async fn a_watch_whose_reader_stalls_still_stops_on_a_signal() {
     assert!(status.success(), "{status} after {took:?}: {errors}");
 }
 
+/// Waits until `done`, failing with `what` if it does not come within [`LINE_BOUND`].
+async fn wait_until(what: &str, mut done: impl AsyncFnMut() -> bool) {
+    let waited = Instant::now();
+    while !done().await {
+        assert!(waited.elapsed() < LINE_BOUND, "{what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watch_whose_reader_stalls_drops_lines_keeps_the_cache_fresh_and_resynchronizes() {
+    let bybit = MockBybit::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().to_str().unwrap();
+    let args = [
+        "--ttl-instruments",
+        "1s",
+        "--json",
+        "watch",
+        "--category",
+        "linear",
+    ];
+    let mut watcher = Watcher::start(cache, &bybit.base_url(), &args);
+    let first: Value = serde_json::from_str(&watcher.line().await).unwrap();
+    assert_eq!(first, snapshot(214));
+
+    // Not read from now on. A field with a long name added to every instrument: some
+    // 3.5 MB of change lines, more than the pipe and the printer's queue hold.
+    let field = format!("x{}", "y".repeat(16 << 10));
+    bybit.edit_instruments(Category::Linear, |list| {
+        for instrument in list {
+            instrument[field.as_str()] = json!(1);
+        }
+    });
+    let full = "stdout is not read: lines are dropped";
+    wait_until("the printer's queue never filled", async || {
+        watcher.stderr().contains(full)
+    })
+    .await;
+
+    // The reader still stalled, the watch keeps the cache fresh for the other processes.
+    assert!(bybit.delist(Category::Linear, "BTCUSDT"));
+    wait_until("the delisting never reached the cache", async || {
+        let symbols = run(cache, &dead_url(), &["symbols", "--category", "linear"]).await;
+        assert!(symbols.status.success(), "{}", stderr(&symbols));
+        stdout(&symbols).lines().count() == 213
+    })
+    .await;
+
+    // Read again: what was queued, then the count after the gap.
+    let mut changed = 0;
+    let resumed = loop {
+        let line: Value = serde_json::from_str(&watcher.line().await).unwrap();
+        match line["event"].as_str() {
+            Some("changed") => changed += 1,
+            _ => break line,
+        }
+    };
+    assert!(changed < 214, "{changed} change lines: none dropped");
+    // The delisting is in the count if the watch read it in the gap; if it read it only
+    // once the queue had drained (its reads of the list lag the store by up to an
+    // interval), its line follows the count it is not in.
+    if resumed != snapshot(213) {
+        assert_eq!(resumed, snapshot(214), "after {changed} change lines");
+        let delisted: Value = serde_json::from_str(&watcher.line().await).unwrap();
+        assert_eq!(
+            delisted,
+            json!({"event": "delisted", "category": "linear", "symbol": "BTCUSDT"})
+        );
+    }
+
+    // And one line per change again.
+    let mut listed = bybit.instruments(Category::Linear)[0].clone();
+    listed["symbol"] = "NEWUSDT".into();
+    bybit.list_instrument(Category::Linear, listed);
+    let next: Value = serde_json::from_str(&watcher.line().await).unwrap();
+    assert_eq!(
+        next,
+        json!({"event": "listed", "category": "linear", "symbol": "NEWUSDT"})
+    );
+    watcher.signal("TERM");
+    let (status, took, errors) = watcher.exit().await;
+    assert!(status.success(), "{status} after {took:?}: {errors}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prelaunch_contracts_are_watched_too() {
     const PRELAUNCH: &str = "instruments-linear-bybitdocs-prelaunch-biousdt.json";
