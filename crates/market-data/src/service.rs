@@ -378,12 +378,13 @@ impl Inner {
                 let recent = || this.recent(market);
                 let fetch = || async {
                     this.upstream_fetches.fetch_add(1, Ordering::Relaxed);
-                    let list = this.fetch(market).await?;
+                    // One decoded list: the one stored, held in memory and served.
+                    let list = Arc::new(this.fetch(market).await?);
                     this.vet(market, &list).await?;
                     this.store(market, &list).await;
                     let state = this.markets.of(&this.policy, market);
                     state.boundary.learn(&list, SystemTime::now());
-                    Ok(Refreshed::fetched(Arc::new(list)))
+                    Ok(Refreshed::fetched(list))
                 };
                 // Waiters look once the holder's last write (see `store`) is announced: on
                 // the list's own, they would write the datasets it is about to write.
@@ -490,14 +491,15 @@ impl Inner {
 
     /// Stores `list` and what derives from it, in this order (which waiting processes
     /// follow in `refresh`).
-    pub(crate) async fn store(&self, market: &Market, list: &InstrumentList) {
+    pub(crate) async fn store(&self, market: &Market, list: &Arc<InstrumentList>) {
         let key = |dataset| self.policy.key(dataset, market);
         let results = [
             (
                 Dataset::Instruments,
-                // Shared, so that this process's next read decodes nothing.
+                // Shared, so that this process's next read decodes nothing: the caller's
+                // list itself, not a copy (a long list takes a few hundred KiB decoded).
                 self.instruments
-                    .put_shared(&key(Dataset::Instruments), Arc::new(list.clone()))
+                    .put_shared(&key(Dataset::Instruments), list.clone())
                     .await,
             ),
             (
