@@ -15,6 +15,7 @@
 mod derive;
 mod error;
 mod expiry;
+mod fresh;
 mod market;
 mod markets;
 mod policy;

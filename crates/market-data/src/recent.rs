@@ -9,6 +9,7 @@ use cache_core::envelope::{self, HEADER_LEN};
 use cache_core::{Cache, Refreshed};
 
 use crate::derive;
+use crate::fresh::{Derived, Fresh};
 use crate::service::Inner;
 use crate::vet::RefreshError;
 use crate::{Dataset, Market};
@@ -22,10 +23,7 @@ impl Inner {
     /// The instruments of `market` if the cache holds a list young enough that no dataset
     /// derived from it would need a refresh (before every dataset's refresh-ahead point),
     /// having stored any derived dataset older than it; `None` otherwise.
-    pub(crate) async fn recent(
-        &self,
-        market: &Market,
-    ) -> Option<Result<Refreshed<InstrumentList>, RefreshError>> {
+    pub(crate) async fn recent(&self, market: &Market) -> Option<Result<Fresh, RefreshError>> {
         let key = |dataset| self.policy.key(dataset, market);
         // Every dataset is derived from the list: it must be young enough for each of them.
         let young_enough = Dataset::ALL
@@ -67,11 +65,10 @@ impl Inner {
         if next.is_some_and(crate::expiry::is_past) {
             return None;
         }
-        self.complete(market, &stored.value, written_at).await;
+        let derived = self.complete(market, &stored.value, written_at).await;
         let age = age_since(written_at);
-        Some(Ok(
-            Refreshed::found(Arc::new(stored.value), age).with_stamp(stamp)
-        ))
+        let list = Refreshed::found(Arc::new(stored.value), age).with_stamp(stamp);
+        Some(Ok(Fresh { list, derived }))
     }
 
     /// When the entry under `key` was written, from its header alone.
@@ -82,26 +79,40 @@ impl Inner {
 
     /// Stores the datasets derived from `list` whose entries are missing or older than it.
     /// The process that stored the list stored them too, unless its write failed or they were
-    /// removed since; a process that takes the list brings them up to date.
-    async fn complete(&self, market: &Market, list: &InstrumentList, written_at: SystemTime) {
+    /// removed since; a process that takes the list brings them up to date. Returns those it
+    /// derived.
+    async fn complete(
+        &self,
+        market: &Market,
+        list: &InstrumentList,
+        written_at: SystemTime,
+    ) -> Derived {
+        let mut made = Derived::default();
         let key = |dataset| self.policy.key(dataset, market);
         let older = |at: Option<SystemTime>| at.is_none_or(|at| at < written_at);
         let symbols = key(Dataset::Symbols);
         if older(self.written_at(&symbols).await) {
-            let derived = std::sync::Arc::new(derive::symbols(list));
-            if let Err(error) = self.symbols.put_shared(&symbols, derived).await {
+            let derived = Arc::new(derive::symbols(list));
+            if let Err(error) = self.symbols.put_shared(&symbols, derived.clone()).await {
                 tracing::warn!(%market, %error, "cache write failed");
             }
+            made.symbols = Some(derived);
         }
         let funding = key(Dataset::FundingIntervals);
         if Dataset::FundingIntervals.applies_to(market.category())
             && older(self.written_at(&funding).await)
         {
-            let derived = std::sync::Arc::new(derive::funding_intervals(list));
-            if let Err(error) = self.funding_intervals.put_shared(&funding, derived).await {
+            let derived = Arc::new(derive::funding_intervals(list));
+            let stored = self
+                .funding_intervals
+                .put_shared(&funding, derived.clone())
+                .await;
+            if let Err(error) = stored {
                 tracing::warn!(%market, %error, "cache write failed");
             }
+            made.funding_intervals = Some(derived);
         }
+        made
     }
 }
 

@@ -15,6 +15,7 @@ use tracing::Instrument;
 
 use crate::derive::{self, FundingIntervals};
 use crate::expiry::Boundary;
+use crate::fresh::{Derived, Fresh};
 use crate::markets::Markets;
 use crate::vet::{self, RefreshError, Refused};
 use crate::{Dataset, Error, Market, Policy};
@@ -65,7 +66,7 @@ pub(crate) struct Inner {
     pub(crate) instruments: Cached<InstrumentList>,
     pub(crate) symbols: Cached<Vec<String>>,
     pub(crate) funding_intervals: Cached<FundingIntervals>,
-    upstream: SingleFlight<Refreshed<InstrumentList>, RefreshError>,
+    upstream: SingleFlight<Fresh, RefreshError>,
     upstream_fetches: AtomicU64,
     fleet: Fleet,
     pub(crate) markets: Markets,
@@ -198,7 +199,11 @@ impl MarketData {
     /// # Errors
     /// [`Error::Upstream`] when the upstream fails and nothing usable is cached.
     pub async fn symbols(&self, market: &Market) -> Result<Lookup<Vec<String>>, Error> {
-        let refresh = || Inner::derived(self.inner.clone(), market.clone(), derive::symbols);
+        let refresh = || {
+            Inner::derived(self.inner.clone(), market.clone(), |fresh| {
+                fresh.dataset(fresh.derived.symbols.as_ref(), derive::symbols)
+            })
+        };
         self.read(&self.inner.symbols, Dataset::Symbols, market, refresh)
             .await
     }
@@ -220,11 +225,10 @@ impl MarketData {
             });
         }
         let refresh = || {
-            Inner::derived(
-                self.inner.clone(),
-                market.clone(),
-                derive::funding_intervals,
-            )
+            Inner::derived(self.inner.clone(), market.clone(), |fresh| {
+                let made = fresh.derived.funding_intervals.as_ref();
+                fresh.dataset(made, derive::funding_intervals)
+            })
         };
         self.read(&self.inner.funding_intervals, dataset, market, refresh)
             .await
@@ -353,21 +357,29 @@ fn fleet(policy: &Policy) -> Fleet {
 }
 
 impl Inner {
-    /// A refresh of `market` (shared with concurrent ones) that yields what `derive` makes of
-    /// the fresh list.
+    /// A refresh of `market` (shared with concurrent ones) that yields the dataset `pick`
+    /// takes from it.
     async fn derived<T>(
         inner: Arc<Self>,
         market: Market,
-        derive: impl FnOnce(&InstrumentList) -> T + Send + 'static,
+        pick: impl FnOnce(&Fresh) -> Refreshed<T> + Send + 'static,
     ) -> Shared<T> {
-        let list = Self::refresh(inner, market).await?;
-        Ok(list.map(derive))
+        let fresh = Self::refresh_all(inner, market).await?;
+        Ok(pick(&fresh))
+    }
+
+    /// The list of a refresh of `market` (see [`Inner::refresh_all`]).
+    async fn refresh(inner: Arc<Self>, market: Market) -> Shared<InstrumentList> {
+        Ok(Self::refresh_all(inner, market).await?.list.clone())
     }
 
     /// Fetches `market`'s instruments, once for all concurrent callers and in turn with the
     /// other processes, and stores every dataset derived from them; or takes the list another
     /// process just stored. Nothing is stored when the fetch fails or its answer is refused.
-    async fn refresh(inner: Arc<Self>, market: Market) -> Shared<InstrumentList> {
+    async fn refresh_all(
+        inner: Arc<Self>,
+        market: Market,
+    ) -> Result<Arc<Fresh>, FetchError<RefreshError>> {
         let this = inner.clone();
         let flight_market = market.clone();
         inner
@@ -381,10 +393,13 @@ impl Inner {
                     // One decoded list: the one stored, held in memory and served.
                     let list = Arc::new(this.fetch(market).await?);
                     this.vet(market, &list).await?;
-                    this.store(market, &list).await;
+                    let derived = this.store(market, &list).await;
                     let state = this.markets.of(&this.policy, market);
                     state.boundary.learn(&list, SystemTime::now());
-                    Ok(Refreshed::fetched(list))
+                    Ok(Fresh {
+                        list: Refreshed::fetched(list),
+                        derived,
+                    })
                 };
                 // Waiters look once the holder's last write (see `store`) is announced: on
                 // the list's own, they would write the datasets it is about to write.
@@ -399,7 +414,6 @@ impl Inner {
                     .await
             })
             .await
-            .map(|refreshed| Refreshed::clone(&refreshed))
     }
 
     /// The upstream call alone, within the policy's hard deadline: vetting and storing an
@@ -490,9 +504,13 @@ impl Inner {
     }
 
     /// Stores `list` and what derives from it, in this order (which waiting processes
-    /// follow in `refresh`).
-    pub(crate) async fn store(&self, market: &Market, list: &Arc<InstrumentList>) {
+    /// follow in `refresh`); returns what it derived, stored or not.
+    pub(crate) async fn store(&self, market: &Market, list: &Arc<InstrumentList>) -> Derived {
         let key = |dataset| self.policy.key(dataset, market);
+        let symbols = Arc::new(derive::symbols(list));
+        let funding_intervals = Dataset::FundingIntervals
+            .applies_to(market.category())
+            .then(|| Arc::new(derive::funding_intervals(list)));
         let results = [
             (
                 Dataset::Instruments,
@@ -505,18 +523,18 @@ impl Inner {
             (
                 Dataset::Symbols,
                 self.symbols
-                    .put_shared(&key(Dataset::Symbols), Arc::new(derive::symbols(list)))
+                    .put_shared(&key(Dataset::Symbols), symbols.clone())
                     .await,
             ),
             (
                 Dataset::FundingIntervals,
-                if Dataset::FundingIntervals.applies_to(market.category()) {
-                    let intervals = Arc::new(derive::funding_intervals(list));
-                    self.funding_intervals
-                        .put_shared(&key(Dataset::FundingIntervals), intervals)
-                        .await
-                } else {
-                    Ok(())
+                match &funding_intervals {
+                    Some(intervals) => {
+                        self.funding_intervals
+                            .put_shared(&key(Dataset::FundingIntervals), intervals.clone())
+                            .await
+                    }
+                    None => Ok(()),
                 },
             ),
         ];
@@ -524,6 +542,10 @@ impl Inner {
             if let Err(error) = result {
                 tracing::warn!(%dataset, %market, %error, "cache write failed; served uncached");
             }
+        }
+        Derived {
+            symbols: Some(symbols),
+            funding_intervals,
         }
     }
 }

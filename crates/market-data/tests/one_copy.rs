@@ -38,3 +38,30 @@ async fn the_fetched_list_is_the_one_held_in_memory() {
         "the list stored and held is the caller's, not a copy"
     );
 }
+
+#[tokio::test]
+async fn the_derived_datasets_served_are_the_ones_stored() {
+    let (data, _bybit) = instance().await;
+    let fetched = data.symbols(&linear()).await.unwrap();
+    let held = data.symbols(&linear()).await.unwrap();
+    assert_eq!(
+        (fetched.source, held.source),
+        (Source::Upstream, Source::Cache)
+    );
+    assert_eq!(data.stats().symbols.local_hits, 1);
+    assert!(
+        Arc::ptr_eq(&fetched.value, &held.value),
+        "the symbols were derived once, to store and to serve"
+    );
+
+    // The funding intervals came with the same fetch, derived once as well.
+    data.clear(&linear()).await.unwrap();
+    let fetched = data.funding_intervals(&linear()).await.unwrap();
+    let held = data.funding_intervals(&linear()).await.unwrap();
+    assert_eq!(
+        (fetched.source, held.source),
+        (Source::Upstream, Source::Cache)
+    );
+    assert!(Arc::ptr_eq(&fetched.value, &held.value));
+    assert_eq!(data.stats().upstream_fetches, 2);
+}
