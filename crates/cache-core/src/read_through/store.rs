@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use super::ReadThrough;
 use super::peek::storage_ttl;
 use crate::stats::Event;
-use crate::{Cache, Result};
+use crate::{Cache, Result, Stamp};
 
 impl<T, E, C> ReadThrough<T, E, C>
 where
@@ -44,6 +44,36 @@ where
     /// # Panics
     /// When serializing `value` panics.
     pub async fn put_shared(&self, key: &str, value: Arc<T>) -> Result<()> {
+        self.put_shared_stamped(key, value).await.map(drop)
+    }
+
+    /// Like [`ReadThrough::put_shared`], returning the [`Stamp`] of the bytes stored: which
+    /// version the cache holds now, and when it was written by the envelope (what every
+    /// reader's age of it is counted from), which a clock read after the write is not.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use cache_core::envelope::{self, HEADER_LEN};
+    /// use cache_core::{Cache, Codec, Freshness, MemoryCache, ReadThrough, TypedCache};
+    ///
+    /// let backend = MemoryCache::new(64 << 20);
+    /// let typed = TypedCache::new(backend.clone(), Codec::msgpack());
+    /// let symbols = ReadThrough::<Vec<String>, std::io::Error, _>::new(typed, Freshness::new(Duration::from_secs(60)));
+    /// let stamp = symbols.put_shared_stamped("symbols", Arc::new(vec!["BTCUSDT".into()])).await?;
+    /// let head = backend.get_prefix("symbols", HEADER_LEN).await?.unwrap();
+    /// assert_eq!(envelope::stamp(&head)?, stamp);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// The cache's errors (also counted).
+    ///
+    /// # Panics
+    /// When serializing `value` panics.
+    pub async fn put_shared_stamped(&self, key: &str, value: Arc<T>) -> Result<Stamp> {
         let ttl = storage_ttl(&self.cache, &self.policy, key);
         let written = self.cache.set_shared_stamped(key, value.clone(), ttl).await;
         if let Some(local) = &self.local {
@@ -55,9 +85,7 @@ where
                 Err(_) => local.remove(key).await,
             }
         }
-        written
-            .map(drop)
-            .inspect_err(|_| self.counters.record(Event::CacheError))
+        written.inspect_err(|_| self.counters.record(Event::CacheError))
     }
 
     /// Removes `key` from the cache, and from the values kept in the process; returns
