@@ -20,6 +20,12 @@ const RETRY_AFTER: Duration = Duration::from_secs(1);
 /// every read.
 const SAME_VERSION: Duration = Duration::from_millis(100);
 
+#[cfg(test)]
+thread_local! {
+    /// How many passes over a list this thread made: unit tests count rescans with it.
+    pub(crate) static SCANS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// What this process knows of one market's next announced change.
 #[derive(Debug, Default)]
 pub(crate) struct Boundary(Mutex<Option<Known>>);
@@ -38,14 +44,23 @@ struct Known {
 
 impl Boundary {
     /// Learns the first announced moment after `written` in `list`, the version of the
-    /// market's list written then; returns it.
-    pub(crate) fn learn(&self, list: &InstrumentList, written: SystemTime) -> Option<SystemTime> {
-        if let Some(known) = &*self.lock()
+    /// market's list written then (by the write time stored with it, which every read of it
+    /// derives again from its age); returns it. `list` is then the decoded list of the
+    /// version known, recognised by its address on the next reads.
+    pub(crate) fn learn(
+        &self,
+        list: &Arc<InstrumentList>,
+        written: SystemTime,
+    ) -> Option<SystemTime> {
+        if let Some(known) = &mut *self.lock()
             && same_version(known.written, written)
         {
+            known.seen = Arc::downgrade(list);
             return known.next;
         }
         // A pass over the list: once per version, outside the lock.
+        #[cfg(test)]
+        SCANS.with(|scans| scans.set(scans.get() + 1));
         let next = list.next_boundary_after(written);
         let mut known = self.lock();
         match &mut *known {
@@ -53,14 +68,14 @@ impl Boundary {
             Some(known) => {
                 known.written = written;
                 known.next = next;
-                known.seen = Weak::new();
+                known.seen = Arc::downgrade(list);
             }
             None => {
                 *known = Some(Known {
                     written,
                     next,
                     refreshed: None,
-                    seen: Weak::new(),
+                    seen: Arc::downgrade(list),
                 });
             }
         }
@@ -97,9 +112,6 @@ impl Boundary {
         let Some(known) = known.as_mut() else {
             return false;
         };
-        if same_version(known.written, written) {
-            known.seen = Arc::downgrade(list);
-        }
         known.claim(written, now)
     }
 

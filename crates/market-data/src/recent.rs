@@ -60,14 +60,15 @@ impl Inner {
             }
         };
         let written_at = stored.header.written_at;
+        let list = Arc::new(stored.value);
         let state = self.markets.of(&self.policy, market);
-        let next = state.boundary.learn(&stored.value, written_at);
+        let next = state.boundary.learn(&list, written_at);
         if next.is_some_and(crate::expiry::is_past) {
             return None;
         }
-        let derived = self.complete(market, &stored.value, written_at).await;
+        let derived = self.complete(market, &list, written_at).await;
         let age = age_since(written_at);
-        let list = Refreshed::found(Arc::new(stored.value), age).with_stamp(stamp);
+        let list = Refreshed::found(list, age).with_stamp(stamp);
         Some(Ok(Fresh { list, derived }))
     }
 

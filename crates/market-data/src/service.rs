@@ -9,7 +9,7 @@ use bybit_client::models::HeapSize;
 use bybit_client::{InstrumentList, InstrumentSource};
 use cache_core::{
     Cache, FetchError, Fleet, FleetStats, LocalCache, Lookup, ReadThrough, Refreshed, SingleFlight,
-    Stats, TypedCache,
+    Stamp, Stats, TypedCache,
 };
 use tracing::Instrument;
 
@@ -393,9 +393,13 @@ impl Inner {
                     // One decoded list: the one stored, held in memory and served.
                     let list = Arc::new(this.fetch(market).await?);
                     this.vet(market, &list).await?;
-                    let derived = this.store(market, &list).await;
+                    let (derived, written) = this.store(market, &list).await;
+                    // Learned by the write time stored, from which every later read of this
+                    // version derives it again: a clock read after the three writes would
+                    // be another version to them, and each would scan the list again.
+                    let written = written.unwrap_or_else(SystemTime::now);
                     let state = this.markets.of(&this.policy, market);
-                    state.boundary.learn(&list, SystemTime::now());
+                    state.boundary.learn(&list, written);
                     Ok(Fresh {
                         list: Refreshed::fetched(list),
                         derived,
@@ -504,22 +508,27 @@ impl Inner {
     }
 
     /// Stores `list` and what derives from it, in this order (which waiting processes
-    /// follow in `refresh`); returns what it derived, stored or not.
-    pub(crate) async fn store(&self, market: &Market, list: &Arc<InstrumentList>) -> Derived {
+    /// follow in `refresh`); returns what it derived, stored or not, and the write time
+    /// stored with the list (`None` when it could not be stored).
+    pub(crate) async fn store(
+        &self,
+        market: &Market,
+        list: &Arc<InstrumentList>,
+    ) -> (Derived, Option<SystemTime>) {
         let key = |dataset| self.policy.key(dataset, market);
         let symbols = Arc::new(derive::symbols(list));
         let funding_intervals = Dataset::FundingIntervals
             .applies_to(market.category())
             .then(|| Arc::new(derive::funding_intervals(list)));
+        // Shared, so that this process's next read decodes nothing: the caller's list
+        // itself, not a copy (a long list takes a few hundred KiB decoded).
+        let instruments = self
+            .instruments
+            .put_shared_stamped(&key(Dataset::Instruments), list.clone())
+            .await;
+        let written = instruments.as_ref().ok().map(Stamp::written_at);
         let results = [
-            (
-                Dataset::Instruments,
-                // Shared, so that this process's next read decodes nothing: the caller's
-                // list itself, not a copy (a long list takes a few hundred KiB decoded).
-                self.instruments
-                    .put_shared(&key(Dataset::Instruments), list.clone())
-                    .await,
-            ),
+            (Dataset::Instruments, instruments.map(drop)),
             (
                 Dataset::Symbols,
                 self.symbols
@@ -543,9 +552,13 @@ impl Inner {
                 tracing::warn!(%dataset, %market, %error, "cache write failed; served uncached");
             }
         }
-        Derived {
+        let derived = Derived {
             symbols: Some(symbols),
             funding_intervals,
-        }
+        };
+        (derived, written)
     }
 }
+
+#[cfg(test)]
+mod tests;
