@@ -206,6 +206,16 @@ where
         self.local.as_ref()
     }
 
+    /// The [`Stamp`](crate::Stamp) of the stored version `value` was decoded from, while it
+    /// is the value the local cache holds under `key` (as it is just after a read of `key`
+    /// served it, until another version replaces it); `None` otherwise, and without a local
+    /// cache. Unlike a value's age, counted from its writer's clock, a stamp tells every
+    /// reader alike which version it was served.
+    pub async fn held_stamp(&self, key: &str, value: &Arc<T>) -> Option<crate::Stamp> {
+        let (stamp, held, _) = self.local.as_ref()?.get::<T>(key).await?;
+        Arc::ptr_eq(&held, value).then_some(stamp)
+    }
+
     /// The same read-through with other fetch timeouts.
     #[must_use]
     pub const fn with_timeouts(mut self, timeouts: FetchTimeouts) -> Self {

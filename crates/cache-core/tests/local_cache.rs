@@ -179,6 +179,40 @@ async fn a_fetched_value_is_held_with_the_stamp_of_the_bytes_written() {
     assert_eq!((decodes() - before, cache.stats().local_hits), (0, 1));
 }
 
+/// A served value's held stamp is that of the bytes it was read from, until another version
+/// replaces it; a value not held (a copy, or one without a local cache) has none.
+#[tokio::test(flavor = "current_thread")]
+async fn a_served_value_is_known_by_the_stamp_it_is_held_with() {
+    let backend = MemoryCache::new(64 << 20);
+    let writer = reader(backend.clone(), Freshness::new(HOUR));
+    let cache = reader(backend.clone(), Freshness::new(HOUR));
+    writer
+        .put_shared("k", Arc::new(counted(&["BTCUSDT"])))
+        .await
+        .unwrap();
+    let first = read(&cache, unused()).await.unwrap();
+    let stored = envelope::stamp(&backend.get("k").await.unwrap().unwrap()).unwrap();
+    assert_eq!(cache.held_stamp("k", &first.value).await, Some(stored));
+    let copy = Arc::new(Counted::clone(&first.value));
+    assert_eq!(
+        cache.held_stamp("k", &copy).await,
+        None,
+        "a copy is not held"
+    );
+    assert_eq!(cache.held_stamp("other", &first.value).await, None);
+
+    let second = writer
+        .put_shared_stamped("k", Arc::new(counted(&["ETHUSDT"])))
+        .await
+        .unwrap();
+    let now = read(&cache, unused()).await.unwrap();
+    assert_eq!(cache.held_stamp("k", &now.value).await, Some(second));
+    assert_eq!(cache.held_stamp("k", &first.value).await, None, "replaced");
+    let plain = reader(backend, Freshness::new(HOUR)).without_local();
+    let read_plain = read(&plain, unused()).await.unwrap();
+    assert_eq!(plain.held_stamp("k", &read_plain.value).await, None);
+}
+
 /// Another value of the same length, written in the same millisecond: only the checksum in
 /// the stamp differs, and the held value is not served for it.
 #[tokio::test(flavor = "current_thread")]
