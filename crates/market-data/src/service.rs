@@ -161,6 +161,19 @@ impl MarketData {
         .await
     }
 
+    /// The stamp of the stored version `list`, one of `market`'s instrument lists served by
+    /// [`MarketData::instruments`], was decoded from, while the values held in memory hold
+    /// it (as they do after the read, until another version replaces it); `None` otherwise,
+    /// and without them ([`Policy::local_capacity`] 0).
+    pub(crate) async fn instruments_stamp(
+        &self,
+        market: &Market,
+        list: &Arc<InstrumentList>,
+    ) -> Option<Stamp> {
+        let key = self.key(Dataset::Instruments, market);
+        self.inner.instruments.held_stamp(&key, list).await
+    }
+
     /// Starts a refresh of `market` in the background when the list `lookup` was served from
     /// predates a change Bybit announced (see [`BOUNDARY_GRACE`](crate::BOUNDARY_GRACE)),
     /// learning the announced moments of an instruments list first.

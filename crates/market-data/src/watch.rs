@@ -2,9 +2,10 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use bybit_client::{Change, InstrumentList};
+use cache_core::Stamp;
 use futures_util::Stream;
 use serde::Serialize;
 
@@ -119,6 +120,11 @@ impl MarketData {
     /// it: this process, or another that stored it in the shared cache. A list that changed
     /// nothing yields nothing. The stream never ends; drop it to stop watching.
     ///
+    /// A newer list is one the watch has not seen yet, known by the stored bytes it came
+    /// from, whatever its write time: the writers' clocks may differ, and the version the
+    /// shared cache holds is the latest written. A version seen already (served again by a
+    /// read that raced a write) yields nothing.
+    ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -154,6 +160,7 @@ impl MarketData {
             market: market.clone(),
             interval,
             last: None,
+            seen: VecDeque::with_capacity(REMEMBERED),
             pending: VecDeque::new(),
             started: false,
         };
@@ -164,12 +171,26 @@ impl MarketData {
     }
 }
 
+/// How many versions a watch remembers having seen. A version read again after a newer
+/// one comes from a read that raced the newer one's write: one or two versions back.
+const REMEMBERED: usize = 8;
+
+/// Which version of the list is newer is not judged by write times: those are each
+/// writer's clock, and hosts' clocks differ. The cache's current version is the latest by
+/// definition (the last write wins), so a version never seen before is new, and compared
+/// with the last one; a version seen already, served again by a read that raced a write,
+/// is passed over. Versions are known by the stamps of their stored bytes, which every
+/// reader agrees on, as the values held in memory have them: without those
+/// ([`Policy::local_capacity`](crate::Policy::local_capacity) 0), every list read is
+/// compared with the last, and a version served again after a newer one counts as new.
 struct Watch {
     data: MarketData,
     market: Market,
     interval: Duration,
-    /// The last list seen, and when it was written (by the age it was served with).
-    last: Option<(Arc<InstrumentList>, SystemTime)>,
+    /// The last list seen, which a new version is compared with.
+    last: Option<Arc<InstrumentList>>,
+    /// The stamps of the versions seen lately, the latest last.
+    seen: VecDeque<Stamp>,
     pending: VecDeque<MarketEvent>,
     started: bool,
 }
@@ -188,28 +209,34 @@ impl Watch {
                 Ok(lookup) => lookup,
                 Err(error) => return self.failed(error.to_string()),
             };
-            let written = SystemTime::now()
-                .checked_sub(lookup.age)
-                .unwrap_or(SystemTime::UNIX_EPOCH);
-            let Some((last, last_written)) = self.last.take() else {
+            let stamp = (self.data)
+                .instruments_stamp(&self.market, &lookup.value)
+                .await;
+            let Some(last) = self.last.take() else {
                 let count = lookup.value.len();
-                self.last = Some((lookup.value, written));
+                self.remember(stamp);
+                self.last = Some(lookup.value);
                 return MarketEvent::Snapshot {
                     market: self.market.clone(),
                     count,
                 };
             };
-            // The same version, held in memory; or an older one (a read that raced a write
-            // elsewhere): nothing new.
-            if Arc::ptr_eq(&last, &lookup.value) || written < last_written {
-                self.last = Some((last, last_written));
+            // The same version, held in memory; or one seen already (a read that raced a
+            // write): nothing new.
+            let held = Arc::ptr_eq(&last, &lookup.value);
+            if held || stamp.is_some_and(|stamp| self.seen.contains(&stamp)) {
+                self.remember(stamp);
+                self.last = Some(last);
                 continue;
             }
+            // A version of unknown stamp (no longer, or never, held in memory) counts as new:
+            // compared with the last, it yields only what changed.
+            self.remember(stamp);
             let new = lookup.value;
-            let (old, newer) = (last.clone(), new.clone());
+            let (old, newer) = (last, new.clone());
             // A diff of large lists takes milliseconds: off the runtime's threads.
             let changes = tokio::task::spawn_blocking(move || old.diff(&newer)).await;
-            self.last = Some((new, written));
+            self.last = Some(new);
             match changes {
                 Ok(Ok(changes)) => {
                     self.pending
@@ -222,6 +249,19 @@ impl Watch {
                 Err(error) => return self.failed(format!("comparing the lists failed: {error}")),
             }
         }
+    }
+
+    /// Remembers `stamp` as seen, the latest, unless it is already; forgetting the oldest
+    /// beyond [`REMEMBERED`].
+    fn remember(&mut self, stamp: Option<Stamp>) {
+        let Some(stamp) = stamp else { return };
+        if self.seen.contains(&stamp) {
+            return;
+        }
+        if self.seen.len() == REMEMBERED {
+            self.seen.pop_front();
+        }
+        self.seen.push_back(stamp);
     }
 
     fn failed(&self, error: String) -> MarketEvent {

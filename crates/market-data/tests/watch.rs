@@ -3,12 +3,15 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use bybit_client::models::Status;
-use bybit_client::testing::MockBybit;
-use bybit_client::{BybitClient, Category, Change, ClientConfig};
-use cache_core::MemoryCache;
+use bybit_client::testing::{MockBybit, fixtures};
+use bybit_client::{
+    BybitClient, Category, Change, ClientConfig, InstrumentList, InstrumentSource, InstrumentsQuery,
+};
+use cache_core::testing::restamp;
+use cache_core::{Cache, MemoryCache};
 use futures_util::{Stream, StreamExt};
 use market_data::{Dataset, Market, MarketData, MarketEvent, Policy};
 
@@ -108,6 +111,90 @@ async fn two_instances_see_the_same_changes_once() {
         fetches <= periods + 2.0,
         "{fetches} fetches in {periods} periods"
     );
+}
+
+/// Answers nothing: the watch below reads only what the test writes.
+struct Down;
+
+#[async_trait::async_trait]
+impl InstrumentSource for Down {
+    async fn instruments(
+        &self,
+        _: &InstrumentsQuery,
+    ) -> Result<InstrumentList, bybit_client::Error> {
+        Err(bybit_client::Error::Http {
+            status: 503,
+            body: "down for the test".into(),
+        })
+    }
+}
+
+/// The recorded linear instruments `from..to`.
+fn slice(from: usize, to: usize) -> InstrumentList {
+    let values = fixtures::values(fixtures::LINEAR_214);
+    fixtures::typed_list(Category::Linear, &values[from..to]).unwrap()
+}
+
+fn symbol(at: usize) -> String {
+    fixtures::values(fixtures::LINEAR_214)[at]["symbol"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Writers whose clocks differ store versions of the list one after the other, each
+/// stamped earlier than the one before by its writer's clock: each is new all the same,
+/// and its changes are yielded once, version after version. A version seen before, read
+/// again, yields nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn versions_are_ordered_as_stored_whatever_the_writers_clocks() {
+    const HOUR: Duration = Duration::from_secs(3600);
+    let cache = MemoryCache::new(64 << 20);
+    let policy = Policy::default().with_ttl(Dataset::Instruments, HOUR);
+    let data = MarketData::new(Arc::new(cache.clone()), Arc::new(Down), policy);
+    let key = data.key(Dataset::Instruments, &linear());
+    let codec = data.policy().dataset(Dataset::Instruments).codec;
+    let stored = |list: &InstrumentList, at: SystemTime| restamp(codec.encode(list).unwrap(), at);
+    let now = SystemTime::now();
+    let (v1, v2, v3) = (
+        // By a writer whose clock is right.
+        stored(&slice(0, 100), now - Duration::from_secs(1)),
+        // Later, by one whose clock is 10 s behind.
+        stored(&slice(1, 101), now - Duration::from_secs(10)),
+        // Later still, by one 20 s behind.
+        stored(&slice(2, 102), now - Duration::from_secs(20)),
+    );
+    let write = |bytes: &Vec<u8>| cache.set(&key, bytes.clone().into(), HOUR);
+
+    write(&v1).await.unwrap();
+    let mut events = Box::pin(data.watch_every(&linear(), EVERY));
+    assert!(matches!(
+        next(&mut events).await,
+        MarketEvent::Snapshot { count: 100, .. }
+    ));
+    write(&v2).await.unwrap();
+    let expected = |gone: usize, new: usize| -> BTreeSet<String> {
+        [
+            Change::Delisted {
+                symbol: symbol(gone),
+            },
+            Change::Listed {
+                symbol: symbol(new),
+            },
+        ]
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+    };
+    assert_eq!(changes(&mut events, 2).await, expected(0, 100));
+    write(&v3).await.unwrap();
+    assert_eq!(changes(&mut events, 2).await, expected(1, 101));
+
+    // The second version again, as a read that raced a write would serve it: seen already.
+    write(&v2).await.unwrap();
+    let more = tokio::time::timeout(EVERY * 20, events.next()).await;
+    assert!(more.is_err(), "{more:?}");
+    assert_eq!(data.stats().upstream_fetches, 0, "only what was written");
 }
 
 #[test]
