@@ -243,6 +243,14 @@ where
         self.counters.snapshot()
     }
 
+    /// How many fetches of this read-through are in flight: those its callers wait for and
+    /// those refreshing ahead or while a stale copy is served. A refresh counts from the
+    /// moment it is decided, before its caller is answered, so that a program about to exit
+    /// can wait for it to be stored.
+    pub fn in_flight(&self) -> usize {
+        self.flights.in_flight()
+    }
+
     /// Returns the value under `key` from the cache while fresh, else from `fetch` (shared
     /// with concurrent callers of `key`), else a stale copy.
     ///

@@ -130,7 +130,7 @@ async fn a_stale_copy_is_served_with_a_warning_and_status_zero() {
 }
 
 #[tokio::test]
-async fn a_copy_served_while_it_is_refreshed_brings_no_warning() {
+async fn a_copy_served_while_it_is_refreshed_brings_no_warning_and_its_refresh_is_stored() {
     let bybit = MockBybit::start().await;
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().to_str().unwrap();
@@ -155,6 +155,18 @@ async fn a_copy_served_while_it_is_refreshed_brings_no_warning() {
         !stderr(&served).contains("WARN"),
         "nothing failed, nothing to warn of: {}",
         stderr(&served)
+    );
+
+    // The program waited for the refresh to be stored before it exited: the next run is
+    // served a fresh copy although Bybit is gone.
+    let mut next = args.to_vec();
+    next.insert(0, "-v");
+    let next = run(cache, &dead_url(), &next).await;
+    assert!(next.status.success(), "{}", stderr(&next));
+    assert!(
+        stderr(&next).contains("source=Cache"),
+        "the refresh was stored before the program exited: {}",
+        stderr(&next)
     );
 }
 

@@ -248,13 +248,13 @@ impl MarketData {
     }
 
     /// Waits until no refresh of this instance is in flight, for at most `limit`; returns
-    /// whether none is. A reader served a stale copy after the soft timeout leaves its refresh
-    /// running: a program about to exit calls this so that the refresh is stored for the next.
+    /// whether none is. A reader served a stale copy (after the soft timeout, or at once while
+    /// it is refreshed) or a value refreshed ahead leaves its refresh running: a program about
+    /// to exit calls this so that the refresh is stored for the next.
     pub async fn settle(&self, limit: Duration) -> bool {
         const POLL: Duration = Duration::from_millis(10);
         let started = Instant::now();
-        while self.inner.upstream.in_flight() > 0 || self.inner.starting.load(Ordering::SeqCst) > 0
-        {
+        while self.inner.in_flight() > 0 {
             if started.elapsed() >= limit {
                 return false;
             }
@@ -370,6 +370,17 @@ fn fleet(policy: &Policy) -> Fleet {
 }
 
 impl Inner {
+    /// Refreshes in flight: each dataset's own (a refresh ahead or while a stale copy is
+    /// served registers there as it is decided), the market-wide fetches they join, and
+    /// refreshes at an announced boundary not yet joined.
+    fn in_flight(&self) -> usize {
+        self.instruments.in_flight()
+            + self.symbols.in_flight()
+            + self.funding_intervals.in_flight()
+            + self.upstream.in_flight()
+            + self.starting.load(Ordering::SeqCst)
+    }
+
     /// A refresh of `market` (shared with concurrent ones) that yields the dataset `pick`
     /// takes from it.
     async fn derived<T>(
