@@ -126,6 +126,7 @@ pub use memory::MemoryCache;
 pub use notify::{
     DEFAULT_RECHECK_AFTER, Listener, Notifications, Signal, Subscribers, Subscription,
 };
+#[allow(deprecated)]
 pub use read_through::{
     CLOCK_SKEW_TOLERANCE, DEFAULT_LOCAL_CAPACITY, LocalCache, Lookup, ReadThrough, Refreshed,
     Source,

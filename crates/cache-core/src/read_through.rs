@@ -4,6 +4,7 @@
 mod local;
 mod lookup;
 mod peek;
+mod sightings;
 mod store;
 mod validate;
 
@@ -21,8 +22,10 @@ use serde::de::DeserializeOwned;
 use self::local::Weigh;
 pub use self::local::{DEFAULT_LOCAL_CAPACITY, LocalCache};
 pub use self::lookup::{Lookup, Refreshed, Source};
+#[allow(deprecated)]
 pub use self::peek::CLOCK_SKEW_TOLERANCE;
 use self::peek::{Peek, StaleBody, StaleCopy, peek, write};
+use self::sightings::Sightings;
 use crate::stats::{Counters, Event};
 use crate::timeouts::within;
 use crate::{
@@ -107,6 +110,7 @@ pub struct ReadThrough<T, E, C> {
     local: Option<LocalCache>,
     weigh: Weigh<T>,
     fleet: Option<Fleet>,
+    sightings: Arc<Sightings>,
 }
 
 impl<T, E, C> std::fmt::Debug for ReadThrough<T, E, C> {
@@ -144,6 +148,7 @@ where
             local,
             weigh: Weigh::default(),
             fleet: None,
+            sightings: Arc::default(),
         }
     }
 
@@ -315,7 +320,16 @@ where
         V: Into<Refreshed<T>>,
     {
         let local = self.local.as_ref().map(|local| (local, &self.weigh));
-        let found = peek(&self.cache, &self.policy, &self.counters, local, key).await;
+        let sightings = &self.sightings;
+        let found = peek(
+            &self.cache,
+            &self.policy,
+            &self.counters,
+            local,
+            sightings,
+            key,
+        )
+        .await;
         // A cache that could not be read, or an entry that could not, is not read again for
         // the same miss.
         let recheck = !matches!(found, Peek::Unreachable | Peek::Unreadable);
@@ -391,13 +405,13 @@ where
         let cache = self.cache.clone();
         let (policy, counters, key) = (self.policy, self.counters.clone(), key.to_owned());
         let (local, fleet) = (self.local.clone(), self.fleet.clone());
-        let weigh = self.weigh.clone();
+        let (weigh, sightings) = (self.weigh.clone(), self.sightings.clone());
         let deadline = self.timeouts.hard();
         async move {
             let settled = || async {
                 // A caller that missed just as the previous fetch finished finds its value here.
                 let local = local.as_ref().map(|local| (local, &weigh));
-                let found = peek(&cache, &policy, &counters, local, &key).await;
+                let found = peek(&cache, &policy, &counters, local, &sightings, &key).await;
                 match found {
                     Peek::Fresh(found, fresh_for)
                         if found.age < policy.refresh_after_fresh(fresh_for) =>

@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
 use super::local::{LocalCache, Weigh};
+use super::sightings::Sightings;
 use super::validate::validate;
 use super::{Lookup, Source};
 use crate::envelope::{self, Header, Stamp};
@@ -19,8 +20,11 @@ use crate::fetch_error::panic_message;
 use crate::stats::{Counters, Event};
 use crate::{Cache, Error, Freshness, TypedCache};
 
-/// A write time this far ahead of our clock is taken as clock skew between machines; beyond
-/// it, the entry is treated as stale rather than fresh for as long as it is ahead.
+/// A write time this far ahead of our clock was taken as clock skew between machines, and an
+/// entry written further ahead as stale for as long as it was ahead. Now every version
+/// written ahead of this clock is aged from when this process first saw it, whatever the
+/// skew; kept for the callers that name it.
+#[deprecated(note = "a version written ahead of this clock is aged from its first sight")]
 pub const CLOCK_SKEW_TOLERANCE: Duration = Duration::from_secs(5);
 
 /// What the cache holds under a key.
@@ -100,14 +104,16 @@ pub(super) enum Judged {
     TooOld(Duration),
 }
 
-/// Judges a value written at `written_at` (by the writer's clock) by `policy`, under which
-/// its key is fresh for `fresh_for`.
-pub(super) fn judge(policy: &Freshness, fresh_for: Duration, written_at: SystemTime) -> Judged {
-    let (age, fresh) = match SystemTime::now().duration_since(written_at) {
-        Ok(age) => (age, age < fresh_for),
-        Err(ahead) => (Duration::ZERO, ahead.duration() <= CLOCK_SKEW_TOLERANCE),
-    };
-    if fresh {
+/// Judges the version `stamp` by `policy`, under which its key is fresh for `fresh_for`; its
+/// age by this clock, or since it was first seen here when it was written ahead of it.
+pub(super) fn judge(
+    policy: &Freshness,
+    fresh_for: Duration,
+    stamp: &Stamp,
+    sightings: &Sightings,
+) -> Judged {
+    let age = sightings.age(stamp);
+    if age < fresh_for {
         Judged::Fresh(age)
     } else if usable(policy, fresh_for, age) {
         Judged::Stale(age)
@@ -130,6 +136,7 @@ pub(super) async fn peek<T, C>(
     policy: &Freshness,
     counters: &Arc<Counters>,
     local: Option<(&LocalCache, &Weigh<T>)>,
+    sightings: &Sightings,
     key: &str,
 ) -> Peek<T>
 where
@@ -137,7 +144,7 @@ where
     C: Cache,
 {
     if let Some((local, _)) = local
-        && let Some(found) = validate(cache, policy, counters, local, key).await
+        && let Some(found) = validate(cache, policy, counters, local, sightings, key).await
     {
         return found;
     }
@@ -163,7 +170,7 @@ where
         Err(error) => return unreadable(error.into()),
     };
     let fresh_for = policy.fresh_for(key);
-    let age = match judge(policy, fresh_for, header.written_at) {
+    let age = match judge(policy, fresh_for, &stamp, sightings) {
         Judged::Fresh(age) => age,
         Judged::Stale(age) => {
             let body = StaleBody::Encoded {

@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 
 use super::local::LocalCache;
 use super::peek::{Judged, Peek, StaleBody, StaleCopy, judge};
+use super::sightings::Sightings;
 use super::{Lookup, Source};
 use crate::envelope::{self, HEADER_LEN, Stamp};
 use crate::stats::{Counters, Event};
@@ -28,6 +29,7 @@ pub(super) async fn validate<T, C>(
     policy: &Freshness,
     counters: &Arc<Counters>,
     local: &LocalCache,
+    sightings: &Sightings,
     key: &str,
 ) -> Option<Peek<T>>
 where
@@ -38,7 +40,16 @@ where
     let trust = &entry.trust;
     let fresh_for = policy.fresh_for_unit(entry.unit);
     if local.trusts(key, trust) {
-        let judged = judged(policy, counters, local, key, fresh_for, (held, value), true);
+        let held = (held, value);
+        let judged = judged(
+            (policy, sightings),
+            counters,
+            local,
+            key,
+            fresh_for,
+            held,
+            true,
+        );
         return Some(judged.await);
     }
     if local.is_falling_back() {
@@ -69,7 +80,7 @@ where
         trust.set(token);
     }
     let judged = judged(
-        policy,
+        (policy, sightings),
         counters,
         local,
         key,
@@ -82,7 +93,7 @@ where
 
 /// A held value whose stamp is current, judged by its write time.
 async fn judged<T>(
-    policy: &Freshness,
+    (policy, sightings): (&Freshness, &Sightings),
     counters: &Counters,
     local: &LocalCache,
     key: &str,
@@ -90,7 +101,7 @@ async fn judged<T>(
     (held, value): (Stamp, Arc<T>),
     notified: bool,
 ) -> Peek<T> {
-    match judge(policy, fresh_for, held.written_at()) {
+    match judge(policy, fresh_for, &held, sightings) {
         Judged::Fresh(age) => {
             counters.record(Event::LocalHit);
             if notified {
