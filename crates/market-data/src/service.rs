@@ -409,13 +409,16 @@ impl Inner {
         inner
             .upstream
             .run(&market.to_string(), move || async move {
+                // One deadline for the whole refresh: a wait on another process's fetch
+                // spends it as a fetch of our own would.
+                let started = tokio::time::Instant::now();
                 let market = &flight_market;
                 let lease = this.lease_name(market);
                 let recent = || this.recent(market);
                 let fetch = || async {
                     this.upstream_fetches.fetch_add(1, Ordering::Relaxed);
                     // One decoded list: the one stored, held in memory and served.
-                    let list = Arc::new(this.fetch(market).await?);
+                    let list = Arc::new(this.fetch(market, started).await?);
                     this.vet(market, &list).await?;
                     let (derived, written) = this.store(market, &list).await;
                     // Learned by the write time stored, from which every later read of this
@@ -444,16 +447,25 @@ impl Inner {
             .await
     }
 
-    /// The upstream call alone, within the policy's hard deadline: vetting and storing an
-    /// answer that came in time are not cut short by it.
-    async fn fetch(&self, market: &Market) -> Result<InstrumentList, RefreshError> {
+    /// The upstream call alone, within what is left of the policy's hard deadline since the
+    /// refresh `began` (waiting on another process included): vetting and storing an answer
+    /// that came in time are not cut short by it. None left: no call.
+    async fn fetch(
+        &self,
+        market: &Market,
+        began: tokio::time::Instant,
+    ) -> Result<InstrumentList, RefreshError> {
         let started = Instant::now();
         let deadline = self.policy.timeouts().hard();
         let call = self.fetch_list(market);
         let list = if deadline == Duration::MAX {
             call.await?
         } else {
-            tokio::time::timeout(deadline, call)
+            let left = deadline.saturating_sub(began.elapsed());
+            if left.is_zero() {
+                return Err(RefreshError::Deadline(deadline));
+            }
+            tokio::time::timeout(left, call)
                 .await
                 .map_err(|_| RefreshError::Deadline(deadline))??
         };

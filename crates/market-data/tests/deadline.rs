@@ -75,3 +75,35 @@ async fn an_answer_in_time_is_stored_whatever_the_deadline_left() {
     let again = data.symbols(&linear).await.unwrap();
     assert_eq!(again.source, Source::Cache, "every dataset was stored");
 }
+
+#[tokio::test(start_paused = true)]
+async fn waiting_on_a_peer_and_fetching_share_one_deadline() {
+    let cache = Arc::new(MemoryCache::new(64 << 20));
+    let hard = Duration::from_secs(30);
+    let linear = Market::new(Category::Linear).unwrap();
+    let holder = MarketData::new(cache.clone(), slow(Duration::from_secs(600)), within(hard));
+    let waiter = MarketData::new(cache, slow(Duration::from_secs(600)), within(hard));
+    let holding = tokio::spawn({
+        let linear = linear.clone();
+        async move { holder.symbols(&linear).await.map(|_| ()) }
+    });
+    // The holder has taken the lease when its fetch is under way.
+    tokio::time::sleep(Duration::from_millis(10)).await;
+
+    let started = tokio::time::Instant::now();
+    let waited = waiter.symbols(&linear).await;
+    assert!(
+        matches!(waited, Err(Error::Deadline(_))),
+        "expected the deadline, got {waited:?}"
+    );
+    assert!(
+        started.elapsed() <= hard + Duration::from_millis(100),
+        "the wait and the fetch took {:?} of one {hard:?} deadline",
+        started.elapsed()
+    );
+    assert!(
+        waiter.stats().fleet.lost >= 1,
+        "the waiter waited on the holder"
+    );
+    holding.await.unwrap().unwrap_err();
+}
