@@ -27,6 +27,17 @@ pub enum Error {
     /// reader's bound was left to serve.
     #[error("no data: the upstream did not answer within the deadline of {0:?}")]
     Deadline(std::time::Duration),
+    /// A fetch failed recently, in this process or another sharing the cache, and the fleet
+    /// waits before asking Bybit again (from 1 s, doubling to 60 s after transient failures;
+    /// Bybit's own reset time after a rate limit; 10 minutes after HTTP 403, its IP ban); no
+    /// stale copy within the reader's bound was left to serve. Bybit was not asked.
+    #[error("no data: Bybit failed recently ({cause}); next attempt in {}", crate::vet::next_attempt(*retry_in))]
+    BackingOff {
+        /// What the last fetch failed with.
+        cause: String,
+        /// How long until the next attempt may be made.
+        retry_in: std::time::Duration,
+    },
     /// The fetch ended without an answer: it panicked, or its runtime shut down.
     #[error("no data: {0}")]
     Interrupted(String),
@@ -54,6 +65,10 @@ impl Error {
                 RefreshError::Upstream(upstream) => Self::Upstream(Arc::clone(upstream)),
                 RefreshError::Refused(refused) => Self::Refused(refused.clone()),
                 RefreshError::Deadline(after) => Self::Deadline(*after),
+                RefreshError::BackingOff { cause, left } => Self::BackingOff {
+                    cause: cause.clone(),
+                    retry_in: *left,
+                },
             },
             FetchError::Deadline(after) => Self::Deadline(after),
             other => Self::Interrupted(other.to_string()),

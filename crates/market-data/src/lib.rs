@@ -12,6 +12,7 @@
 //! never reads old bytes.
 #![deny(missing_docs)]
 
+mod backoff;
 mod derive;
 mod error;
 mod expiry;

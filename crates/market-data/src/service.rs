@@ -416,10 +416,27 @@ impl Inner {
                 let lease = this.lease_name(market);
                 let recent = || this.recent(market);
                 let fetch = || async {
+                    // Read under the lease, so that a process that waited on a holder whose
+                    // fetch failed finds its marker.
+                    let previous = this.marker(market).await;
+                    if let Some(error) = Self::backing_off(previous.as_ref()) {
+                        return Err(error);
+                    }
                     this.upstream_fetches.fetch_add(1, Ordering::Relaxed);
-                    // One decoded list: the one stored, held in memory and served.
-                    let list = Arc::new(this.fetch(market, started).await?);
-                    this.vet(market, &list).await?;
+                    let fetched = async {
+                        // One decoded list: the one stored, held in memory and served.
+                        let list = Arc::new(this.fetch(market, started).await?);
+                        this.vet(market, &list).await?;
+                        Ok(list)
+                    };
+                    let list = match fetched.await {
+                        Ok(list) => list,
+                        Err(error) => {
+                            this.record_failure(market, previous.as_ref(), &error).await;
+                            return Err(error);
+                        }
+                    };
+                    this.record_success(market, previous.as_ref()).await;
                     let (derived, written) = this.store(market, &list).await;
                     // Learned by the write time stored, from which every later read of this
                     // version derives it again: a clock read after the three writes would

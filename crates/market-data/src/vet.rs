@@ -15,6 +15,14 @@ pub(crate) enum RefreshError {
     Refused(Refused),
     /// The upstream did not answer within the deadline.
     Deadline(Duration),
+    /// A fetch failed recently, here or in another process sharing the cache, and the next
+    /// is not due for `left`: Bybit was not asked.
+    BackingOff {
+        /// What the last fetch failed with.
+        cause: String,
+        /// How long until the next attempt.
+        left: Duration,
+    },
 }
 
 impl fmt::Display for RefreshError {
@@ -23,6 +31,11 @@ impl fmt::Display for RefreshError {
             Self::Upstream(error) => error.fmt(f),
             Self::Refused(refused) => refused.fmt(f),
             Self::Deadline(after) => write!(f, "no answer within the deadline of {after:?}"),
+            Self::BackingOff { cause, left } => write!(
+                f,
+                "Bybit failed recently ({cause}); next attempt in {}",
+                next_attempt(*left)
+            ),
         }
     }
 }
@@ -91,4 +104,9 @@ mod tests {
         assert!(!acceptable(106, 214, Some(0.5)));
         assert!(acceptable(300, 214, Some(0.0)), "growth is always fine");
     }
+}
+
+/// A pause as a person reads it: whole seconds, at least one.
+pub(crate) fn next_attempt(left: Duration) -> String {
+    format!("{} s", left.as_secs().max(1))
 }

@@ -50,7 +50,12 @@ async fn an_upstream_failure_with_nothing_cached_is_an_error_and_writes_nothing(
         .expect_max_ttl()
         .return_const(Duration::from_secs(86400 * 365));
     cache.expect_get().returning(|_| Ok(None));
-    cache.expect_set().times(0);
+    // Only the fleet's back-off marker, beside the lease: no data.
+    cache
+        .expect_set()
+        .withf(|key, _, _| key.ends_with(":failed"))
+        .times(1)
+        .returning(|_, _, _| Ok(()));
     let mut source = MockInstrumentSource::new();
     source.expect_instruments().times(1).returning(|_| {
         Err(bybit_client::Error::Api {
