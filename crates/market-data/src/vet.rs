@@ -83,6 +83,11 @@ pub(crate) fn acceptable(answered: usize, cached: usize, max_shrink: Option<f64>
     })
 }
 
+/// A pause as a person reads it: whole seconds, at least one.
+pub(crate) fn next_attempt(left: Duration) -> String {
+    format!("{} s", left.as_secs().max(1))
+}
+
 #[cfg(test)]
 mod tests {
     use super::acceptable;
@@ -104,9 +109,4 @@ mod tests {
         assert!(!acceptable(106, 214, Some(0.5)));
         assert!(acceptable(300, 214, Some(0.0)), "growth is always fine");
     }
-}
-
-/// A pause as a person reads it: whole seconds, at least one.
-pub(crate) fn next_attempt(left: Duration) -> String {
-    format!("{} s", left.as_secs().max(1))
 }
