@@ -8,13 +8,14 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::Bytes;
 use cache_core::{Cache, Entry, Error, Lease, Notifications, Result, check_ttl};
-use redis::{Client, Cmd, Pipeline};
+use redis::{Client, Cmd, FromRedisValue};
 
 use crate::RedisConfig;
+use crate::announce::{Announcer, Writes};
 use crate::cluster::group_by_slot;
 use crate::connect::Conn;
 use crate::error::ErrorContext;
-use crate::notify::Notifier;
+use crate::notify::{self, Notifier};
 use crate::run::Retry;
 
 /// The longest TTL accepted: 2^62 ms, about 146 million years.
@@ -47,6 +48,10 @@ pub const MAX_TTL: Duration = Duration::from_millis(1 << 62);
 /// - Every `set`, `set_many` and `delete` is announced with a `PUBLISH` on the channel
 ///   `<prefix>__cache_notices:<db>`, in the same pipeline as the write (no extra round
 ///   trip): the key and the value's 28-byte envelope header, or the key alone for a delete.
+///   The announcement is best-effort: the write's own reply decides the call's result, and
+///   an announcement the server refuses (a user without the channel's rights, or on a
+///   cluster without `@scripting`) is logged, never returned; see
+///   [`RedisConfig::announce`], which also turns them off.
 ///   Its [`Notifications`] follow that channel on a pub/sub connection of their own, opened
 ///   with the first subscriber ([`LocalCache::follow`](cache_core::LocalCache::follow)),
 ///   pinged every second, and reopened with backoff (50 ms to 2 s) when it breaks; its
@@ -69,6 +74,7 @@ pub(crate) struct Inner {
     pub(crate) prefix: String,
     pub(crate) description: String,
     pub(crate) errors: ErrorContext,
+    pub(crate) announcer: Announcer,
     pub(crate) notifier: Notifier,
 }
 
@@ -108,23 +114,28 @@ impl RedisCache {
         RedisConfig::new().cluster_nodes(seed_nodes).build().await
     }
 
-    /// A cache on `conn`, whose notifications subscribe through `subscribe_via` (one client
-    /// per node to try in turn; none for a cache that cannot follow).
+    /// A cache on `conn` that announces its writes when `announce` says so, and whose
+    /// notifications subscribe through `subscribe_via` (one client per node to try in turn;
+    /// none for a cache that cannot follow).
     pub(crate) fn new(
         conn: Conn,
         prefix: String,
         description: String,
         errors: ErrorContext,
+        announce: bool,
         subscribe_via: Vec<Client>,
     ) -> Self {
         use redis::aio::ConnectionLike;
-        let notifier = Notifier::new(&prefix, conn.get_db(), subscribe_via, errors.clone());
+        let db = conn.get_db();
+        let announcer = Announcer::new(notify::channel(&prefix, db), announce, errors.clone());
+        let notifier = Notifier::new(&prefix, db, subscribe_via, errors.clone());
         Self {
             inner: Arc::new(Inner {
                 conn,
                 prefix,
                 description,
                 errors,
+                announcer,
                 notifier,
             }),
         }
@@ -138,6 +149,12 @@ impl RedisCache {
     /// The limit of one operation.
     pub fn operation_timeout(&self) -> Duration {
         self.inner.errors.timeout
+    }
+
+    /// Whether writes are announced to other processes, as set by
+    /// [`RedisConfig::announce`] (on by default).
+    pub fn announces(&self) -> bool {
+        self.inner.announcer.is_enabled()
     }
 
     /// Whether this talks to a Redis Cluster.
@@ -216,30 +233,28 @@ impl Cache for RedisCache {
     async fn set(&self, key: &str, value: Bytes, ttl: Duration) -> Result<()> {
         check_ttl(ttl, MAX_TTL)?;
         let stored = self.key(key);
-        let mut pipe = Pipeline::with_capacity(2);
-        pipe.add_command(set_cmd(&stored, &value, ttl))
-            .ignore()
-            .add_command(
-                self.inner
-                    .notifier
-                    .written(key, &value, self.route(&stored)),
-            )
-            .ignore();
-        self.run_pipe("SET", &pipe).await
+        let mut writes = Writes::with_capacity(1);
+        let announcement = self
+            .inner
+            .announcer
+            .written(key, &value, self.route(&stored));
+        writes.push(set_cmd(&stored, &value, ttl), announcement);
+        self.run_writes("SET", Retry::Idempotent, &writes)
+            .await
+            .map(drop)
     }
 
     async fn delete(&self, key: &str) -> Result<bool> {
         let stored = self.key(key);
-        let mut pipe = Pipeline::with_capacity(2);
-        pipe.cmd("DEL")
-            .arg(&*stored)
-            .add_command(self.inner.notifier.removed(key, self.route(&stored)))
-            .ignore();
-        let attempt = self.query(Retry::IfNotSent, |mut conn| {
-            let pipe = &pipe;
-            async move { pipe.query_async::<(u64,)>(&mut conn).await }
-        });
-        let (removed,) = self.bounded("DEL", attempt).await?;
+        let mut writes = Writes::with_capacity(1);
+        let announcement = self.inner.announcer.removed(key, self.route(&stored));
+        writes.push(Cmd::new().arg("DEL").arg(&*stored).clone(), announcement);
+        let replies = self.run_writes("DEL", Retry::IfNotSent, &writes).await?;
+        let removed = match replies.first() {
+            Some(reply) => u64::from_redis_value_ref(reply)
+                .map_err(|e| self.inner.errors.map("DEL", redis::RedisError::from(e)))?,
+            None => 0,
+        };
         Ok(removed > 0)
     }
 
@@ -289,30 +304,27 @@ impl Cache for RedisCache {
         } else {
             vec![(0..keys.len()).collect()]
         };
-        let pipes: Vec<Pipeline> = groups
+        let batches: Vec<Writes> = groups
             .iter()
             .map(|group| {
-                let mut pipe = Pipeline::with_capacity(2 * group.len());
+                let mut writes = Writes::with_capacity(group.len());
                 for &i in group {
                     let Entry { key, value, ttl } = &entries[i];
-                    pipe.add_command(set_cmd(&keys[i], value, *ttl))
-                        .ignore()
-                        .add_command(
-                            self.inner
-                                .notifier
-                                .written(key, value, self.route(&keys[i])),
-                        )
-                        .ignore();
+                    let announcement =
+                        self.inner
+                            .announcer
+                            .written(key, value, self.route(&keys[i]));
+                    writes.push(set_cmd(&keys[i], value, *ttl), announcement);
                 }
-                pipe
+                writes
             })
             .collect();
-        match pipes.as_slice() {
-            [pipe] => self.run_pipe("SET pipeline", pipe).await,
-            _ => {
-                let all = pipes.iter().map(|pipe| self.run_pipe("SET pipeline", pipe));
-                futures::future::try_join_all(all).await.map(drop)
-            }
+        let run = |writes| self.run_writes("SET pipeline", Retry::Idempotent, writes);
+        match batches.as_slice() {
+            [writes] => run(writes).await.map(drop),
+            _ => futures::future::try_join_all(batches.iter().map(run))
+                .await
+                .map(drop),
         }
     }
 

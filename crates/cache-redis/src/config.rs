@@ -41,6 +41,7 @@ pub struct RedisConfig {
     operation_timeout: Duration,
     connect_timeout: Duration,
     root_cert: Option<Vec<u8>>,
+    announce: bool,
 }
 
 #[derive(Clone)]
@@ -60,6 +61,7 @@ impl Default for RedisConfig {
             operation_timeout: DEFAULT_OPERATION_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             root_cert: None,
+            announce: true,
         }
     }
 }
@@ -132,6 +134,29 @@ impl RedisConfig {
     /// The longest one connection attempt may take (default 1 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
+        self
+    }
+
+    /// Whether every write and delete is announced on the cache's pub/sub channel (default
+    /// on), in the same pipeline as the write.
+    ///
+    /// The announcements let other processes' [`LocalCache`](cache_core::LocalCache)s that
+    /// follow this cache drop a value as soon as this process replaces it. Without them,
+    /// those caches, whose subscriptions stay up and announce everyone else's writes, still
+    /// serve a value they validated up to their
+    /// [`recheck_after`](cache_core::LocalCache::recheck_after) (500 ms by default, plus one
+    /// round trip) after this process replaced it, and then read the new one: the bound that
+    /// holds for a lost announcement. This process's own reads, and every process without a
+    /// local cache, are unaffected.
+    ///
+    /// Turn them off for a Redis user that may not publish (Redis 7 gives a new user no
+    /// channel rights unless `&*` or the channel is granted; on a cluster an announcement is
+    /// a one-line `EVAL`, which needs `@scripting`), or to spare the server the messages. Left
+    /// on, an announcement the server refuses never fails the write: it is logged (at most a
+    /// warning a minute), and after a refusal for want of rights (`NOPERM`) none is sent for a
+    /// minute, after which one is tried again.
+    pub fn announce(mut self, announce: bool) -> Self {
+        self.announce = announce;
         self
     }
 
@@ -214,6 +239,7 @@ impl RedisConfig {
                 password: errors.password,
                 timeout: self.operation_timeout,
             },
+            self.announce,
             subscribe_via,
         ))
     }
@@ -243,6 +269,7 @@ impl fmt::Debug for RedisConfig {
             .field("operation_timeout", &self.operation_timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("tls_root_cert", &self.root_cert.is_some())
+            .field("announce", &self.announce)
             .finish()
     }
 }

@@ -44,6 +44,8 @@
 //!   same pipeline as the write; [`Cache::notifications`](cache_core::Cache::notifications)
 //!   follows it on a connection of its own, reconnecting with backoff, so that a
 //!   [`LocalCache`](cache_core::LocalCache) serves the values it holds without a round trip.
+//!   An announcement is best-effort: one the server refuses never fails the write
+//!   ([`RedisConfig::announce`] turns them off).
 //! - An optional key prefix namespaces every key; on a cluster, see
 //!   [`RedisConfig::key_prefix`] for how it affects hash slots.
 //! - No `Debug`, `Display` or error message contains the password; [`redact_url`] hides it
@@ -54,6 +56,7 @@
 //!   roots or a CA given to `RedisConfig::tls_root_cert`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod announce;
 mod backend;
 mod cluster;
 mod config;

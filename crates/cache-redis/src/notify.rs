@@ -1,5 +1,5 @@
-//! Announcing every write and delete on a pub/sub channel under the key prefix, and
-//! following that channel on a connection of its own.
+//! The pub/sub channel under the key prefix on which every write and delete is announced
+//! (by [`crate::announce`]), and following that channel on a connection of its own.
 //!
 //! # Channel and messages
 //! The channel is `<prefix>__cache_notices:<db>`: pub/sub ignores databases, so the number
@@ -25,14 +25,12 @@ use cache_core::envelope::HEADER_LEN;
 use cache_core::{Listener, Notifications, Signal, Subscribers, Subscription};
 use futures::StreamExt;
 use redis::aio::{PubSubSink, PubSubStream};
-use redis::{Client, Cmd, Value};
+use redis::{Client, Value};
 use tokio::runtime::Handle;
 use tokio::sync::oneshot;
 
 use crate::error::ErrorContext;
 
-/// A `PUBLISH` routed by the key it announces, on a cluster.
-const PUBLISH_BY_KEY: &str = "return redis.call('PUBLISH', ARGV[1], ARGV[2])";
 const WRITTEN: u8 = 1;
 const REMOVED: u8 = 2;
 /// How often the subscription's connection is pinged, so that one that died without a word
@@ -41,8 +39,7 @@ const PING_EVERY: Duration = Duration::from_secs(1);
 const FIRST_BACKOFF: Duration = Duration::from_millis(50);
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
-/// The announcing and following side of one [`RedisCache`](crate::RedisCache), shared by its
-/// clones.
+/// The following side of one [`RedisCache`](crate::RedisCache), shared by its clones.
 pub(crate) struct Notifier {
     channel: Vec<u8>,
     /// Where the subscription connects, tried in turn.
@@ -61,42 +58,13 @@ impl Notifier {
     /// subscriber, on the runtime current now.
     pub(crate) fn new(prefix: &str, db: i64, clients: Vec<Client>, errors: ErrorContext) -> Self {
         Self {
-            channel: format!("{prefix}__cache_notices:{db}").into_bytes(),
+            channel: channel(prefix, db),
             clients,
             errors,
             runtime: Handle::try_current().ok(),
             subscribers: Subscribers::new(false),
             started: Mutex::new(None),
         }
-    }
-
-    /// `PUBLISH` of a write of `value` under `key`; on a cluster, routed by `stored_key`
-    /// (the key with its prefix).
-    pub(crate) fn written(&self, key: &str, value: &[u8], stored_key: Option<&[u8]>) -> Cmd {
-        let head = &value[..value.len().min(HEADER_LEN)];
-        // HEADER_LEN is 28: the length fits its byte.
-        #[allow(clippy::cast_possible_truncation)]
-        let mut message = vec![WRITTEN, head.len() as u8];
-        message.extend_from_slice(head);
-        message.extend_from_slice(key.as_bytes());
-        self.publish(&message, stored_key)
-    }
-
-    /// `PUBLISH` of a delete of `key`, routed as [`Notifier::written`].
-    pub(crate) fn removed(&self, key: &str, stored_key: Option<&[u8]>) -> Cmd {
-        let mut message = vec![REMOVED];
-        message.extend_from_slice(key.as_bytes());
-        self.publish(&message, stored_key)
-    }
-
-    fn publish(&self, message: &[u8], route_by: Option<&[u8]>) -> Cmd {
-        let mut cmd = Cmd::new();
-        match route_by {
-            None => cmd.arg("PUBLISH"),
-            Some(key) => cmd.arg("EVAL").arg(PUBLISH_BY_KEY).arg(1).arg(key),
-        };
-        cmd.arg(&self.channel).arg(message);
-        cmd
     }
 
     fn start(&self) {
@@ -218,6 +186,29 @@ impl Follower {
     }
 }
 
+/// The channel of the caches on `prefix` and database `db`.
+pub(crate) fn channel(prefix: &str, db: i64) -> Vec<u8> {
+    format!("{prefix}__cache_notices:{db}").into_bytes()
+}
+
+/// The message announcing a write of `value` under `key`.
+pub(crate) fn written_message(key: &str, value: &[u8]) -> Vec<u8> {
+    let head = &value[..value.len().min(HEADER_LEN)];
+    // HEADER_LEN is 28: the length fits its byte.
+    #[allow(clippy::cast_possible_truncation)]
+    let mut message = vec![WRITTEN, head.len() as u8];
+    message.extend_from_slice(head);
+    message.extend_from_slice(key.as_bytes());
+    message
+}
+
+/// The message announcing a delete of `key`.
+pub(crate) fn removed_message(key: &str) -> Vec<u8> {
+    let mut message = vec![REMOVED];
+    message.extend_from_slice(key.as_bytes());
+    message
+}
+
 /// The signal a message announces, if it is one.
 fn parse(message: &[u8]) -> Option<Signal<'_>> {
     let (&kind, rest) = message.split_first()?;
@@ -243,28 +234,10 @@ fn parse(message: &[u8]) -> Option<Signal<'_>> {
 mod tests {
     use super::*;
 
-    fn message(cmd: &Cmd) -> Vec<u8> {
-        match cmd.args_iter().last() {
-            Some(redis::Arg::Simple(bytes)) => bytes.to_vec(),
-            _ => panic!("PUBLISH channel message"),
-        }
-    }
-
     #[test]
     fn messages_round_trip_and_junk_is_ignored() {
-        let notifier = Notifier::new(
-            "p:",
-            2,
-            Vec::new(),
-            ErrorContext {
-                password: None,
-                timeout: Duration::from_secs(1),
-            },
-        );
         let value: Vec<u8> = (0..100).collect();
-        let written = message(&notifier.written("k€y", &value, None));
-        let routed = notifier.written("k€y", &value, Some(b"p:k\xe2\x82\xacy"));
-        assert_eq!(message(&routed), written);
+        let written = written_message("k€y", &value);
         assert_eq!(
             parse(&written),
             Some(Signal::Written {
@@ -272,7 +245,7 @@ mod tests {
                 head: &value[..HEADER_LEN]
             })
         );
-        let short = message(&notifier.written("k", b"ab", None));
+        let short = written_message("k", b"ab");
         assert_eq!(
             parse(&short),
             Some(Signal::Written {
@@ -280,9 +253,9 @@ mod tests {
                 head: b"ab"
             })
         );
-        let removed = message(&notifier.removed("k", None));
+        let removed = removed_message("k");
         assert_eq!(parse(&removed), Some(Signal::Removed { key: "k" }));
-        assert_eq!(notifier.channel, b"p:__cache_notices:2");
+        assert_eq!(channel("p:", 2), b"p:__cache_notices:2");
 
         for junk in [
             &b""[..],

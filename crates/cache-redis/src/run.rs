@@ -4,9 +4,10 @@
 use std::future::Future;
 
 use cache_core::{Error, Result};
-use redis::{Cmd, FromRedisValue, Pipeline, RedisError, RedisResult};
+use redis::{Cmd, FromRedisValue, RedisError, RedisResult, Value};
 
 use crate::RedisCache;
+use crate::announce::Writes;
 use crate::connect::Conn;
 
 /// When a command on a single server is sent a second time.
@@ -52,12 +53,46 @@ impl RedisCache {
         self.bounded(operation, attempt).await
     }
 
-    /// Runs one pipeline of idempotent commands within the operation timeout.
-    pub(crate) async fn run_pipe(&self, operation: &str, pipe: &Pipeline) -> Result<()> {
-        let attempt = self.query(Retry::Idempotent, |mut conn| async move {
-            pipe.query_async::<()>(&mut conn).await
+    /// Runs `writes` within the operation timeout, trying again as `retry` allows, and returns
+    /// the writes' replies in order. The first write the server refused fails the call; an
+    /// announcement it refused does not, and is handed to the announcer.
+    pub(crate) async fn run_writes(
+        &self,
+        operation: &str,
+        retry: Retry,
+        writes: &Writes,
+    ) -> Result<Vec<Value>> {
+        let pipe = &writes.pipe;
+        let attempt = self.query(retry, |mut conn| async move {
+            pipe.query_async::<Vec<RedisResult<Value>>>(&mut conn).await
         });
-        self.bounded(operation, attempt).await
+        let replies = self.bounded(operation, attempt).await?;
+        if replies.len() != writes.announcements.len() {
+            return Err(Error::Backend {
+                message: format!(
+                    "{operation}: {} commands sent, {} replies",
+                    writes.announcements.len(),
+                    replies.len()
+                ),
+                source: None,
+            });
+        }
+        let mut written = Vec::with_capacity(replies.len());
+        let mut refused = None;
+        for (reply, &announcement) in replies.into_iter().zip(&writes.announcements) {
+            match (reply, announcement) {
+                (Err(error), true) => self.inner.announcer.failed(error),
+                (Ok(_), true) => {}
+                (Ok(value), false) => written.push(value),
+                (Err(error), false) => {
+                    refused.get_or_insert(error);
+                }
+            }
+        }
+        match refused {
+            Some(error) => Err(self.inner.errors.map(operation, error)),
+            None => Ok(written),
+        }
     }
 
     /// Runs `query` on a clone of the connection. On a single server it is run a second time
