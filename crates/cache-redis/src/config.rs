@@ -141,20 +141,23 @@ impl RedisConfig {
     /// on), in the same pipeline as the write.
     ///
     /// The announcements let other processes' [`LocalCache`](cache_core::LocalCache)s that
-    /// follow this cache drop a value as soon as this process replaces it. Without them,
-    /// those caches, whose subscriptions stay up and announce everyone else's writes, still
-    /// serve a value they validated up to their
+    /// follow this cache drop a value as soon as this process replaces it, and wake another
+    /// process's [`Fleet`](cache_core::Fleet) waiter as soon as the result it waits for is
+    /// stored. Without them, those local caches, whose subscriptions stay up and carry
+    /// everyone else's announcements, still serve a value they validated up to their
     /// [`recheck_after`](cache_core::LocalCache::recheck_after) (500 ms by default, plus one
     /// round trip) after this process replaced it, and then read the new one: the bound that
-    /// holds for a lost announcement. This process's own reads, and every process without a
-    /// local cache, are unaffected.
+    /// holds for a lost announcement; and a waiter finds the result at its next poll (every
+    /// 20 ms to 250 ms by default). This process's own reads, and processes without a local
+    /// cache, are unaffected.
     ///
     /// Turn them off for a Redis user that may not publish (Redis 7 gives a new user no
     /// channel rights unless `&*` or the channel is granted; on a cluster an announcement is
     /// a one-line `EVAL`, which needs `@scripting`), or to spare the server the messages. Left
     /// on, an announcement the server refuses never fails the write: it is logged (at most a
     /// warning a minute), and after a refusal for want of rights (`NOPERM`) none is sent for a
-    /// minute, after which one is tried again.
+    /// minute, after which one is tried again. A URL ending in `?announce=off` (see
+    /// [`RedisUrl`]) turns them off too: either setting off is off.
     pub fn announce(mut self, announce: bool) -> Self {
         self.announce = announce;
         self
@@ -189,6 +192,11 @@ impl RedisConfig {
             connect: self.connect_timeout,
             operation: self.operation_timeout,
         };
+        let announce = self.announce
+            && match &self.target {
+                Target::Url(Ok(url)) => url.announces(),
+                _ => true,
+            };
         let (description, password) = self.describe();
         let errors = ErrorContext {
             password,
@@ -239,7 +247,7 @@ impl RedisConfig {
                 password: errors.password,
                 timeout: self.operation_timeout,
             },
-            self.announce,
+            announce,
             subscribe_via,
         ))
     }

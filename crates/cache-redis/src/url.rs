@@ -18,6 +18,11 @@ const DEFAULT_PORT: u16 = 6379;
 /// | `redis+cluster://[[user]:password@]host:port[,host:port…][/]` | a Redis Cluster, given by one or more seed nodes |
 /// | `rediss+cluster://…` | a Redis Cluster over TLS (feature `tls`) |
 ///
+/// Any form may end with `?announce=off`: the cache does not announce its writes to other
+/// processes (see [`RedisConfig::announce`](crate::RedisConfig::announce) for what that
+/// costs them), as for a Redis user that may not publish. `?announce=on` is the default; no
+/// other query parameter is accepted.
+///
 /// A user name or password with reserved characters (`@ : / % ,`) is percent-encoded, as in
 /// any URL. An IPv6 host is written in brackets: `redis://[::1]:6380`. A cluster has only
 /// database 0, so its URL names no other.
@@ -42,6 +47,7 @@ pub struct RedisUrl {
     username: Option<String>,
     password: Option<String>,
     db: i64,
+    announce: bool,
 }
 
 impl RedisUrl {
@@ -100,7 +106,7 @@ impl RedisUrl {
         };
         let end = hostpart.find(['/', '?', '#']).unwrap_or(hostpart.len());
         let (hosts, tail) = hostpart.split_at(end);
-        let db = parse_db(tail).map_err(bad)?;
+        let (db, announce) = parse_tail(tail).map_err(bad)?;
         let nodes = hosts
             .split(',')
             .enumerate()
@@ -129,6 +135,7 @@ impl RedisUrl {
             username,
             password,
             db,
+            announce,
         })
     }
 
@@ -152,6 +159,11 @@ impl RedisUrl {
         self.db
     }
 
+    /// Whether the cache announces its writes: false for `?announce=off`.
+    pub fn announces(&self) -> bool {
+        self.announce
+    }
+
     /// The user name, if any (Redis 6 ACL).
     pub fn username(&self) -> Option<&str> {
         self.username.as_deref()
@@ -172,13 +184,17 @@ impl RedisUrl {
         self
     }
 
-    /// Adds the node of `other` as a seed node; both must agree on TLS and credentials.
+    /// Adds the node of `other` as a seed node; both must agree on TLS, credentials and
+    /// announcements.
     pub(crate) fn with_seed_node(mut self, other: Self) -> Result<Self, String> {
         if other.tls != self.tls
             || other.username != self.username
             || other.password != self.password
+            || other.announce != self.announce
         {
-            return Err("its TLS or credentials differ from the first seed node's".into());
+            return Err(
+                "its TLS, credentials or announce setting differ from the first seed node's".into(),
+            );
         }
         self.nodes.extend(other.nodes);
         Ok(self)
@@ -212,7 +228,11 @@ impl fmt::Display for RedisUrl {
                 write!(f, "{sep}{host}:{port}")?;
             }
         }
-        write!(f, "/{}", self.db)
+        write!(f, "/{}", self.db)?;
+        if !self.announce {
+            f.write_str("?announce=off")?;
+        }
+        Ok(())
     }
 }
 
@@ -222,10 +242,35 @@ impl fmt::Debug for RedisUrl {
     }
 }
 
-fn parse_db(tail: &str) -> Result<i64, String> {
-    if tail.starts_with(['?', '#']) || tail.contains(['?', '#']) {
-        return Err("query parameters and fragments are not supported".into());
+/// The database and the announce setting of what follows the hosts: `[/db][?announce=off]`.
+fn parse_tail(tail: &str) -> Result<(i64, bool), String> {
+    if tail.contains('#') {
+        return Err("fragments are not supported".into());
     }
+    let (path, query) = match tail.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (tail, None),
+    };
+    let db = parse_db(path)?;
+    let mut announce = true;
+    // The query may be a piece of a password whose URL lost its `@host`: never quoted.
+    let pairs = query.into_iter().flat_map(|q| q.split('&'));
+    for pair in pairs.filter(|pair| !pair.is_empty()) {
+        announce = match pair {
+            "announce=on" => true,
+            "announce=off" => false,
+            _ => {
+                return Err(
+                    "query parameters other than announce=on or announce=off are not supported"
+                        .into(),
+                );
+            }
+        };
+    }
+    Ok((db, announce))
+}
+
+fn parse_db(tail: &str) -> Result<i64, String> {
     match tail.trim_start_matches('/') {
         "" => Ok(0),
         db => db

@@ -169,6 +169,13 @@ async fn with_announcements_off_nothing_is_published() {
         .await
         .unwrap();
     assert!(!quiet.announces());
+    let quiet_by_url = RedisCache::builder()
+        .url(format!("{}?announce=off", server.url()))
+        .key_prefix(PREFIX)
+        .build()
+        .await
+        .unwrap();
+    assert!(!quiet_by_url.announces());
     let loud = RedisCache::builder()
         .url(server.url())
         .key_prefix(PREFIX)
@@ -194,6 +201,11 @@ async fn with_announcements_off_nothing_is_published() {
         quiet.get("quiet-many").await.unwrap().as_deref(),
         Some(&b"2"[..])
     );
+    quiet_by_url
+        .set("quiet", Bytes::from_static(b"4"), HOUR)
+        .await
+        .unwrap();
+    assert!(quiet_by_url.delete("quiet").await.unwrap());
     // The server handles commands one at a time, and delivers messages to a subscriber in
     // the order they were published: had the quiet writes published anything, it would come
     // before this.

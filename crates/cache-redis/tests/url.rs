@@ -85,6 +85,7 @@ fn errors_name_the_bad_part() {
         ("redis://h:1/x", "database after `/` is not"),
         ("redis://h:1/-1", "database after `/` is not"),
         ("redis://h:1/0?protocol=3", "query parameters"),
+        ("redis://h:1/0#x", "fragments"),
         ("redis://a:1,b:2", "redis+cluster://"),
         ("redis+cluster://a:1,b:2/3", "only database 0"),
         ("redis+cluster://a:1,:2", "node 2"),
@@ -163,6 +164,38 @@ fn a_password_split_by_a_reserved_character_is_never_quoted() {
         );
     }
     assert!(message("redis://user:pa/ss").contains("database"));
+}
+
+#[test]
+fn announcements_are_turned_off_by_a_query_parameter() {
+    let url = RedisUrl::parse(&format!("redis://app:{SECRET}@h:1/2?announce=off")).unwrap();
+    assert!(!url.announces());
+    assert_eq!((url.db(), url.username()), (2, Some("app")));
+    assert_eq!(url.to_string(), "redis://app:***@h:1/2?announce=off");
+    let shown = url.to_string().replace("***", SECRET);
+    assert_eq!(RedisUrl::parse(&shown).unwrap(), url, "Display parses back");
+
+    let url = RedisUrl::parse("redis+cluster://a:1,b:2?announce=off").unwrap();
+    assert!(url.is_cluster() && !url.announces());
+    assert_eq!(url.to_string(), "redis+cluster://a:1,b:2/0?announce=off");
+    for on in ["redis://h:1", "redis://h:1/3?announce=on", "redis://h:1?"] {
+        let url = RedisUrl::parse(on).unwrap();
+        assert!(url.announces(), "{on}");
+        assert!(!url.to_string().contains('?'), "{on}");
+    }
+    for bad in [
+        "redis://h:1?announce=no",
+        "redis://h:1?Announce=off",
+        "redis://h:1?announce=off&protocol=3",
+        "redis+cluster://a:1?announce",
+    ] {
+        let message = message(bad);
+        assert!(message.contains("announce=off"), "{bad}: {message}");
+        assert!(
+            !message.contains("=no") && !message.contains("protocol"),
+            "{bad}: {message}"
+        );
+    }
 }
 
 #[test]
