@@ -10,9 +10,16 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "market-data", version, about, max_term_width = 100)]
 pub(crate) struct Cli {
-    /// Where to cache: `memory`, a directory, `redis://[:password@]host:port/db`,
+    /// Where to cache: `memory`, a directory, `redis://[[user]:password@]host:port/db`,
     /// `rediss://…` (TLS), or `redis+cluster://host1:port1,host2:port2`.
     /// Default: a directory in the user's cache directory.
+    ///
+    /// A Redis URL may end with `?announce=off`: this program then does not announce its
+    /// writes to the other programs sharing the cache, whose in-memory copies see them
+    /// within half a second instead of at once. For a Redis user who may not publish (no
+    /// channel rights, the default for a new user on Redis 7, or on a cluster no
+    /// @scripting); without it such a user's writes succeed all the same, with a warning
+    /// (at most one a minute).
     // The value may hold a password: help never shows it.
     #[arg(
         long,
