@@ -126,13 +126,16 @@ pub enum PaginationError {
 }
 
 impl Error {
-    /// True when the same request may succeed later: rate limits, 5xx, timeouts, connection
-    /// failures and Bybit's own timeout/server-error codes. Parameter errors are not.
+    /// True when the same request may succeed later: rate limits (but an IP ban, see
+    /// [`Error::is_ban`]), 5xx, timeouts, connection failures and Bybit's own
+    /// timeout/server-error codes. Parameter errors are not.
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Http { status, .. } => *status >= 500,
             Error::Api { ret_code, .. } => RET_CODES_TRANSIENT.contains(ret_code),
-            Error::RateLimited { .. } | Error::Timeout | Error::Transport(_) => true,
+            // HTTP 403 is Bybit's IP ban: every request before it lifts extends it.
+            Error::RateLimited { status, .. } => *status != 403,
+            Error::Timeout | Error::Transport(_) => true,
             Error::Malformed { .. }
             | Error::BodyTooLarge { .. }
             | Error::Pagination(_)
@@ -145,6 +148,15 @@ impl Error {
     /// True for a rate-limit refusal.
     pub fn is_rate_limit(&self) -> bool {
         matches!(self, Error::RateLimited { .. })
+    }
+
+    /// True for HTTP 403, Bybit's IP ban ("access too frequent"): it asks for at least ten
+    /// minutes without a request, and each one before that extends it. Not retried.
+    pub fn is_ban(&self) -> bool {
+        matches!(
+            self,
+            Error::RateLimited { status: 403, .. } | Error::Http { status: 403, .. }
+        )
     }
 
     pub(crate) fn from_reqwest(mut err: reqwest::Error) -> Self {

@@ -125,7 +125,7 @@ async fn ret_code_10006_then_success_waits_and_completes() {
 }
 
 #[tokio::test]
-async fn a_persistent_403_is_a_rate_limit_error_after_the_retries() {
+async fn a_403_is_an_ip_ban_and_is_not_retried() {
     let (mock, r) = linear_with(MockBybit::builder().fault(Fault::forbidden(0).always())).await;
     let err = r.unwrap_err();
     assert!(
@@ -139,8 +139,8 @@ async fn a_persistent_403_is_a_rate_limit_error_after_the_retries() {
         ),
         "{err:?}"
     );
-    assert!(err.is_rate_limit());
-    assert_eq!(mock.request_count(), 1 + RETRIES as usize);
+    assert!(err.is_rate_limit() && err.is_ban() && !err.is_retryable());
+    assert_eq!(mock.request_count(), 1, "a request during a ban extends it");
 }
 
 #[tokio::test]

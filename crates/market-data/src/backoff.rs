@@ -68,12 +68,13 @@ impl Marker {
 
 /// How long the fleet waits after `error`, the `failures`-th failure in a row: Bybit's own
 /// reset time for a rate limit when it sent one, ten minutes for an IP ban, else
-/// exponentially from 1 s to 60 s, each drawn in its upper half so that hosts spread.
+/// exponentially from 1 s to 60 s, each lengthened by up to half so that hosts spread.
 pub(crate) fn pause(error: &RefreshError, failures: u32) -> Duration {
     if let RefreshError::Upstream(upstream) = error {
+        if upstream.is_ban() {
+            return BANNED;
+        }
         match &**upstream {
-            bybit_client::Error::RateLimited { status: 403, .. } => return BANNED,
-            bybit_client::Error::Http { status: 403, .. } => return BANNED,
             bybit_client::Error::RateLimited {
                 retry_after: Some(after),
                 ..
@@ -83,8 +84,8 @@ pub(crate) fn pause(error: &RefreshError, failures: u32) -> Duration {
     }
     let doubled = FIRST.saturating_mul(1 << failures.saturating_sub(1).min(16));
     doubled
+        .mul_f64(1.0 + rand::random::<f64>() / 2.0)
         .min(LONGEST)
-        .mul_f64(0.5 + rand::random::<f64>() / 2.0)
 }
 
 impl Inner {
@@ -184,10 +185,11 @@ mod tests {
                 body: String::new(),
             })
         };
-        for (failures, full) in [(1, 1), (2, 2), (3, 4), (7, 60), (40, 60)] {
+        for (failures, least) in [(1, 1), (2, 2), (3, 4), (7, 60), (40, 60)] {
             let pause = pause(&http(500), failures);
-            let full = Duration::from_secs(full);
-            assert!(pause >= full / 2 && pause <= full, "{failures}: {pause:?}");
+            let least = Duration::from_secs(least);
+            let most = (least * 3 / 2).min(LONGEST);
+            assert!(pause >= least && pause <= most, "{failures}: {pause:?}");
         }
         assert_eq!(pause(&http(403), 1), BANNED);
         let limited = RefreshError::from(bybit_client::Error::RateLimited {

@@ -146,10 +146,10 @@ async fn a_stale_copy_is_served_when_the_upstream_fails_and_refreshed_when_it_is
     );
 
     source.fail.store(false, Ordering::SeqCst);
-    // Bybit is not asked again before the fleet's first pause (at most 1 s) is over.
+    // Bybit is not asked again before the fleet's first pause (1 to 1.5 s) is over.
     let waiting = data.symbols(&linear()).await.unwrap();
     assert_eq!(waiting.source, Source::Stale);
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     let fresh = data.symbols(&linear()).await.unwrap();
     assert_eq!(fresh.source, Source::Upstream);
 }
