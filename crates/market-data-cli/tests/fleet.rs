@@ -2,14 +2,17 @@
 //! as a fleet of replicas would be: one pagination run between them, and each prints the
 //! whole list. Also the lease holder killed mid-fetch, and Redis killed while others wait.
 
-use std::process::Output;
+use std::process::{Output, Stdio};
 use std::time::Duration;
 
+use bybit_client::Category;
+use bybit_client::models::Status;
+use bybit_client::testing::fixtures::values;
 use bybit_client::testing::{Fault, MockBybit};
 use redis_test_server::{RedisCluster, RedisServer};
 
 mod common;
-use common::{finish, market_data, stderr, stdout};
+use common::{HANG_BOUND, finish, market_data, stderr, stdout};
 
 const PROCESSES: usize = 20;
 /// The recorded linear list, in pages of 50.
@@ -126,4 +129,58 @@ async fn when_redis_dies_while_processes_wait_each_fetches_on_its_own() {
     let outputs = waiting.await.unwrap();
     assert_complete(&outputs);
     assert!(runs(&bybit) >= 1);
+}
+
+/// A program with `--prelaunch` and one without keep their lists under different keys: the
+/// one started while the other fetches takes a lease of its own and fetches at once, rather
+/// than waiting for a fetch that stores nothing it reads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn programs_with_and_without_prelaunch_contracts_do_not_wait_on_each_other() {
+    const PRELAUNCH: &str = "instruments-linear-bybitdocs-prelaunch-biousdt.json";
+    let redis = RedisServer::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let directory = dir.path().to_str().unwrap().to_owned();
+    for (cache, first_prelaunch) in [(directory, false), (redis.url(), true)] {
+        let mut builder = MockBybit::builder()
+            .status_instruments(Category::Linear, Status::PreLaunch, values(PRELAUNCH))
+            .page_size(50);
+        for page in 0..=PAGES {
+            builder = builder.fault(Fault::hang(page, Duration::from_millis(300)).always());
+        }
+        let bybit = builder.start().await;
+        let command = |prelaunch: bool| {
+            let mut command = symbols_command(&cache, &bybit);
+            command
+                .arg("-vv")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            if prelaunch {
+                command.arg("--prelaunch");
+            }
+            command
+        };
+        let first = command(first_prelaunch).spawn().unwrap();
+        // The second starts once the first holds its lease and is fetching.
+        while bybit.request_count() == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let second = finish(&mut command(!first_prelaunch)).await;
+        let first = tokio::time::timeout(HANG_BOUND, first.wait_with_output())
+            .await
+            .expect("market-data did not exit")
+            .unwrap();
+        for (output, prelaunch) in [(first, first_prelaunch), (second, !first_prelaunch)] {
+            let errors = stderr(&output);
+            assert!(output.status.success(), "{errors}");
+            let listed = LINEAR + usize::from(prelaunch);
+            assert_eq!(stdout(&output).lines().count(), listed, "{errors}");
+            let leases: Vec<&str> = errors.lines().filter(|l| l.contains("lease")).collect();
+            assert!(
+                !errors.contains("waiting for its result"),
+                "{cache}: with pre-launch {prelaunch}, waited for the other: {leases:#?}"
+            );
+        }
+        // Each its own run of the list, and one of the pre-launch contracts.
+        assert_eq!(runs(&bybit), 3, "pagination runs");
+    }
 }

@@ -137,6 +137,12 @@ impl fmt::Display for Dataset {
 
 /// The cache key of `dataset` for `market` under `namespace`:
 /// `{namespace}:{dataset}:v{schema}:{market}`, e.g. `market-data:instruments:v1:linear`.
+///
+/// It is the key of the lists without pre-launch contracts. With
+/// [`Policy::with_prelaunch`](crate::Policy::with_prelaunch), linear and inverse lists are
+/// kept under this key followed by `+prelaunch`: ask
+/// [`Policy::cache_key`](crate::Policy::cache_key) or [`MarketData::key`](crate::MarketData::key),
+/// which know the policy.
 pub fn cache_key(namespace: &str, dataset: Dataset, market: &Market) -> String {
     format!(
         "{namespace}:{}:v{}:{market}",

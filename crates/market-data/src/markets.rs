@@ -22,7 +22,7 @@ pub(crate) struct MarketState {
 impl MarketState {
     fn new(policy: &Policy, market: &Market) -> Self {
         Self {
-            keys: Dataset::ALL.map(|dataset| policy.key(dataset, market)),
+            keys: Dataset::ALL.map(|dataset| policy.cache_key(dataset, market)),
             boundary: Boundary::default(),
         }
     }
@@ -159,7 +159,11 @@ mod tests {
         ] {
             let state = markets.of(&policy, &market);
             for dataset in Dataset::ALL {
-                assert_eq!(state.key(dataset), policy.key(dataset, &market), "{market}");
+                assert_eq!(
+                    state.key(dataset),
+                    policy.cache_key(dataset, &market),
+                    "{market}"
+                );
             }
             assert!(
                 Arc::ptr_eq(&state, &markets.of(&policy, &market)),
@@ -183,7 +187,7 @@ mod tests {
             let state = markets.of(&policy, &market);
             assert_eq!(
                 state.key(Dataset::Symbols),
-                policy.key(Dataset::Symbols, &market)
+                policy.cache_key(Dataset::Symbols, &market)
             );
             assert!(
                 Arc::ptr_eq(&kept, &markets.of(&policy, &btc)),
@@ -208,7 +212,7 @@ mod tests {
         // Evicted, yet still in use by whoever holds it; named again, it starts anew.
         assert_eq!(
             evicted.key(Dataset::Instruments),
-            policy.key(Dataset::Instruments, &first)
+            policy.cache_key(Dataset::Instruments, &first)
         );
         let renewed = markets.of(&policy, &first);
         assert!(!Arc::ptr_eq(&evicted, &renewed));

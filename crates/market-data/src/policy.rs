@@ -218,17 +218,47 @@ impl Policy {
 
     /// Whether `market`'s fetches ask for its pre-launch contracts separately.
     pub(crate) fn asks_prelaunch(&self, market: &Market) -> bool {
-        self.prelaunch && matches!(market.category(), Category::Linear | Category::Inverse)
+        includes_prelaunch(self.prelaunch, market)
     }
 
-    /// The cache key of `dataset` for `market` under this policy.
-    pub(crate) fn key(&self, dataset: Dataset, market: &Market) -> String {
-        let key = cache_key(&self.namespace, dataset, market);
-        if self.asks_prelaunch(market) {
-            key + "+prelaunch"
-        } else {
-            key
-        }
+    /// The cache key of `dataset` for `market` under this policy: [`cache_key`] in its
+    /// namespace, ending in `+prelaunch` when the lists include pre-launch contracts
+    /// ([`Policy::with_prelaunch`], linear and inverse only). It is the key
+    /// [`MarketData`](crate::MarketData) reads and writes.
+    ///
+    /// ```
+    /// use bybit_client::Category;
+    /// use market_data::{Dataset, Market, Policy};
+    ///
+    /// let linear = Market::new(Category::Linear)?;
+    /// let policy = Policy::default().with_prelaunch(true);
+    /// assert_eq!(
+    ///     policy.cache_key(Dataset::Symbols, &linear),
+    ///     "market-data:symbols:v1:linear+prelaunch"
+    /// );
+    /// # Ok::<_, market_data::Error>(())
+    /// ```
+    pub fn cache_key(&self, dataset: Dataset, market: &Market) -> String {
+        self.key_in_form(dataset, market, self.prelaunch)
+    }
+
+    /// The key of `dataset` for `market` in this namespace, with pre-launch contracts or
+    /// without them as `prelaunch` says, whatever this policy fetches.
+    fn key_in_form(&self, dataset: Dataset, market: &Market, prelaunch: bool) -> String {
+        in_form(
+            cache_key(&self.namespace, dataset, market),
+            market,
+            prelaunch,
+        )
+    }
+
+    /// The name of the lease a process holds while it fetches `market`:
+    /// `{namespace}:upstream:{market}`, in the form of its keys. A fetch with pre-launch
+    /// contracts and one without store under different keys, so neither has a reason to
+    /// wait for the other.
+    pub(crate) fn lease_name(&self, market: &Market) -> String {
+        let name = format!("{}:upstream:{market}", self.namespace);
+        in_form(name, market, self.prelaunch)
     }
 
     /// How long a market's fetch lease lasts unless extended.
@@ -346,5 +376,23 @@ impl Policy {
     pub fn with_dataset(mut self, dataset: Dataset, policy: DatasetPolicy) -> Self {
         *self.dataset_mut(dataset) = policy;
         self
+    }
+}
+
+/// Whether `market`'s lists include pre-launch contracts when they are asked for
+/// (`prelaunch`): linear and inverse have them apart; spot has none, and options always
+/// include them.
+fn includes_prelaunch(prelaunch: bool, market: &Market) -> bool {
+    prelaunch && matches!(market.category(), Category::Linear | Category::Inverse)
+}
+
+/// `name` (a key or lease name of `market`), ending in `+prelaunch` when `market`'s lists
+/// include pre-launch contracts: the one place that decides it, so that a process's keys,
+/// its fetch lease and the keys a clear removes cannot disagree.
+fn in_form(name: String, market: &Market, prelaunch: bool) -> String {
+    if includes_prelaunch(prelaunch, market) {
+        name + "+prelaunch"
+    } else {
+        name
     }
 }

@@ -15,16 +15,11 @@ use crate::vet::RefreshError;
 use crate::{Dataset, Market};
 
 impl Inner {
-    /// The name of the lease a process holds while it fetches `market`.
-    pub(crate) fn lease_name(&self, market: &Market) -> String {
-        format!("{}:upstream:{market}", self.policy.namespace())
-    }
-
     /// The instruments of `market` if the cache holds a list young enough that no dataset
     /// derived from it would need a refresh (before every dataset's refresh-ahead point),
     /// having stored any derived dataset older than it; `None` otherwise.
     pub(crate) async fn recent(&self, market: &Market) -> Option<Result<Fresh, RefreshError>> {
-        let key = |dataset| self.policy.key(dataset, market);
+        let key = |dataset| self.policy.cache_key(dataset, market);
         // Every dataset is derived from the list: it must be young enough for each of them.
         let young_enough = Dataset::ALL
             .into_iter()
@@ -89,7 +84,7 @@ impl Inner {
         written_at: SystemTime,
     ) -> Derived {
         let mut made = Derived::default();
-        let key = |dataset| self.policy.key(dataset, market);
+        let key = |dataset| self.policy.cache_key(dataset, market);
         let older = |at: Option<SystemTime>| at.is_none_or(|at| at < written_at);
         let symbols = key(Dataset::Symbols);
         if older(self.written_at(&symbols).await) {

@@ -141,9 +141,11 @@ impl MarketData {
         &self.inner.policy
     }
 
-    /// The cache key of `dataset` for `market`.
+    /// The cache key of `dataset` for `market`: the one its entry is read and written under,
+    /// ending in `+prelaunch` when the policy fetches pre-launch contracts (see
+    /// [`Policy::cache_key`]).
     pub fn key(&self, dataset: Dataset, market: &Market) -> String {
-        self.inner.policy.key(dataset, market)
+        self.inner.policy.cache_key(dataset, market)
     }
 
     /// Every instrument of `market`, every field as Bybit sent it.
@@ -413,7 +415,7 @@ impl Inner {
                 // spends it as a fetch of our own would.
                 let started = tokio::time::Instant::now();
                 let market = &flight_market;
-                let lease = this.lease_name(market);
+                let lease = this.policy.lease_name(market);
                 let recent = || this.recent(market);
                 let fetch = || async {
                     // Read under the lease, so that a process that waited on a holder whose
@@ -456,7 +458,7 @@ impl Inner {
                 } else {
                     Dataset::Symbols
                 };
-                let last = this.policy.key(last, market);
+                let last = this.policy.cache_key(last, market);
                 (this.fleet)
                     .run_watching(&this.cache, &lease, &last, recent, fetch)
                     .await
@@ -543,7 +545,7 @@ impl Inner {
     /// symbols (small, and kept longest by default), else from the instruments. `None` when
     /// neither can be read, which leaves nothing to protect.
     async fn cached_len(&self, market: &Market) -> Option<usize> {
-        let key = |dataset| self.policy.key(dataset, market);
+        let key = |dataset| self.policy.cache_key(dataset, market);
         let symbols = key(Dataset::Symbols);
         if let Ok(Some(symbols)) = self.symbols.cache().get::<Vec<String>>(&symbols).await {
             return Some(symbols.len());
@@ -568,7 +570,7 @@ impl Inner {
         market: &Market,
         list: &Arc<InstrumentList>,
     ) -> (Derived, Option<SystemTime>) {
-        let key = |dataset| self.policy.key(dataset, market);
+        let key = |dataset| self.policy.cache_key(dataset, market);
         let symbols = Arc::new(derive::symbols(list));
         let funding_intervals = Dataset::FundingIntervals
             .applies_to(market.category())
