@@ -5,8 +5,11 @@ mod common;
 
 use std::time::Duration;
 
+use bybit_client::Category;
+use bybit_client::models::Status;
 use bybit_client::testing::MockBybit;
 use bybit_client::testing::fixtures::{LINEAR_214, values};
+use redis_test_server::RedisServer;
 use serde_json::Value;
 
 use common::{dead_url, run, stderr, stdout};
@@ -259,4 +262,57 @@ async fn cache_clear_removes_our_entries() {
         bybit.request_count() > fetched,
         "fetched again after clearing"
     );
+}
+
+/// Clearing means every entry of the market, whether its list includes pre-launch contracts
+/// or not, whatever `--prelaunch` says in the program that clears: afterwards a run of
+/// either kind against a dead Bybit has nothing to serve.
+#[tokio::test]
+async fn cache_clear_removes_entries_with_and_without_prelaunch_contracts() {
+    const PRELAUNCH: &str = "instruments-linear-bybitdocs-prelaunch-biousdt.json";
+    let bybit = MockBybit::builder()
+        .status_instruments(Category::Linear, Status::PreLaunch, values(PRELAUNCH))
+        .start()
+        .await;
+    let redis = RedisServer::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for cache in [dir.path().to_str().unwrap().to_owned(), redis.url()] {
+        for (filled, cleared) in [(true, false), (false, true), (true, true)] {
+            let flags = |prelaunch: bool| {
+                if prelaunch {
+                    vec!["--prelaunch"]
+                } else {
+                    vec![]
+                }
+            };
+            let read = |prelaunch: bool| {
+                let mut args = flags(prelaunch);
+                args.extend(["funding-intervals", "--category", "linear"]);
+                args
+            };
+            let fill = run(&cache, &bybit.base_url(), &read(filled)).await;
+            assert!(fill.status.success(), "{}", stderr(&fill));
+            // Control: the entries are there to be served without Bybit.
+            let served = run(&cache, &dead_url(), &read(filled)).await;
+            assert!(served.status.success(), "{}", stderr(&served));
+
+            let mut clear = flags(cleared);
+            clear.extend(["cache", "clear", "--category", "linear"]);
+            let clear = run(&cache, &bybit.base_url(), &clear).await;
+            assert!(clear.status.success(), "{}", stderr(&clear));
+            // Both kinds of run at once: each waits out its retries against the dead Bybit.
+            let (dead, without, with) = (dead_url(), read(false), read(true));
+            let (without, with) =
+                tokio::join!(run(&cache, &dead, &without), run(&cache, &dead, &with));
+            for (prelaunch, after) in [(false, without), (true, with)] {
+                assert_eq!(
+                    after.status.code(),
+                    Some(1),
+                    "{cache}: filled with pre-launch {filled}, cleared with {cleared}, \
+                     read with {prelaunch}: {}",
+                    stderr(&after)
+                );
+            }
+        }
+    }
 }

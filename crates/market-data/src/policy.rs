@@ -252,6 +252,17 @@ impl Policy {
         )
     }
 
+    /// Every key `dataset` of `market` may be stored under in this namespace: with and
+    /// without pre-launch contracts, whichever policy the process that stored it followed,
+    /// so that clearing a market clears all of it.
+    pub(crate) fn every_key(&self, dataset: Dataset, market: &Market) -> Vec<String> {
+        let mut keys: Vec<String> = [false, true]
+            .map(|prelaunch| self.key_in_form(dataset, market, prelaunch))
+            .into();
+        keys.dedup();
+        keys
+    }
+
     /// The name of the lease a process holds while it fetches `market`:
     /// `{namespace}:upstream:{market}`, in the form of its keys. A fetch with pre-launch
     /// contracts and one without store under different keys, so neither has a reason to

@@ -265,20 +265,23 @@ impl MarketData {
         true
     }
 
-    /// Removes every dataset of `market` from the cache; returns how many entries were there.
+    /// Removes every dataset of `market` from the cache, the lists with pre-launch contracts
+    /// and those without alike, whichever this instance's policy fetches: clearing a market
+    /// clears all of it. Returns how many entries were there.
     ///
     /// # Errors
     /// The cache's errors.
     pub async fn clear(&self, market: &Market) -> Result<usize, Error> {
         let mut removed = 0;
         for dataset in Dataset::ALL {
-            let key = self.key(dataset, market);
-            let was_there = match dataset {
-                Dataset::Instruments => self.inner.instruments.remove(&key).await?,
-                Dataset::Symbols => self.inner.symbols.remove(&key).await?,
-                Dataset::FundingIntervals => self.inner.funding_intervals.remove(&key).await?,
-            };
-            removed += usize::from(was_there);
+            for key in self.inner.policy.every_key(dataset, market) {
+                let was_there = match dataset {
+                    Dataset::Instruments => self.inner.instruments.remove(&key).await?,
+                    Dataset::Symbols => self.inner.symbols.remove(&key).await?,
+                    Dataset::FundingIntervals => self.inner.funding_intervals.remove(&key).await?,
+                };
+                removed += usize::from(was_there);
+            }
         }
         Ok(removed)
     }
