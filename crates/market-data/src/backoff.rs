@@ -91,7 +91,7 @@ pub(crate) fn pause(error: &RefreshError, failures: u32) -> Duration {
 impl Inner {
     /// The cache key of `market`'s marker, beside its lease.
     fn marker_key(&self, market: &Market) -> String {
-        format!("{}:failed", self.lease_name(market))
+        format!("{}:failed", self.policy.lease_name(market))
     }
 
     /// `market`'s marker, if the cache holds one; a cache that cannot be read, or bytes that
