@@ -74,12 +74,12 @@ pub(crate) fn pause(error: &RefreshError, failures: u32) -> Duration {
         if upstream.is_ban() {
             return BANNED;
         }
-        match &**upstream {
-            bybit_client::Error::RateLimited {
-                retry_after: Some(after),
-                ..
-            } => return (*after).clamp(FIRST, BANNED),
-            _ => {}
+        if let bybit_client::Error::RateLimited {
+            retry_after: Some(after),
+            ..
+        } = &**upstream
+        {
+            return (*after).clamp(FIRST, BANNED);
         }
     }
     let doubled = FIRST.saturating_mul(1 << failures.saturating_sub(1).min(16));
