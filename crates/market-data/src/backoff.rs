@@ -66,6 +66,10 @@ impl Marker {
     }
 }
 
+fn marker_key(lease: &str) -> String {
+    format!("{lease}:failed")
+}
+
 /// How long the fleet waits after `error`, the `failures`-th failure in a row: Bybit's own
 /// reset time for a rate limit when it sent one, ten minutes for an IP ban, else
 /// exponentially from 1 s to 60 s, each lengthened by up to half so that hosts spread.
@@ -91,7 +95,16 @@ pub(crate) fn pause(error: &RefreshError, failures: u32) -> Duration {
 impl Inner {
     /// The cache key of `market`'s marker, beside its lease.
     fn marker_key(&self, market: &Market) -> String {
-        format!("{}:failed", self.policy.lease_name(market))
+        marker_key(&self.policy.lease_name(market))
+    }
+
+    /// Removes every back-off marker of `market`, with and without pre-launch contracts: a
+    /// cleared market is asked for again at its next read.
+    pub(crate) async fn clear_markers(&self, market: &Market) -> Result<(), cache_core::Error> {
+        for lease in self.policy.every_lease_name(market) {
+            self.cache.delete(&marker_key(&lease)).await?;
+        }
+        Ok(())
     }
 
     /// `market`'s marker, if the cache holds one; a cache that cannot be read, or bytes that

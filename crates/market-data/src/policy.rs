@@ -263,6 +263,17 @@ impl Policy {
         keys
     }
 
+    /// Every name the fetch lease of `market` may have in this namespace, as
+    /// [`every_key`](Self::every_key) for the keys.
+    pub(crate) fn every_lease_name(&self, market: &Market) -> Vec<String> {
+        let name = format!("{}:upstream:{market}", self.namespace);
+        let mut names: Vec<String> = [false, true]
+            .map(|prelaunch| in_form(name.clone(), market, prelaunch))
+            .into();
+        names.dedup();
+        names
+    }
+
     /// The name of the lease a process holds while it fetches `market`:
     /// `{namespace}:upstream:{market}`, in the form of its keys. A fetch with pre-launch
     /// contracts and one without store under different keys, so neither has a reason to

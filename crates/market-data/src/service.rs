@@ -267,7 +267,8 @@ impl MarketData {
 
     /// Removes every dataset of `market` from the cache, the lists with pre-launch contracts
     /// and those without alike, whichever this instance's policy fetches: clearing a market
-    /// clears all of it. Returns how many entries were there.
+    /// clears all of it, the fleet's back-off after a failed fetch included (the next read
+    /// asks Bybit). Returns how many dataset entries were there.
     ///
     /// # Errors
     /// The cache's errors.
@@ -283,6 +284,7 @@ impl MarketData {
                 removed += usize::from(was_there);
             }
         }
+        self.inner.clear_markers(market).await?;
         Ok(removed)
     }
 
