@@ -174,8 +174,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         .map_err(|e| Failure::NoData(format!("cannot write output: {e}")));
     // A copy served while its refresh runs (refreshed ahead, stale within the window, or
     // after the soft timeout): the answer is out, and the refresh is stored for the next run
-    // rather than dropped at exit.
-    if !data.settle(cli.fetch_deadline).await {
+    // rather than dropped at exit; but a hanging Bybit does not hold the terminal past the
+    // soft timeout once more.
+    if !data.settle(cli.soft_timeout).await {
         tracing::warn!("a refresh from Bybit did not finish; the cache keeps its stale copy");
     }
     outcome

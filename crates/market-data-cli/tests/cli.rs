@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use bybit_client::Category;
 use bybit_client::models::Status;
-use bybit_client::testing::MockBybit;
 use bybit_client::testing::fixtures::{LINEAR_214, values};
+use bybit_client::testing::{Fault, MockBybit};
 use redis_test_server::RedisServer;
 use serde_json::Value;
 
@@ -174,6 +174,41 @@ async fn a_copy_served_while_it_is_refreshed_brings_no_warning_and_its_refresh_i
 }
 
 #[tokio::test]
+async fn with_bybit_hanging_a_stale_copy_is_printed_and_the_program_exits_at_the_soft_timeout() {
+    let healthy = MockBybit::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().to_str().unwrap();
+    let mut args = vec!["--ttl-symbols", "200ms", "--ttl-instruments", "200ms"];
+    args.extend(["--soft-timeout", "1s", "--fetch-deadline", "30s"]);
+    args.extend(["symbols", "--category", "linear"]);
+    assert!(
+        run(cache, &healthy.base_url(), &args)
+            .await
+            .status
+            .success()
+    );
+    // Past the TTL and the stale-while-revalidate window: the reader waits the soft timeout.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let hanging = MockBybit::builder()
+        .fault(Fault::hang(0, Duration::from_secs(600)).always())
+        .start()
+        .await;
+
+    let started = std::time::Instant::now();
+    let served = run(cache, &hanging.base_url(), &args).await;
+    let took = started.elapsed();
+    assert!(served.status.success(), "{}", stderr(&served));
+    assert_eq!(stdout(&served).lines().count(), 214);
+    // About two soft timeouts (one before printing, one waiting for the refresh); the whole
+    // 30 s fetch deadline is what it waited before.
+    assert!(
+        took < Duration::from_secs(15),
+        "held the terminal {took:?}: {}",
+        stderr(&served)
+    );
+}
+
+#[tokio::test]
 async fn no_data_is_status_one() {
     let output = run(
         "memory",
@@ -298,8 +333,8 @@ async fn cache_clear_removes_entries_with_and_without_prelaunch_contracts() {
 
             let mut clear = flags(cleared);
             clear.extend(["cache", "clear", "--category", "linear"]);
-            let clear = run(&cache, &bybit.base_url(), &clear).await;
-            assert!(clear.status.success(), "{}", stderr(&clear));
+            let cleared_now = run(&cache, &bybit.base_url(), &clear).await;
+            assert!(cleared_now.status.success(), "{}", stderr(&cleared_now));
             // Both kinds of run at once: each waits out its retries against the dead Bybit.
             let (dead, without, with) = (dead_url(), read(false), read(true));
             let (without, with) =
@@ -313,6 +348,14 @@ async fn cache_clear_removes_entries_with_and_without_prelaunch_contracts() {
                     stderr(&after)
                 );
             }
+            // The failed reads left the fleet's back-off; clearing removes it, or the next
+            // fill would be refused without asking Bybit.
+            assert!(
+                run(&cache, &bybit.base_url(), &clear)
+                    .await
+                    .status
+                    .success()
+            );
         }
     }
 }

@@ -387,13 +387,14 @@ async fn a_refresh_that_outlasts_the_soft_timeout_is_stored_before_the_program_e
     assert!(run(cache, &good.base_url(), &write).await.status.success());
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    // Bybit now lists 200 instruments, after three seconds.
+    // Bybit now lists 200 instruments, after three seconds: past the soft timeout of 2 s at
+    // which the stale copy is printed, within the second one the program then waits for it.
     let slow = MockBybit::builder()
         .instruments(Category::Linear, values(LINEAR_214)[14..].to_vec())
         .fault(Fault::hang(0, Duration::from_secs(3)))
         .start()
         .await;
-    let soft = [&write[..], &["--soft-timeout", "1s"]].concat();
+    let soft = [&write[..], &["--soft-timeout", "2s"]].concat();
     let stale = run(cache, &slow.base_url(), &soft).await;
     assert!(stale.status.success(), "{}", stderr(&stale));
     assert_eq!(
