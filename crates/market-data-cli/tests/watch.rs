@@ -220,11 +220,8 @@ async fn a_symbol_from_bybit_cannot_steer_the_terminal() {
     assert!(watcher.exit().await.0.success());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_watch_keeps_a_cache_directory_for_the_other_commands() {
-    let bybit = MockBybit::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let cache = dir.path().to_str().unwrap();
+/// A `--json` watch of the linear market with a 1 s TTL, once it printed its snapshot.
+async fn json_watch_after_its_snapshot(cache: &str, bybit: &MockBybit) -> Watcher {
     let args = [
         "--ttl-instruments",
         "1s",
@@ -236,6 +233,15 @@ async fn a_watch_keeps_a_cache_directory_for_the_other_commands() {
     let mut watcher = Watcher::start(cache, &bybit.base_url(), &args);
     let first: Value = serde_json::from_str(&watcher.line().await).unwrap();
     assert_eq!(first, snapshot(214));
+    watcher
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watch_keeps_a_cache_directory_for_the_other_commands() {
+    let bybit = MockBybit::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().to_str().unwrap();
+    let mut watcher = json_watch_after_its_snapshot(cache, &bybit).await;
     assert!(bybit.delist(Category::Linear, "BTCUSDT"));
     let change: Value = serde_json::from_str(&watcher.line().await).unwrap();
     assert_eq!(
@@ -375,17 +381,7 @@ async fn a_watch_whose_reader_stalls_drops_lines_keeps_the_cache_fresh_and_resyn
     let bybit = MockBybit::start().await;
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().to_str().unwrap();
-    let args = [
-        "--ttl-instruments",
-        "1s",
-        "--json",
-        "watch",
-        "--category",
-        "linear",
-    ];
-    let mut watcher = Watcher::start(cache, &bybit.base_url(), &args);
-    let first: Value = serde_json::from_str(&watcher.line().await).unwrap();
-    assert_eq!(first, snapshot(214));
+    let mut watcher = json_watch_after_its_snapshot(cache, &bybit).await;
 
     // Not read from now on. A field with a long name added to every instrument: some
     // 3.5 MB of change lines, more than the pipe and the printer's queue hold.

@@ -11,6 +11,7 @@ use super::peek::{Judged, Peek, StaleBody, StaleCopy, judge};
 use super::sightings::Sightings;
 use super::{Lookup, Source};
 use crate::envelope::{self, HEADER_LEN, Stamp};
+use crate::notify::Trust;
 use crate::stats::{Counters, Event};
 use crate::{Cache, Freshness, TypedCache};
 
@@ -37,21 +38,36 @@ where
     C: Cache,
 {
     let (held, value, entry) = local.get::<T>(key).await?;
-    let trust = &entry.trust;
     let fresh_for = policy.fresh_for_unit(entry.unit);
-    if local.trusts(key, trust) {
-        let held = (held, value);
-        let judged = judged(
-            (policy, sightings),
-            counters,
-            local,
-            key,
-            fresh_for,
-            held,
-            true,
-        );
-        return Some(judged.await);
+    let notified = local.trusts(key, &entry.trust);
+    if !notified && let Some(instead) = check(cache, counters, local, key, held, &entry.trust).await
+    {
+        return instead;
     }
+    let held = (held, value);
+    let judged = judged(
+        (policy, sightings),
+        counters,
+        local,
+        key,
+        fresh_for,
+        held,
+        notified,
+    );
+    Some(judged.await)
+}
+
+/// Checks that the cache still holds the version `held` of `key`, trusting it on notices
+/// from then on when that is so; `None` when it does, else what [`validate`] answers
+/// instead: the key gone, or nothing to tell (another version, or no answer).
+async fn check<T, C: Cache>(
+    cache: &TypedCache<C>,
+    counters: &Counters,
+    local: &LocalCache,
+    key: &str,
+    held: Stamp,
+    trust: &Trust,
+) -> Option<Option<Peek<T>>> {
     if local.is_falling_back() {
         counters.record(Event::Fallback);
     }
@@ -63,32 +79,23 @@ where
         Err(error) => {
             counters.record(Event::CacheError);
             tracing::warn!(key, %error, "cannot check the local copy; reading the entry");
-            return None;
+            return Some(None);
         }
     };
     let Some(head) = head else {
         local.remove(key).await;
         tracing::debug!(key, "local copy dropped: the key is gone from the cache");
-        return Some(Peek::Missing);
+        return Some(Some(Peek::Missing));
     };
     if envelope::stamp(&head).ok() != Some(held) {
         local.remove(key).await;
         tracing::debug!(key, "local copy outdated: the cache holds another version");
-        return None;
+        return Some(None);
     }
     if let Some(token) = token {
         trust.set(token);
     }
-    let judged = judged(
-        (policy, sightings),
-        counters,
-        local,
-        key,
-        fresh_for,
-        (held, value),
-        false,
-    );
-    Some(judged.await)
+    None
 }
 
 /// A held value whose stamp is current, judged by its write time.
