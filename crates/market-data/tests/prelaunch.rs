@@ -13,13 +13,19 @@ use market_data::{DEFAULT_NAMESPACE, Dataset, Market, MarketData, Policy, cache_
 
 const PRELAUNCH: &str = "instruments-linear-bybitdocs-prelaunch-biousdt.json";
 
-#[tokio::test]
-async fn prelaunch_contracts_are_merged_into_the_list_under_keys_of_their_own() {
+/// A mock Bybit that lists the recorded pre-launch contract when asked, and a client of it.
+async fn prelaunch_bybit() -> (MockBybit, Arc<BybitClient>) {
     let bybit = MockBybit::builder()
         .status_instruments(Category::Linear, Status::PreLaunch, values(PRELAUNCH))
         .start()
         .await;
     let client = Arc::new(BybitClient::new(ClientConfig::new(bybit.base_url())).unwrap());
+    (bybit, client)
+}
+
+#[tokio::test]
+async fn prelaunch_contracts_are_merged_into_the_list_under_keys_of_their_own() {
+    let (bybit, client) = prelaunch_bybit().await;
     let cache = Arc::new(MemoryCache::new(64 << 20));
     let linear = Market::new(Category::Linear).unwrap();
     let with = MarketData::new(
@@ -119,11 +125,7 @@ async fn fetches_with_and_without_prelaunch_contracts_never_wait_on_each_other()
 /// namespace-wide [`cache_key`] is the key without them.
 #[tokio::test]
 async fn the_key_given_is_the_key_stored_under() {
-    let bybit = MockBybit::builder()
-        .status_instruments(Category::Linear, Status::PreLaunch, values(PRELAUNCH))
-        .start()
-        .await;
-    let client = Arc::new(BybitClient::new(ClientConfig::new(bybit.base_url())).unwrap());
+    let (_bybit, client) = prelaunch_bybit().await;
     let cache = Arc::new(MemoryCache::new(64 << 20));
     let linear = Market::new(Category::Linear).unwrap();
     for (prelaunch, listed) in [(true, 215), (false, 214)] {
