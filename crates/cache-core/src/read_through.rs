@@ -408,6 +408,9 @@ where
         let (weigh, sightings) = (self.weigh.clone(), self.sightings.clone());
         let deadline = self.timeouts.hard();
         async move {
+            // One deadline for the flight: a wait on another process's fetch spends it as a
+            // fetch of our own would.
+            let began = tokio::time::Instant::now();
             let settled = || async {
                 // A caller that missed just as the previous fetch finished finds its value here.
                 let local = local.as_ref().map(|local| (local, &weigh));
@@ -426,7 +429,16 @@ where
             }
             let work = || async {
                 // A panic is caught here rather than by the flight, to be counted once.
-                let fetched = within(deadline, AssertUnwindSafe(pending).catch_unwind()).await;
+                let left = if deadline == Duration::MAX {
+                    deadline
+                } else {
+                    deadline.saturating_sub(began.elapsed())
+                };
+                let fetched = if left.is_zero() {
+                    None
+                } else {
+                    within(left, AssertUnwindSafe(pending).catch_unwind()).await
+                };
                 let refreshed = settle(fetched, deadline, &counters, &key).map(Into::into);
                 // A value the refresh found stored made no upstream call.
                 if !matches!(&refreshed, Ok(found) if found.source() == Source::Cache) {

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use cache_core::{FetchError, FetchTimeouts, Freshness, MemoryCache, Source};
+use cache_core::{FetchError, FetchTimeouts, Fleet, Freshness, MemoryCache, Source};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
@@ -201,4 +201,33 @@ async fn a_panicking_fetch_is_an_error_for_every_caller_or_their_stale_copy() {
         "every fetch failed, and was counted"
     );
     assert!(stats.fetches >= 2, "one fetch per key at least");
+}
+
+#[tokio::test(start_paused = true)]
+async fn waiting_on_the_fleet_and_fetching_share_one_deadline() {
+    let backend = MemoryCache::new(1 << 20);
+    let hard = Duration::from_secs(30);
+    let fleet = Fleet::new().with_max_wait(hard);
+    let holder = over(backend.clone(), Freshness::new(HOUR))
+        .with_timeouts(FetchTimeouts::default().with_hard(HOUR))
+        .with_fleet(fleet.clone());
+    let waiter = over(backend, Freshness::new(HOUR))
+        .with_timeouts(FetchTimeouts::default().with_hard(hard))
+        .with_fleet(fleet);
+    // Takes the lease, and hangs longer than the waiter's whole deadline.
+    let holding = tokio::spawn(async move { holder.get("k", || slow(HOUR, &["LATE"])).await });
+    tokio::time::sleep(Duration::from_millis(10)).await;
+
+    let started = Instant::now();
+    let waited = waiter.get("k", || slow(HOUR, &["MINE"])).await;
+    assert!(
+        matches!(waited, Err(FetchError::Deadline(d)) if d == hard),
+        "{waited:?}"
+    );
+    assert!(
+        started.elapsed() <= hard + Duration::from_millis(100),
+        "the wait and the fetch took {:?} of one {hard:?} deadline",
+        started.elapsed()
+    );
+    holding.abort();
 }
