@@ -4,6 +4,7 @@
 mod local;
 mod lookup;
 mod peek;
+mod quiet;
 mod sightings;
 mod store;
 mod validate;
@@ -25,6 +26,7 @@ pub use self::lookup::{Lookup, Refreshed, Source};
 #[allow(deprecated)]
 pub use self::peek::CLOCK_SKEW_TOLERANCE;
 use self::peek::{Peek, StaleBody, StaleCopy, peek, write};
+use self::quiet::Quiet;
 use self::sightings::Sightings;
 use crate::stats::{Counters, Event};
 use crate::timeouts::within;
@@ -111,6 +113,7 @@ pub struct ReadThrough<T, E, C> {
     weigh: Weigh<T>,
     fleet: Option<Fleet>,
     sightings: Arc<Sightings>,
+    quiet: Arc<Quiet>,
 }
 
 impl<T, E, C> std::fmt::Debug for ReadThrough<T, E, C> {
@@ -149,6 +152,7 @@ where
             weigh: Weigh::default(),
             fleet: None,
             sightings: Arc::default(),
+            quiet: Arc::default(),
         }
     }
 
@@ -404,6 +408,7 @@ where
     {
         let cache = self.cache.clone();
         let (policy, counters, key) = (self.policy, self.counters.clone(), key.to_owned());
+        let quiet = self.quiet.clone();
         let (local, fleet) = (self.local.clone(), self.fleet.clone());
         let (weigh, sightings) = (self.weigh.clone(), self.sightings.clone());
         let deadline = self.timeouts.hard();
@@ -439,7 +444,8 @@ where
                 } else {
                     within(left, AssertUnwindSafe(pending).catch_unwind()).await
                 };
-                let refreshed = settle(fetched, deadline, &counters, &key).map(Into::into);
+                let refreshed =
+                    settle(fetched, deadline, (&counters, &quiet), &key).map(Into::into);
                 // A value the refresh found stored made no upstream call.
                 if !matches!(&refreshed, Ok(found) if found.source() == Source::Cache) {
                     counters.record(Event::Fetch);
@@ -494,7 +500,12 @@ where
             return None;
         };
         self.counters.record(Event::Stale);
-        tracing::warn!(key, age = ?served.age, reason = %why, "serving a stale copy");
+        match self.quiet.warn() {
+            Some(quieted) => {
+                tracing::warn!(key, age = ?served.age, reason = %why, quieted, "serving a stale copy");
+            }
+            None => tracing::debug!(key, age = ?served.age, reason = %why, "serving a stale copy"),
+        }
         Some(served)
     }
 
@@ -542,7 +553,7 @@ where
 fn settle<V, E: Display>(
     fetched: Option<std::thread::Result<Result<V, E>>>,
     deadline: Duration,
-    counters: &Counters,
+    (counters, quiet): (&Counters, &Quiet),
     key: &str,
 ) -> Result<V, FetchError<E>> {
     let error = match fetched {
@@ -555,7 +566,10 @@ fn settle<V, E: Display>(
         }
     };
     counters.record(Event::FetchError);
-    tracing::warn!(key, %error, "fetch failed");
+    match quiet.warn() {
+        Some(quieted) => tracing::warn!(key, %error, quieted, "fetch failed"),
+        None => tracing::debug!(key, %error, "fetch failed"),
+    }
     Err(error)
 }
 
