@@ -3,6 +3,8 @@
 //! it before it asks Bybit, so that a failing or banning Bybit is asked once per back-off by
 //! the whole fleet, not once per read by each process.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -66,6 +68,26 @@ impl Marker {
     }
 }
 
+/// The markers this process recorded, kept beside the cache's so that a process that
+/// cannot reach the cache still backs off on its own. One per market it fetched.
+#[derive(Debug, Default)]
+pub(crate) struct Local(Mutex<HashMap<String, Marker>>);
+
+impl Local {
+    fn get(&self, key: &str) -> Option<Marker> {
+        let markers = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        markers.get(key).cloned()
+    }
+
+    fn set(&self, key: &str, marker: Option<Marker>) {
+        let mut markers = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        match marker {
+            Some(marker) => markers.insert(key.to_owned(), marker),
+            None => markers.remove(key),
+        };
+    }
+}
+
 fn marker_key(lease: &str) -> String {
     format!("{lease}:failed")
 }
@@ -102,16 +124,19 @@ impl Inner {
     /// cleared market is asked for again at its next read.
     pub(crate) async fn clear_markers(&self, market: &Market) -> Result<(), cache_core::Error> {
         for lease in self.policy.every_lease_name(market) {
-            self.cache.delete(&marker_key(&lease)).await?;
+            let key = marker_key(&lease);
+            self.backoffs.set(&key, None);
+            self.cache.delete(&key).await?;
         }
         Ok(())
     }
 
-    /// `market`'s marker, if the cache holds one; a cache that cannot be read, or bytes that
-    /// are not a marker, hold none (Bybit is then asked, as without the fleet).
+    /// `market`'s marker: the cache's, or this process's own when it is later (the cache
+    /// could not be read or written, or holds bytes that are not a marker, as when it is
+    /// down); `None` when neither has one.
     pub(crate) async fn marker(&self, market: &Market) -> Option<Marker> {
         let key = self.marker_key(market);
-        match self.cache.get(&key).await {
+        let shared = match self.cache.get(&key).await {
             Ok(Some(bytes)) => {
                 let marker = Marker::decode(&bytes);
                 if marker.is_none() {
@@ -124,6 +149,11 @@ impl Inner {
                 tracing::debug!(key, %error, "cannot read the back-off marker");
                 None
             }
+        };
+        let own = self.backoffs.get(&key);
+        match (shared, own) {
+            (Some(shared), Some(own)) if own.until > shared.until => Some(own),
+            (shared, own) => shared.or(own),
         }
     }
 
@@ -153,6 +183,7 @@ impl Inner {
         };
         tracing::warn!(%market, failures, ?pause, cause = %marker.cause, "fetch failed; the fleet waits before asking Bybit again");
         let key = self.marker_key(market);
+        self.backoffs.set(&key, Some(marker.clone()));
         if let Err(error) = self.cache.set(&key, marker.encode(), pause + MEMORY).await {
             tracing::debug!(key, %error, "cannot store the back-off marker");
         }
@@ -164,6 +195,7 @@ impl Inner {
             return;
         }
         let key = self.marker_key(market);
+        self.backoffs.set(&key, None);
         if let Err(error) = self.cache.delete(&key).await {
             tracing::debug!(key, %error, "cannot remove the back-off marker");
         }

@@ -72,6 +72,9 @@ pub(crate) struct Inner {
     pub(crate) markets: Markets,
     /// Refreshes started in the background that have not yet joined their flight.
     starting: AtomicUsize,
+    /// This process's own back-off markers, by marker key: the fleet's when the cache
+    /// cannot hold them (see `backoff`).
+    pub(crate) backoffs: crate::backoff::Local,
 }
 
 /// The counters of every dataset, and of upstream fetches.
@@ -130,6 +133,7 @@ impl MarketData {
             upstream_fetches: AtomicU64::new(0),
             markets,
             starting: AtomicUsize::new(0),
+            backoffs: crate::backoff::Local::default(),
         };
         Self {
             inner: Arc::new(inner),

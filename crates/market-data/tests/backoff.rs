@@ -139,3 +139,26 @@ async fn with_nothing_cached_the_reader_is_told_when_the_next_attempt_is() {
     }
     assert_eq!(bybit.calls.load(Ordering::SeqCst), 1);
 }
+
+#[tokio::test]
+async fn a_process_that_cannot_reach_the_cache_still_backs_off_on_its_own() {
+    let down =
+        || cache_core::Error::unavailable("connection refused", std::io::Error::other("refused"));
+    let mut cache = cache_core::MockCache::new();
+    cache
+        .expect_max_ttl()
+        .return_const(Duration::from_secs(86400 * 365));
+    cache.expect_get().returning(move |_| Err(down()));
+    cache.expect_set().returning(move |_, _, _| Err(down()));
+    let bybit = upstream(403, true);
+    let data = MarketData::new(Arc::new(cache), bybit.clone(), Policy::default());
+    assert!(matches!(
+        data.symbols(&linear()).await,
+        Err(Error::Upstream(_))
+    ));
+    for _ in 0..5 {
+        let read = data.symbols(&linear()).await;
+        assert!(matches!(read, Err(Error::BackingOff { .. })), "{read:?}");
+    }
+    assert_eq!(bybit.calls.load(Ordering::SeqCst), 1, "Bybit asked once");
+}
