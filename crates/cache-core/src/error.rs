@@ -47,6 +47,18 @@ pub enum Error {
     /// backend, a bad configuration value.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// A write fenced by a lease ([`Fence`](crate::Fence)) was not made: the lease is no
+    /// longer held with the fence's token (it expired, and another process may hold it now).
+    /// Nothing was written.
+    #[error("not stored: the lease {name:?} is no longer held by this writer")]
+    LeaseLost {
+        /// The lease's name.
+        name: String,
+    },
+    /// The backend does not offer this operation (for instance a lease whose writes cannot be
+    /// fenced in one step); the caller may fall back to another way.
+    #[error("not supported by this backend: {0}")]
+    Unsupported(String),
 }
 
 impl Error {
@@ -64,6 +76,11 @@ impl Error {
             message: message.into(),
             source: Some(source.into()),
         }
+    }
+
+    /// Builds [`Error::Unsupported`].
+    pub fn unsupported(what: impl Into<String>) -> Self {
+        Self::Unsupported(what.into())
     }
 
     /// Builds [`Error::InvalidArgument`].

@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use crate::{Cache, Error, LeaseToken, Result, Signal, Subscription};
+use crate::{Cache, Error, Fence, LeaseToken, Result, Signal, Subscription};
 
 /// How long a lease lasts unless its holder extends it, by default: a holder that died
 /// without releasing it (a Redis lease outlives its process) holds up the others that long.
@@ -200,6 +200,54 @@ impl Fleet {
         W: FnOnce() -> WFut,
         WFut: Future<Output = T>,
     {
+        self.turn(cache, name, None, ready, |_| work()).await
+    }
+
+    /// Like [`Fleet::run`], handing `work` the [`Fence`] of the lease it runs under, so that
+    /// it stores its result only while it still holds the lease: a holder that stalled past
+    /// its lease, while another took it and stored a newer result, stores nothing. Work done
+    /// without a lease (none to be had, or `max_wait` passed) gets [`Fence::none`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> cache_core::Result<()> {
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use cache_core::{Cache, Fleet, MemoryCache};
+    ///
+    /// let cache: Arc<dyn Cache> = Arc::new(MemoryCache::new(64 << 20));
+    /// let fleet = Fleet::new();
+    /// let nothing_yet = || async { None };
+    /// let stored = fleet
+    ///     .run_fenced(&cache, "refresh:linear", nothing_yet, |fence| {
+    ///         let cache = cache.clone();
+    ///         async move {
+    ///             let list = "BTCUSDT";
+    ///             let ttl = Duration::from_secs(60);
+    ///             fence.set(&cache, "symbols:linear", list.into(), ttl).await
+    ///         }
+    ///     })
+    ///     .await;
+    /// assert!(stored.is_ok(), "the lease was held throughout");
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Panics
+    /// Outside a tokio runtime with its timer enabled.
+    pub async fn run_fenced<C, T, R, RFut, W, WFut>(
+        &self,
+        cache: &C,
+        name: &str,
+        ready: R,
+        work: W,
+    ) -> T
+    where
+        C: Cache + Clone + 'static,
+        R: FnMut() -> RFut,
+        RFut: Future<Output = Option<T>>,
+        W: FnOnce(Fence) -> WFut,
+        WFut: Future<Output = T>,
+    {
         self.turn(cache, name, None, ready, work).await
     }
 
@@ -228,6 +276,29 @@ impl Fleet {
         W: FnOnce() -> WFut,
         WFut: Future<Output = T>,
     {
+        self.turn(cache, name, Some(key), ready, |_| work()).await
+    }
+
+    /// [`Fleet::run_watching`] and [`Fleet::run_fenced`] in one: waiters look as soon as
+    /// `key` is announced, and `work` stores through its [`Fence`].
+    ///
+    /// # Panics
+    /// Outside a tokio runtime with its timer enabled.
+    pub async fn run_watching_fenced<C, T, R, RFut, W, WFut>(
+        &self,
+        cache: &C,
+        name: &str,
+        key: &str,
+        ready: R,
+        work: W,
+    ) -> T
+    where
+        C: Cache + Clone + 'static,
+        R: FnMut() -> RFut,
+        RFut: Future<Output = Option<T>>,
+        W: FnOnce(Fence) -> WFut,
+        WFut: Future<Output = T>,
+    {
         self.turn(cache, name, Some(key), ready, work).await
     }
 
@@ -243,13 +314,13 @@ impl Fleet {
         C: Cache + Clone + 'static,
         R: FnMut() -> RFut,
         RFut: Future<Output = Option<T>>,
-        W: FnOnce() -> WFut,
+        W: FnOnce(Fence) -> WFut,
         WFut: Future<Output = T>,
     {
         let count = |counter: &AtomicU64| counter.fetch_add(1, Ordering::Relaxed);
         let Some(lease) = cache.lease() else {
             count(&self.counters.unleased);
-            return work().await;
+            return work(Fence::none()).await;
         };
         let started = Instant::now();
         let mut interval = self.poll_min;
@@ -274,7 +345,7 @@ impl Fleet {
                     count(&self.counters.unleased);
                     tracing::warn!(lease = name, %error, "lease unavailable; working alone");
                     drop(wake);
-                    return work().await;
+                    return work(Fence::none()).await;
                 }
             }
             let left = self.max_wait.saturating_sub(started.elapsed());
@@ -282,7 +353,7 @@ impl Fleet {
                 count(&self.counters.gave_up);
                 tracing::warn!(lease = name, waited = ?self.max_wait, "gave up waiting for the lease holder");
                 drop(wake);
-                return work().await;
+                return work(Fence::none()).await;
             }
             let pause = jittered(interval).min(left);
             match &wake {
@@ -311,7 +382,7 @@ impl Fleet {
         C: Cache + Clone + 'static,
         R: FnMut() -> RFut,
         RFut: Future<Output = Option<T>>,
-        W: FnOnce() -> WFut,
+        W: FnOnce(Fence) -> WFut,
         WFut: Future<Output = T>,
     {
         let held = Held {
@@ -319,6 +390,7 @@ impl Fleet {
             name: name.to_owned(),
             token: Some(token.clone()),
         };
+        let held_token = token.clone();
         let found = ready().await;
         let out = match found {
             Some(found) => found,
@@ -331,7 +403,7 @@ impl Fleet {
                     self.counters.clone(),
                 ));
                 let _stop = AbortOnDrop(keeper);
-                work().await
+                work(Fence::lease(name, held_token, self.lease_ttl)).await
             }
         };
         held.release().await;

@@ -6,6 +6,7 @@ use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use bytes::Bytes;
 
 use crate::{Error, Result};
 
@@ -113,6 +114,33 @@ pub trait Lease: Send + Sync {
 
     /// Releases a lease we hold; false when it was no longer ours.
     async fn release(&self, name: &str, token: &LeaseToken) -> Result<bool>;
+
+    /// Stores `value` under the cache key `key` for `ttl` only while the lease `name` is held
+    /// with `token`: true when stored, false when the lease is no longer ours, and then
+    /// nothing is written. The check and the write are one step: no other holder of `name`
+    /// can come between them.
+    ///
+    /// It is how a holder whose lease lapsed (it stalled past its TTL, and another process
+    /// took the lease and stored a newer value) is kept from overwriting the newer value with
+    /// its older one; [`Fence`](crate::Fence) uses it.
+    ///
+    /// The default returns [`Error::Unsupported`], for a lease that cannot make the check and
+    /// the write one step; [`Fence`](crate::Fence) then extends the lease and writes, which
+    /// leaves a gap of one call between the two.
+    ///
+    /// # Errors
+    /// As [`Cache::set`](crate::Cache::set), and [`Error::Unsupported`].
+    async fn set_if_held(
+        &self,
+        name: &str,
+        token: &LeaseToken,
+        key: &str,
+        value: Bytes,
+        ttl: Duration,
+    ) -> Result<bool> {
+        let _ = (name, token, key, value, ttl);
+        Err(Error::unsupported("writes fenced by a lease"))
+    }
 }
 
 #[cfg(test)]

@@ -82,6 +82,7 @@ mod clock;
 mod codec;
 pub mod envelope;
 mod error;
+mod fence;
 mod fetch_error;
 mod fleet;
 mod flight;
@@ -114,6 +115,7 @@ pub use codec::{
 };
 pub use envelope::Stamp;
 pub use error::{BoxError, DecodeError, Error, Result};
+pub use fence::Fence;
 pub use fetch_error::FetchError;
 pub use fleet::{DEFAULT_LEASE_TTL, DEFAULT_MAX_WAIT, Fleet, FleetStats};
 pub use flight::SingleFlight;

@@ -102,7 +102,7 @@ impl MemoryCache {
         (entry.expires_at > Instant::now()).then_some(entry)
     }
 
-    async fn insert(&self, key: String, value: Bytes, ttl: Duration) {
+    pub(crate) async fn insert(&self, key: String, value: Bytes, ttl: Duration) {
         let expires_at = Instant::now() + ttl;
         let head = value.slice(..value.len().min(HEADER_LEN));
         let entry = Stored {
@@ -116,7 +116,7 @@ impl MemoryCache {
             .announce(&Signal::Written { key, head: &head });
     }
 
-    fn check(&self, key: &str, value: &Bytes, ttl: Duration) -> Result<()> {
+    pub(crate) fn check(&self, key: &str, value: &Bytes, ttl: Duration) -> Result<()> {
         check_ttl(ttl, MAX_TTL)?;
         let size = u64::from(weight(key, value));
         if size > self.max_bytes {

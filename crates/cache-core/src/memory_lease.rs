@@ -2,10 +2,12 @@
 //! cache's clones.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use bytes::Bytes;
+use tokio::sync::{Mutex, MutexGuard};
 
 use crate::cache::check_ttl;
 use crate::{Cache, Lease, LeaseToken, MemoryCache, Result};
@@ -24,10 +26,10 @@ struct Held {
 }
 
 impl Leases {
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, Held>> {
-        // Every critical section leaves the map consistent, so a panic elsewhere is no reason
-        // to refuse leases from then on.
-        self.held.lock().unwrap_or_else(PoisonError::into_inner)
+    /// An async lock, held across a fenced write's insert so that no lease changes hands
+    /// between the check and the write.
+    async fn lock(&self) -> MutexGuard<'_, HashMap<String, Held>> {
+        self.held.lock().await
     }
 }
 
@@ -37,7 +39,7 @@ impl Lease for MemoryCache {
         check_ttl(ttl, self.max_ttl())?;
         let token = LeaseToken::random()?;
         let now = Instant::now();
-        let mut held = self.leases.lock();
+        let mut held = self.leases.lock().await;
         // Expired leases go here rather than by a timer; a fleet holds few names at once.
         held.retain(|_, lease| lease.expires_at > now);
         if held.contains_key(name) {
@@ -54,7 +56,7 @@ impl Lease for MemoryCache {
     async fn extend(&self, name: &str, token: &LeaseToken, ttl: Duration) -> Result<bool> {
         check_ttl(ttl, self.max_ttl())?;
         let now = Instant::now();
-        let mut held = self.leases.lock();
+        let mut held = self.leases.lock().await;
         match held.get_mut(name) {
             Some(lease) if lease.token == *token && lease.expires_at > now => {
                 lease.expires_at = Instant::now() + ttl;
@@ -66,7 +68,7 @@ impl Lease for MemoryCache {
 
     async fn release(&self, name: &str, token: &LeaseToken) -> Result<bool> {
         let now = Instant::now();
-        let mut held = self.leases.lock();
+        let mut held = self.leases.lock().await;
         match held.get(name) {
             Some(lease) if lease.token == *token => {
                 let live = lease.expires_at > now;
@@ -75,5 +77,24 @@ impl Lease for MemoryCache {
             }
             _ => Ok(false),
         }
+    }
+
+    async fn set_if_held(
+        &self,
+        name: &str,
+        token: &LeaseToken,
+        key: &str,
+        value: Bytes,
+        ttl: Duration,
+    ) -> Result<bool> {
+        self.check(key, &value, ttl)?;
+        let held = self.leases.lock().await;
+        let ours = held
+            .get(name)
+            .is_some_and(|lease| lease.token == *token && lease.expires_at > Instant::now());
+        if ours {
+            self.insert(key.to_owned(), value, ttl).await;
+        }
+        Ok(ours)
     }
 }

@@ -31,7 +31,8 @@ use self::sightings::Sightings;
 use crate::stats::{Counters, Event};
 use crate::timeouts::within;
 use crate::{
-    Cache, FetchError, FetchTimeouts, Fleet, Freshness, Result, SingleFlight, Stats, TypedCache,
+    Cache, Fence, FetchError, FetchTimeouts, Fleet, Freshness, Result, SingleFlight, Stats,
+    TypedCache,
 };
 
 /// Read-through caching of one kind of value, for any key: fresh values come from the
@@ -432,7 +433,9 @@ where
             if recheck && let Some(found) = settled().await {
                 return found;
             }
-            let work = || async {
+            let work = |fence: Fence| async {
+                // Moved in; everything else is borrowed from the flight.
+                let fence = fence;
                 // A panic is caught here rather than by the flight, to be counted once.
                 let left = if deadline == Duration::MAX {
                     deadline
@@ -454,7 +457,7 @@ where
                 let value = refreshed.value().clone();
                 if store == Store::Fetched {
                     let local = local.as_ref().map(|local| (local, &weigh));
-                    write(&cache, &policy, &counters, &key, local, value).await;
+                    write(&cache, &policy, &counters, &key, local, value, &fence).await;
                 } else if let (Some(local), Some(stamp)) = (&local, refreshed.stamp()) {
                     // Found stored, with the stamp of those bytes: held as if read here.
                     local.insert(&key, stamp, value, &counters, &weigh).await;
@@ -465,10 +468,10 @@ where
                 Some(fleet) => {
                     // The lease is named for the key it fills.
                     fleet
-                        .run_watching(cache.cache(), &key, &key, settled, work)
+                        .run_watching_fenced(cache.cache(), &key, &key, settled, work)
                         .await
                 }
-                None => work().await,
+                None => work(Fence::none()).await,
             }
         }
     }

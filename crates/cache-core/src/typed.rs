@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use crate::cache::check_ttl;
 use crate::codec::{Codec, Compression, Stored};
 use crate::envelope::{self, Stamp};
-use crate::{Cache, DecodeError, Error, Result};
+use crate::{Cache, DecodeError, Error, Fence, Result};
 
 /// Serde values over a byte [`Cache`], each stored in a self-describing envelope.
 ///
@@ -111,14 +111,14 @@ impl<C: Cache> TypedCache<C> {
     {
         check_ttl(ttl, self.cache.max_ttl())?;
         let bytes = self.encode(value).await?;
-        self.store(key, bytes, ttl).await
+        self.store(key, bytes, ttl, &Fence::none()).await
     }
 
-    /// Writes encoded bytes and returns their stamp.
-    async fn store(&self, key: &str, bytes: Bytes, ttl: Duration) -> Result<Stamp> {
+    /// Writes encoded bytes through `fence` and returns their stamp.
+    async fn store(&self, key: &str, bytes: Bytes, ttl: Duration, fence: &Fence) -> Result<Stamp> {
         // Bytes this layer just sealed always have one.
         let stamp = envelope::stamp(&bytes)?;
-        self.cache.set(key, bytes, ttl).await?;
+        fence.set(&self.cache, key, bytes, ttl).await?;
         Ok(stamp)
     }
 
@@ -212,9 +212,32 @@ impl<C: Cache> TypedCache<C> {
     where
         T: Serialize + Send + Sync + ?Sized + 'static,
     {
+        self.set_shared_fenced(key, value, ttl, &Fence::none())
+            .await
+    }
+
+    /// Like [`TypedCache::set_shared_stamped`], writing only as `fence` allows: while the
+    /// lease the value was made under is still held (see [`Fence`]).
+    ///
+    /// # Errors
+    /// As [`TypedCache::set_shared`]; [`Error::LeaseLost`](crate::Error::LeaseLost) when the
+    /// fence's lease is no longer held, and nothing was written.
+    ///
+    /// # Panics
+    /// As [`TypedCache::set_shared`].
+    pub async fn set_shared_fenced<T>(
+        &self,
+        key: &str,
+        value: Arc<T>,
+        ttl: Duration,
+        fence: &Fence,
+    ) -> Result<Stamp>
+    where
+        T: Serialize + Send + Sync + ?Sized + 'static,
+    {
         check_ttl(ttl, self.cache.max_ttl())?;
         let (_, bytes) = self.encode_moved::<Arc<T>, T>(value).await?;
-        self.store(key, bytes?, ttl).await
+        self.store(key, bytes?, ttl, fence).await
     }
 
     /// Decodes stored bytes, on the blocking pool when they are large.

@@ -15,7 +15,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use cache_core::{Error, Lease, LeaseToken, Result, check_ttl};
+use bytes::Bytes;
+use cache_core::{Cache, Error, Lease, LeaseToken, Result, check_ttl};
 
 use crate::entry::io_error;
 use crate::paths::lock_name;
@@ -247,6 +248,43 @@ impl Lease for FileCache {
         })
         .await?;
         Ok(live)
+    }
+
+    async fn set_if_held(
+        &self,
+        name: &str,
+        token: &LeaseToken,
+        key: &str,
+        value: Bytes,
+        ttl: Duration,
+    ) -> Result<bool> {
+        // The lock file stays locked until the lease expires or is released, and only this
+        // process can do either: pinned past the write's own time limit, the lease cannot
+        // change hands while the entry is written.
+        let now = Instant::now();
+        let pinned = {
+            let mut held = lock_map(&self.locks().held);
+            match held.get_mut(name) {
+                Some(lease) if lease.token == *token && lease.expires_at > now => {
+                    let before = lease.expires_at;
+                    lease.expires_at = before.max(now + self.operation_timeout());
+                    Some((before, lease.expires_at))
+                }
+                _ => None,
+            }
+        };
+        let Some((before, pinned)) = pinned else {
+            return Ok(false);
+        };
+        let written = self.set(key, value, ttl).await;
+        let mut held = lock_map(&self.locks().held);
+        if let Some(lease) = held.get_mut(name)
+            && lease.token == *token
+            && lease.expires_at == pinned
+        {
+            lease.expires_at = before;
+        }
+        written.map(|()| true)
     }
 }
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::Bytes;
 use cache_core::{Cache, Entry, Error, Lease, Notifications, Result, check_ttl};
+use redis::cluster_routing::Slot;
 use redis::{Client, Cmd, FromRedisValue};
 
 use crate::RedisConfig;
@@ -182,6 +183,58 @@ impl RedisCache {
         } else {
             Cow::Owned([self.inner.prefix.as_bytes(), key.as_bytes()].concat())
         }
+    }
+}
+
+impl RedisCache {
+    /// `SET` of `key` run by `script` (whose keys are `lease` and the stored key, whose
+    /// arguments are the token, the value and the TTL in milliseconds) and announced as a
+    /// `set` is: whether the script wrote. On a cluster, the two keys must share a slot.
+    pub(crate) async fn set_by_script(
+        &self,
+        script: &str,
+        lease: &[u8],
+        token: &str,
+        key: &str,
+        value: Bytes,
+        ttl: Duration,
+    ) -> Result<bool> {
+        check_ttl(ttl, MAX_TTL)?;
+        let stored = self.key(key);
+        if self.is_cluster() && Slot::for_key(lease) != Slot::for_key(&stored) {
+            return Err(Error::unsupported(
+                "a write fenced by a lease in another hash slot of the cluster",
+            ));
+        }
+        let mut eval = Cmd::new();
+        eval.arg("EVAL")
+            .arg(script)
+            .arg(2)
+            .arg(lease)
+            .arg(&*stored)
+            .arg(token)
+            .arg(&*value)
+            .arg(px_millis(ttl));
+        let mut writes = Writes::with_capacity(1);
+        // Announced even when the fence refuses (one pipeline, one round trip): a reader
+        // told of a write that did not happen only checks its copy once more.
+        let announcement = self
+            .inner
+            .announcer
+            .written(key, &value, self.route(&stored));
+        writes.push(eval, announcement);
+        let replies = self
+            .run_writes("fenced SET", Retry::Idempotent, &writes)
+            .await?;
+        let written = match replies.first() {
+            Some(reply) => i64::from_redis_value_ref(reply).map_err(|e| {
+                self.inner
+                    .errors
+                    .map("fenced SET", redis::RedisError::from(e))
+            })?,
+            None => 0,
+        };
+        Ok(written == 1)
     }
 }
 

@@ -6,6 +6,7 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use bytes::Bytes;
 use cache_core::{Lease, LeaseToken, Result, check_ttl};
 use redis::{Cmd, Script};
 
@@ -26,6 +27,14 @@ end
 return 0",
     )
 });
+
+/// Sets `KEYS[2]` to `ARGV[2]` for `ARGV[3]` ms while the lease `KEYS[1]` is held with the
+/// token `ARGV[1]`: 1, else 0 and nothing written.
+const SET_IF_HELD: &str = r"if redis.call('GET', KEYS[1]) == ARGV[1] then
+    redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+    return 1
+end
+return 0";
 
 /// Deletes a lease still held with the given token: 1, else 0.
 static RELEASE: LazyLock<Script> = LazyLock::new(|| {
@@ -72,6 +81,11 @@ impl RedisCache {
 /// - `try_acquire` is `SET key token NX PX ms`. When it finds the key taken, a `GET` checks
 ///   whether the token there is the one just sent: a `SET` sent again after a dropped
 ///   connection finds its own first send's write, and the lease is ours.
+/// - `set_if_held` is a Lua script that compares the token and then `SET`s the entry, sent
+///   by `EVAL` with the write's announcement. On a cluster it needs the lease and the entry
+///   in one hash slot (a key prefix with a hash tag, such as `{md}:`, puts them there), and is
+///   otherwise [`Error::Unsupported`](cache_core::Error::Unsupported), which
+///   [`Fence`](cache_core::Fence) meets by extending the lease and then writing.
 /// - `extend` and `release` are Lua scripts that compare the token and then `PEXPIRE` or
 ///   `DEL`, atomically, on the lease's one key.
 /// - A lease lasts its TTL, rounded up to whole milliseconds, on the server's clock; a
@@ -124,5 +138,19 @@ impl Lease for RedisCache {
             )
             .await?;
         Ok(released == 1)
+    }
+
+    async fn set_if_held(
+        &self,
+        name: &str,
+        token: &LeaseToken,
+        key: &str,
+        value: Bytes,
+        ttl: Duration,
+    ) -> Result<bool> {
+        let lease = self.lease_key(name);
+        let token = token.secret_hex();
+        self.set_by_script(SET_IF_HELD, &lease, &token, key, value, ttl)
+            .await
     }
 }

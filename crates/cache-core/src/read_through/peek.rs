@@ -18,7 +18,7 @@ use super::{Lookup, Source};
 use crate::envelope::{self, Header, Stamp};
 use crate::fetch_error::panic_message;
 use crate::stats::{Counters, Event};
-use crate::{Cache, Error, Freshness, TypedCache};
+use crate::{Cache, Error, Fence, Freshness, TypedCache};
 
 /// A write time this far ahead of our clock was taken as clock skew between machines, and an
 /// entry written further ahead as stale for as long as it was ahead. Now every version
@@ -212,6 +212,7 @@ pub(super) async fn write<T, C>(
     key: &str,
     local: Option<(&LocalCache, &Weigh<T>)>,
     value: Arc<T>,
+    fence: &Fence,
 ) where
     T: Serialize + Send + Sync + 'static,
     C: Cache,
@@ -219,7 +220,7 @@ pub(super) async fn write<T, C>(
     // Shared, so that a large value is serialized off the runtime's threads.
     let ttl = storage_ttl(cache, policy, key);
     // The fetch succeeded: a `Serialize` that panics fails the write, not the callers.
-    let written = AssertUnwindSafe(cache.set_shared_stamped(key, value.clone(), ttl))
+    let written = AssertUnwindSafe(cache.set_shared_fenced(key, value.clone(), ttl, fence))
         .catch_unwind()
         .await;
     let error = match written {
@@ -227,6 +228,15 @@ pub(super) async fn write<T, C>(
             if let Some((local, weigh)) = local {
                 local.insert(key, stamp, value, counters, weigh).await;
             }
+            return;
+        }
+        Ok(Err(Error::LeaseLost { name })) => {
+            // Another process holds the lease now and stored, or is storing, a newer value.
+            tracing::info!(
+                key,
+                lease = name,
+                "lease lost during the fetch; its value is served here, not stored"
+            );
             return;
         }
         Ok(Err(error)) => error.to_string(),

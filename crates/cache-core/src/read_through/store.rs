@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use super::ReadThrough;
 use super::peek::storage_ttl;
 use crate::stats::Event;
-use crate::{Cache, Result, Stamp};
+use crate::{Cache, Error, Fence, Result, Stamp};
 
 impl<T, E, C> ReadThrough<T, E, C>
 where
@@ -74,8 +74,30 @@ where
     /// # Panics
     /// When serializing `value` panics.
     pub async fn put_shared_stamped(&self, key: &str, value: Arc<T>) -> Result<Stamp> {
+        self.put_shared_fenced(key, value, &Fence::none()).await
+    }
+
+    /// Like [`ReadThrough::put_shared_stamped`], storing only as `fence` allows: while the
+    /// lease under which `value` was fetched is still held (see [`Fence`]). Refused, nothing
+    /// is stored, and the value is not held in the process either: the cache holds a newer
+    /// one, which the next read finds.
+    ///
+    /// # Errors
+    /// The cache's errors (also counted); [`Error::LeaseLost`](crate::Error::LeaseLost) when
+    /// the lease is no longer held.
+    ///
+    /// # Panics
+    /// When serializing `value` panics.
+    pub async fn put_shared_fenced(
+        &self,
+        key: &str,
+        value: Arc<T>,
+        fence: &Fence,
+    ) -> Result<Stamp> {
         let ttl = storage_ttl(&self.cache, &self.policy, key);
-        let written = self.cache.set_shared_stamped(key, value.clone(), ttl).await;
+        let written = (self.cache)
+            .set_shared_fenced(key, value.clone(), ttl, fence)
+            .await;
         if let Some(local) = &self.local {
             match &written {
                 Ok(stamp) => {
@@ -85,7 +107,11 @@ where
                 Err(_) => local.remove(key).await,
             }
         }
-        written.inspect_err(|_| self.counters.record(Event::CacheError))
+        written.inspect_err(|error| {
+            if !matches!(error, Error::LeaseLost { .. }) {
+                self.counters.record(Event::CacheError);
+            }
+        })
     }
 
     /// Removes `key` from the cache, and from the values kept in the process; returns

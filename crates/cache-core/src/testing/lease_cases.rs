@@ -195,3 +195,58 @@ pub async fn lease_invalid_ttl(cache: Arc<dyn Cache>) {
     }
     assert!(lease.release(&name, &token).await.unwrap(), "still held");
 }
+
+/// A write fenced by a lease ([`Lease::set_if_held`]) is made while the token holds the
+/// lease, and refused, writing nothing, once it does not: a wrong token, a released lease,
+/// one that expired, one another process took since.
+pub async fn lease_fenced_write(cache: Arc<dyn Cache>) {
+    let lease = lease_of(&cache);
+    // One hash tag for the lease and the entry, so that a cluster can check and write in
+    // one step as a single server does.
+    let tag = key("lease_fenced_write", "tag").replace(':', "-");
+    let (name, entry) = (format!("{{{tag}}}lease"), format!("{{{tag}}}entry"));
+    let set = |token: &LeaseToken, value: &'static str| {
+        let (name, entry, token) = (name.clone(), entry.clone(), token.clone());
+        let cache = cache.clone();
+        async move {
+            lease_of(&cache)
+                .set_if_held(&name, &token, &entry, Bytes::from(value), MINUTE)
+                .await
+                .unwrap()
+        }
+    };
+    let stored = || async { cache.get(&entry).await.unwrap() };
+
+    let token = take(lease, &name, MINUTE).await;
+    assert!(set(&token, "first").await, "held: written");
+    assert_eq!(stored().await.as_deref(), Some(&b"first"[..]));
+    let remaining = cache.ttl(&entry).await.unwrap().expect("stored with a TTL");
+    assert!(
+        remaining > MINUTE / 2 && remaining <= MINUTE,
+        "{remaining:?}"
+    );
+
+    let stranger = LeaseToken::random().unwrap();
+    assert!(
+        !set(&stranger, "stranger").await,
+        "another token writes nothing"
+    );
+    assert!(lease.release(&name, &token).await.unwrap());
+    assert!(
+        !set(&token, "released").await,
+        "a released lease writes nothing"
+    );
+    assert_eq!(stored().await.as_deref(), Some(&b"first"[..]));
+
+    let lapsing = take(lease, &name, Duration::from_millis(300)).await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert!(
+        !set(&lapsing, "expired").await,
+        "an expired lease writes nothing"
+    );
+    let next = take(lease, &name, MINUTE).await;
+    assert!(!set(&lapsing, "late").await, "nor once another holds it");
+    assert!(set(&next, "second").await);
+    assert_eq!(stored().await.as_deref(), Some(&b"second"[..]));
+    assert!(lease.release(&name, &next).await.unwrap());
+}

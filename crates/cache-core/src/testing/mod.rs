@@ -43,8 +43,8 @@ pub use cases::{
 };
 pub use concurrency::concurrent_writers_and_readers;
 pub use lease_cases::{
-    lease_apart_from_keys, lease_exclusive, lease_expiry, lease_extend, lease_invalid_ttl,
-    lease_release, lease_wrong_token,
+    lease_apart_from_keys, lease_exclusive, lease_expiry, lease_extend, lease_fenced_write,
+    lease_invalid_ttl, lease_release, lease_wrong_token,
 };
 pub use notify_cases::notifications_announce_changes;
 pub use prefix_cases::get_prefix;
@@ -83,6 +83,7 @@ pub async fn run_all(cache: Arc<dyn Cache>) {
     lease_extend(cache.clone()).await;
     lease_apart_from_keys(cache.clone()).await;
     lease_invalid_ttl(cache.clone()).await;
+    lease_fenced_write(cache.clone()).await;
     concurrent_writers_and_readers(cache).await;
 }
 
@@ -95,7 +96,8 @@ macro_rules! conformance_tests {
             round_trip, overwrite, delete, missing_key, ttl_expiry, remaining_ttl, invalid_ttl,
             batch_get_set, binary_safe_values, empty_value, large_value, unicode_keys, get_prefix,
             concurrent_writers_and_readers, lease_exclusive, lease_release, lease_wrong_token,
-            lease_expiry, lease_extend, lease_apart_from_keys, lease_invalid_ttl);
+            lease_expiry, lease_extend, lease_apart_from_keys, lease_invalid_ttl,
+            lease_fenced_write);
     };
     (@cases $make:expr; $($case:ident),+) => {$(
         #[::tokio::test(flavor = "multi_thread", worker_threads = 4)]
