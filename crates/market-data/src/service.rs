@@ -8,8 +8,8 @@ use std::time::{Duration, Instant, SystemTime};
 use bybit_client::models::HeapSize;
 use bybit_client::{InstrumentList, InstrumentSource};
 use cache_core::{
-    Cache, FetchError, Fleet, FleetStats, LocalCache, Lookup, ReadThrough, Refreshed, SingleFlight,
-    Stamp, Stats, TypedCache,
+    Cache, Fence, FetchError, Fleet, FleetStats, LocalCache, Lookup, ReadThrough, Refreshed,
+    SingleFlight, Stamp, Stats, TypedCache,
 };
 use tracing::Instrument;
 
@@ -426,7 +426,9 @@ impl Inner {
                 let market = &flight_market;
                 let lease = this.policy.lease_name(market);
                 let recent = || this.recent(market);
-                let fetch = || async {
+                let fetch = |fence: Fence| async {
+                    // Moved in; the rest is borrowed from the refresh.
+                    let fence = fence;
                     // Read under the lease, so that a process that waited on a holder whose
                     // fetch failed finds its marker.
                     let previous = this.marker(market).await;
@@ -448,7 +450,7 @@ impl Inner {
                         }
                     };
                     this.record_success(market, previous.as_ref()).await;
-                    let (derived, written) = this.store(market, &list).await;
+                    let (derived, written) = this.store(market, &list, &fence).await;
                     // Learned by the write time stored, from which every later read of this
                     // version derives it again: a clock read after the three writes would
                     // be another version to them, and each would scan the list again.
@@ -469,7 +471,7 @@ impl Inner {
                 };
                 let last = this.policy.cache_key(last, market);
                 (this.fleet)
-                    .run_watching(&this.cache, &lease, &last, recent, fetch)
+                    .run_watching_fenced(&this.cache, &lease, &last, recent, fetch)
                     .await
             })
             .await
@@ -578,6 +580,7 @@ impl Inner {
         &self,
         market: &Market,
         list: &Arc<InstrumentList>,
+        fence: &Fence,
     ) -> (Derived, Option<SystemTime>) {
         let key = |dataset| self.policy.cache_key(dataset, market);
         let symbols = Arc::new(derive::symbols(list));
@@ -588,25 +591,40 @@ impl Inner {
         // itself, not a copy (a long list takes a few hundred KiB decoded).
         let instruments = self
             .instruments
-            .put_shared_stamped(&key(Dataset::Instruments), list.clone())
+            .put_shared_fenced(&key(Dataset::Instruments), list.clone(), fence)
             .await;
         let written = instruments.as_ref().ok().map(Stamp::written_at);
+        if let Err(cache_core::Error::LeaseLost { name }) = &instruments {
+            // Another process took the lease while this one fetched, and stores a list
+            // fetched later than ours: ours is served to this process's callers, not stored.
+            tracing::warn!(%market, lease = name, "the fetch outlived its lease; its answer is served here but not stored");
+            let derived = Derived {
+                symbols: Some(symbols),
+                funding_intervals,
+            };
+            return (derived, None);
+        }
         let results = [
             (Dataset::Instruments, instruments.map(drop)),
             (
                 Dataset::Symbols,
                 self.symbols
-                    .put_shared(&key(Dataset::Symbols), symbols.clone())
-                    .await,
+                    .put_shared_fenced(&key(Dataset::Symbols), symbols.clone(), fence)
+                    .await
+                    .map(drop),
             ),
             (
                 Dataset::FundingIntervals,
                 match &funding_intervals {
-                    Some(intervals) => {
-                        self.funding_intervals
-                            .put_shared(&key(Dataset::FundingIntervals), intervals.clone())
-                            .await
-                    }
+                    Some(intervals) => self
+                        .funding_intervals
+                        .put_shared_fenced(
+                            &key(Dataset::FundingIntervals),
+                            intervals.clone(),
+                            fence,
+                        )
+                        .await
+                        .map(drop),
                     None => Ok(()),
                 },
             ),
