@@ -40,6 +40,16 @@ impl Answer {
         }
     }
 
+    /// `list` as the answer to `query`.
+    pub(crate) fn instruments(query: InstrumentsQuery, list: Vec<Value>) -> Self {
+        let result =
+            json!({"category": query.category.as_str(), "list": list, "nextPageCursor": ""});
+        Self {
+            query,
+            body: envelope(result),
+        }
+    }
+
     /// An empty list.
     pub(crate) fn empty(query: InstrumentsQuery) -> Self {
         let result = json!({"category": query.category.as_str(), "list": [], "nextPageCursor": ""});
