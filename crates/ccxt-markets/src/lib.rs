@@ -50,6 +50,8 @@ mod option;
 mod options;
 mod safe;
 mod spot;
+#[cfg(test)]
+mod tests;
 mod time;
 
 use bybit_client::{Category, InstrumentList};
