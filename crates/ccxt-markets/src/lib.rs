@@ -66,7 +66,8 @@ pub use options::{DEFAULT_OPTION_BASE_COINS, Options, UnknownType};
 /// Pass the answers to [`Options::queries`], pages followed: the default and `PreLaunch`
 /// lists of a category one after the other, or merged by [`InstrumentList::merge`]. A type
 /// not in the options is skipped, and so is an option whose `baseCoin` is not one of the
-/// option base coins; a type without a list has no markets.
+/// option base coins (compared ignoring ASCII case, as ccxt passes a coin to Bybit as it is
+/// given); a type without a list has no markets.
 pub fn markets(lists: &[&InstrumentList], options: &Options) -> Vec<Market> {
     let mut out = Vec::new();
     for &category in options.types() {
@@ -96,7 +97,11 @@ pub fn markets(lists: &[&InstrumentList], options: &Options) -> Vec<Market> {
                         if let InstrumentList::Option(l) = list {
                             out.extend(
                                 l.iter()
-                                    .filter(|i| i.base_coin.as_deref() == Some(coin.as_str()))
+                                    .filter(|i| {
+                                        i.base_coin
+                                            .as_deref()
+                                            .is_some_and(|b| b.eq_ignore_ascii_case(coin))
+                                    })
                                     .filter_map(|i| {
                                         option::market(i, &raw(i), options.expired_options())
                                     }),

@@ -109,7 +109,7 @@ fn types_and_option_coins_in_the_order_of_the_options() {
     );
     let chosen = Options::default()
         .with_types([Category::Option, Category::Linear])
-        .with_option_base_coins(["ETH", "BTC"]);
+        .with_option_base_coins(["eth", "BTC"]);
     assert_eq!(
         symbols(&[&spot, &linear, &options], &chosen),
         [
