@@ -119,8 +119,9 @@ pub(crate) fn market(
     })
 }
 
-/// ccxt's expiry of a dated contract: `deliveryTime` unless missing, `""` or zero;
-/// `Err`-like `None` (the outer one) where ccxt fails on it.
+/// ccxt's expiry of a dated contract: `Some(None)` when `deliveryTime` is missing, `""` or
+/// zero, `Some(Some(ms))` for a time, and `None` for what ccxt fails on (not a number, NaN,
+/// infinite).
 fn delivery_time(m: Option<&Value>) -> Option<Option<i64>> {
     let Some(text) = safe::string(m, "deliveryTime") else {
         return Some(None);
