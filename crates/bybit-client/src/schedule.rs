@@ -3,7 +3,9 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::models::{InstrumentList, LinearInverseInstrument, OptionInstrument, TimestampMs};
+use crate::models::{
+    InstrumentList, LinearInverseInstrument, OptionInstrument, Status, TimestampMs,
+};
 
 impl InstrumentList {
     /// The earliest moment strictly after `now` at which Bybit has announced that the list
@@ -45,6 +47,61 @@ impl InstrumentList {
             }
         });
         next
+    }
+
+    /// The earliest moment in `(since, until]` whose announced change the list does not show
+    /// yet: a contract past its `deliveryTime` still `Trading`, or past its `launchTime` still
+    /// `PreLaunch`. `None` when every such change shows (or none was announced then).
+    ///
+    /// Bybit's list can lag its own announcements by a few seconds: a list fetched just after
+    /// a delivery may still list the contract. A cached copy in which this finds a moment is
+    /// worth asking for again soon, rather than at the end of its TTL. Pre-market auction
+    /// phases are not judged: their change is in fields whose next value is not announced.
+    ///
+    /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// use bybit_client::InstrumentList;
+    ///
+    /// let list: InstrumentList = serde_json::from_str(r#"{"category": "linear", "list": [
+    ///     {"symbol": "BTC-26JUN26", "status": "Trading", "deliveryTime": "1782460800000"}
+    /// ]}"#)?;
+    /// let at = |ms| UNIX_EPOCH + Duration::from_millis(ms);
+    /// let delivery = at(1_782_460_800_000);
+    /// let fetched = delivery + Duration::from_secs(2);
+    /// assert_eq!(list.first_unshown_change(fetched - Duration::from_secs(60), fetched), Some(delivery));
+    /// assert_eq!(list.first_unshown_change(delivery, fetched), None, "the window excludes its start");
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn first_unshown_change(&self, since: SystemTime, until: SystemTime) -> Option<SystemTime> {
+        let mut first: Option<SystemTime> = None;
+        let mut consider = |moment: Option<TimestampMs>, unshown: bool| {
+            if let Some(t) = moment.and_then(to_system_time)
+                && unshown
+                && t > since
+                && t <= until
+                && first.is_none_or(|f| t < f)
+            {
+                first = Some(t);
+            }
+        };
+        let trading = |status: Option<&Status>| status == Some(&Status::Trading);
+        let prelaunch = |status: Option<&Status>| status == Some(&Status::PreLaunch);
+        match self {
+            Self::Spot(_) => {}
+            Self::Linear(l) | Self::Inverse(l) => {
+                for i in l.iter() {
+                    consider(i.delivery_time, trading(i.status.as_ref()));
+                    consider(i.launch_time, prelaunch(i.status.as_ref()));
+                }
+            }
+            Self::Option(l) => {
+                for i in l.iter() {
+                    consider(i.delivery_time, trading(i.status.as_ref()));
+                    consider(i.launch_time, prelaunch(i.status.as_ref()));
+                }
+            }
+        }
+        first
     }
 
     /// Every moment at which Bybit has announced a change to the list (see

@@ -197,3 +197,36 @@ fn walking_the_next_boundary_meets_every_boundary() {
     }
     assert!(walked > 20, "the recorded lists announce moments: {walked}");
 }
+
+#[test]
+fn a_passed_change_is_unshown_while_the_list_still_lists_the_old_state() {
+    let mut values = fixtures::values(LINEAR_214);
+    let delivery = 1_782_460_800_000;
+    values[7]["deliveryTime"] = json!(delivery.to_string());
+    values[9]["launchTime"] = json!((delivery + 5_000).to_string());
+    values[9]["status"] = json!("PreLaunch");
+    let after = |ms: u64| at(delivery + ms);
+    let window = |list: &InstrumentList, until| {
+        list.first_unshown_change(until - Duration::from_secs(3600), until)
+    };
+
+    let lagging = list(Category::Linear, &values);
+    assert_eq!(window(&lagging, after(1_000)), Some(at(delivery)));
+    assert_eq!(window(&lagging, at(delivery - 1)), None, "not passed yet");
+    assert_eq!(
+        lagging.first_unshown_change(at(delivery), after(1_000)),
+        None,
+        "moments at or before `since` are left out"
+    );
+
+    values[7]["status"] = json!("Delivering");
+    let delivered = list(Category::Linear, &values);
+    assert_eq!(window(&delivered, after(1_000)), None);
+    assert_eq!(
+        window(&delivered, after(6_000)),
+        Some(after(5_000)),
+        "a launch passed while the contract is still PreLaunch"
+    );
+    values[9]["status"] = json!("Trading");
+    assert_eq!(window(&list(Category::Linear, &values), after(6_000)), None);
+}
