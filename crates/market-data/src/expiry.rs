@@ -26,9 +26,18 @@ thread_local! {
     pub(crate) static SCANS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
+/// How many versions of the datasets derived from a list a [`Boundary`] remembers having
+/// checked against the stored list: one per derived dataset, and a spare.
+const CHECKED: usize = 4;
+
 /// What this process knows of one market's next announced change.
-#[derive(Debug, Default)]
-pub(crate) struct Boundary(Mutex<Option<Known>>);
+#[derive(Debug)]
+pub(crate) struct Boundary {
+    known: Mutex<Option<Known>>,
+    /// How long after a passed announcement a list that does not show its change yet is
+    /// asked for again (see [`next_ask`]).
+    horizon: Duration,
+}
 
 #[derive(Debug)]
 struct Known {
@@ -40,9 +49,75 @@ struct Known {
     refreshed: Option<SystemTime>,
     /// The decoded list of this version last served, if any.
     seen: Weak<InstrumentList>,
+    /// Write times of derived datasets read without their list, already checked against
+    /// the stored list: a new version of one is checked once.
+    checked: Vec<SystemTime>,
+}
+
+/// The moment from which the version of `list` written at `written` is to be asked for
+/// again: the first moment Bybit announced after it, or sooner, while a change it announced
+/// for a moment before it does not show in the list yet (its list can lag the moment by
+/// seconds), the next of 1 s, 2 s, 4 s, ... after that moment, up to `horizon` after it.
+pub(crate) fn next_ask(
+    list: &InstrumentList,
+    written: SystemTime,
+    horizon: Duration,
+) -> Option<SystemTime> {
+    let announced = list.next_boundary_after(written);
+    let since = written
+        .checked_sub(horizon)
+        .unwrap_or(SystemTime::UNIX_EPOCH);
+    let lagging = list
+        .first_unshown_change(since, written)
+        .and_then(|moment| {
+            let passed = written.duration_since(moment).unwrap_or_default();
+            let mut step = Duration::from_secs(1);
+            while step <= passed {
+                step = step.saturating_mul(2);
+            }
+            (step <= horizon).then(|| moment + step)
+        });
+    match (announced, lagging) {
+        (Some(a), Some(l)) => Some(a.min(l)),
+        (a, l) => a.or(l),
+    }
 }
 
 impl Boundary {
+    /// Nothing known yet; lagging announcements asked for again up to `horizon` after them.
+    pub(crate) fn new(horizon: Duration) -> Self {
+        Self {
+            known: Mutex::new(None),
+            horizon,
+        }
+    }
+
+    /// Whether a derived dataset's version written at `written` is known: the list it was
+    /// derived from was learned, or it was checked against the stored list already.
+    pub(crate) fn covers(&self, written: SystemTime) -> bool {
+        self.lock().as_ref().is_some_and(|known| {
+            same_version(known.written, written)
+                || known.checked.iter().any(|&at| same_version(at, written))
+        })
+    }
+
+    /// Notes that a derived dataset's version written at `written` was checked against the
+    /// stored list (learned, or found missing).
+    pub(crate) fn checked(&self, written: SystemTime) {
+        let mut known = self.lock();
+        let known = known.get_or_insert_with(|| Known {
+            written: SystemTime::UNIX_EPOCH,
+            next: None,
+            refreshed: None,
+            seen: Weak::new(),
+            checked: Vec::new(),
+        });
+        if known.checked.len() == CHECKED {
+            known.checked.remove(0);
+        }
+        known.checked.push(written);
+    }
+
     /// Learns the first announced moment after `written` in `list`, the version of the
     /// market's list written then (by the write time stored with it, which every read of it
     /// derives again from its age); returns it. `list` is then the decoded list of the
@@ -61,7 +136,7 @@ impl Boundary {
         // A pass over the list: once per version, outside the lock.
         #[cfg(test)]
         SCANS.with(|scans| scans.set(scans.get() + 1));
-        let next = list.next_boundary_after(written);
+        let next = next_ask(list, written, self.horizon);
         let mut known = self.lock();
         match &mut *known {
             Some(known) if known.written > written => {}
@@ -76,6 +151,7 @@ impl Boundary {
                     next,
                     refreshed: None,
                     seen: Arc::downgrade(list),
+                    checked: Vec::new(),
                 });
             }
         }
@@ -117,7 +193,7 @@ impl Boundary {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<Known>> {
         // Every write leaves the value consistent.
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+        self.known.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -149,4 +225,60 @@ fn same_version(a: SystemTime, b: SystemTime) -> bool {
 /// Whether `moment` plus the grace has passed.
 pub(crate) fn is_past(moment: SystemTime) -> bool {
     SystemTime::now() >= moment + BOUNDARY_GRACE
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::UNIX_EPOCH;
+
+    use super::*;
+
+    const DELIVERY: u64 = 1_782_460_800_000;
+    const HOUR: Duration = Duration::from_secs(3600);
+
+    fn at(ms: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_millis(ms)
+    }
+
+    fn list(status: &str, launch: u64) -> InstrumentList {
+        serde_json::from_str(&format!(
+            r#"{{"category": "linear", "list": [
+                {{"symbol": "BTC-26JUN26", "status": "{status}", "deliveryTime": "{DELIVERY}"}},
+                {{"symbol": "NEWUSDT", "status": "PreLaunch", "launchTime": "{launch}"}}
+            ]}}"#
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn before_a_moment_the_next_ask_is_the_moment() {
+        let far = DELIVERY + 10 * 3_600_000;
+        assert_eq!(
+            next_ask(&list("Trading", far), at(DELIVERY - 5_000), HOUR),
+            Some(at(DELIVERY))
+        );
+    }
+
+    #[test]
+    fn a_list_lagging_a_delivery_is_asked_for_at_growing_intervals() {
+        let lagging = list("Trading", DELIVERY + 10 * 3_600_000);
+        let ask = |fetched_after_ms| next_ask(&lagging, at(DELIVERY + fetched_after_ms), HOUR);
+        assert_eq!(ask(1_200), Some(at(DELIVERY + 2_000)));
+        assert_eq!(ask(3_100), Some(at(DELIVERY + 4_000)));
+        assert_eq!(ask(4_000), Some(at(DELIVERY + 8_000)));
+        assert_eq!(ask(1_000_000), Some(at(DELIVERY + 1_024_000)));
+        // Past the horizon the lag no longer counts: the launch is the next moment.
+        assert_eq!(ask(3_000_000), Some(at(DELIVERY + 10 * 3_600_000)));
+    }
+
+    #[test]
+    fn a_change_that_shows_asks_nothing_more_until_the_next_moment() {
+        let delivered = list("Delivering", DELIVERY + 60_000);
+        assert_eq!(
+            next_ask(&delivered, at(DELIVERY + 1_200), HOUR),
+            Some(at(DELIVERY + 60_000))
+        );
+        let none_left = list("Closed", 0);
+        assert_eq!(next_ask(&none_left, at(DELIVERY + 1_200), HOUR), None);
+    }
 }

@@ -23,7 +23,7 @@ impl MarketState {
     fn new(policy: &Policy, market: &Market) -> Self {
         Self {
             keys: Dataset::ALL.map(|dataset| policy.cache_key(dataset, market)),
-            boundary: Boundary::default(),
+            boundary: Boundary::new(policy.longest_ttl()),
         }
     }
 

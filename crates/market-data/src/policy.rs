@@ -112,6 +112,16 @@ impl Policy {
         }
     }
 
+    /// The longest TTL of the datasets: how long after an announced change a list that does
+    /// not show it yet is still asked for again.
+    pub(crate) fn longest_ttl(&self) -> Duration {
+        Dataset::ALL
+            .into_iter()
+            .map(|dataset| self.dataset(dataset).freshness.ttl())
+            .max()
+            .unwrap_or_default()
+    }
+
     fn dataset_mut(&mut self, dataset: Dataset) -> &mut DatasetPolicy {
         match dataset {
             Dataset::Instruments => &mut self.instruments,

@@ -67,6 +67,33 @@ impl Inner {
         Some(Ok(Fresh { list, derived }))
     }
 
+    /// Learns `market`'s next announced change from the instruments list stored in the
+    /// cache, for a derived dataset's version written at `derived` that was read without its
+    /// list; notes that version as checked, found or not.
+    pub(crate) async fn learn_boundary(
+        &self,
+        market: &Market,
+        boundary: &crate::expiry::Boundary,
+        derived: SystemTime,
+    ) {
+        let key = self.policy.cache_key(Dataset::Instruments, market);
+        match self
+            .instruments
+            .cache()
+            .get_stored::<InstrumentList>(&key)
+            .await
+        {
+            Ok(Some(stored)) => {
+                boundary.learn(&Arc::new(stored.value), stored.header.written_at);
+            }
+            Ok(None) => {}
+            Err(error) => {
+                tracing::debug!(%market, %error, "cannot read the list for its announced changes");
+            }
+        }
+        boundary.checked(derived);
+    }
+
     /// When the entry under `key` was written, from its header alone.
     async fn written_at(&self, key: &str) -> Option<SystemTime> {
         let head = self.cache.get_prefix(key, HEADER_LEN).await.ok()??;

@@ -9,7 +9,7 @@ use bybit_client::models::HeapSize;
 use bybit_client::{InstrumentList, InstrumentSource};
 use cache_core::{
     Cache, Fence, FetchError, Fleet, FleetStats, LocalCache, Lookup, ReadThrough, Refreshed,
-    SingleFlight, Stamp, Stats, TypedCache,
+    SingleFlight, Source, Stamp, Stats, TypedCache,
 };
 use tracing::Instrument;
 
@@ -180,37 +180,88 @@ impl MarketData {
         self.inner.instruments.held_stamp(&key, list).await
     }
 
-    /// Starts a refresh of `market` in the background when the list `lookup` was served from
-    /// predates a change Bybit announced (see [`BOUNDARY_GRACE`](crate::BOUNDARY_GRACE)),
-    /// learning the announced moments of an instruments list first.
-    fn expire_at_boundaries<T: 'static>(
+    /// `lookup`, unless it is a fresh value from the cache that predates a change Bybit
+    /// announced which has passed (by [`BOUNDARY_GRACE`](crate::BOUNDARY_GRACE)): then the
+    /// market is refreshed now, as at the end of a TTL, and its answer served; the value read
+    /// is served as stale when the refresh fails, or when it takes longer than the soft
+    /// timeout (it goes on in the background).
+    ///
+    /// The announced moments are those of the stored list the value was derived from: an
+    /// instruments list is read for them, and a derived dataset read without its list has
+    /// the stored list read and decoded once per version, so that every process reading any
+    /// dataset expires it at the same moment.
+    async fn expire_at_boundaries<T, F, Fut>(
         &self,
         market: &Market,
+        dataset: Dataset,
         boundary: &Boundary,
-        lookup: &Lookup<T>,
-    ) {
-        let list = (&lookup.value as &dyn std::any::Any).downcast_ref::<Arc<InstrumentList>>();
-        if boundary.claim_refresh(list, lookup.age) {
-            tracing::info!(%market, "an announced change has passed; refreshing");
-            // Counted from now, so that `settle` waits for it before it has even started.
-            self.inner.starting.fetch_add(1, Ordering::SeqCst);
-            let (inner, market) = (self.inner.clone(), market.clone());
-            tokio::spawn(async move {
-                let refresh = Inner::refresh(inner.clone(), market);
-                let mut refresh = std::pin::pin!(refresh);
-                // Polled once, which joins or starts the flight, before it stops counting.
-                let polled = futures_util::poll!(refresh.as_mut());
-                inner.starting.fetch_sub(1, Ordering::SeqCst);
-                let outcome = match polled {
-                    std::task::Poll::Ready(outcome) => outcome,
-                    std::task::Poll::Pending => refresh.await,
-                };
-                // The refresh logged its failure; the stale list stays until the next try.
-                if let Err(error) = outcome {
-                    tracing::debug!(%error, "refresh at an announced change failed");
-                }
-            });
+        lookup: Lookup<T>,
+        refresh: &F,
+    ) -> Lookup<T>
+    where
+        T: Send + Sync + 'static,
+        F: Fn() -> Fut,
+        Fut: Future<Output = Shared<T>> + Send + 'static,
+    {
+        // A stale copy is served because a fetch just failed, or runs.
+        if lookup.source != Source::Cache {
+            return lookup;
         }
+        let list = (&lookup.value as &dyn std::any::Any).downcast_ref::<Arc<InstrumentList>>();
+        if list.is_none() {
+            let written = SystemTime::now()
+                .checked_sub(lookup.age)
+                .unwrap_or(SystemTime::UNIX_EPOCH);
+            if !boundary.covers(written) {
+                self.inner.learn_boundary(market, boundary, written).await;
+            }
+        }
+        if !boundary.claim_refresh(list, lookup.age) {
+            return lookup;
+        }
+        tracing::info!(%market, %dataset, "an announced change has passed; refreshing");
+        let soft = self.inner.policy.timeouts().soft();
+        let refreshing = self.spawn_counted(refresh());
+        match tokio::time::timeout(soft, refreshing).await {
+            Ok(Ok(Ok(refreshed))) => Lookup {
+                value: refreshed.value().clone(),
+                source: refreshed.source(),
+                age: refreshed.age(),
+            },
+            Ok(Ok(Err(error))) => {
+                // The refresh logged its failure; the stale list stays until the next try.
+                tracing::debug!(%error, "refresh at an announced change failed");
+                Lookup {
+                    source: Source::Stale,
+                    ..lookup
+                }
+            }
+            Ok(Err(_)) | Err(_) => Lookup {
+                source: Source::Stale,
+                ..lookup
+            },
+        }
+    }
+
+    /// Runs `refresh` in a task of its own, which goes on when its caller stops waiting,
+    /// counted by [`MarketData::settle`] from this moment.
+    fn spawn_counted<T: Send + 'static>(
+        &self,
+        refresh: impl Future<Output = T> + Send + 'static,
+    ) -> tokio::task::JoinHandle<T> {
+        // Counted from now, so that `settle` waits for it before it has even started.
+        self.inner.starting.fetch_add(1, Ordering::SeqCst);
+        let inner = self.inner.clone();
+        tokio::spawn(async move {
+            let mut refresh = std::pin::pin!(refresh);
+            // Polled once, which joins or starts the flight, before it stops counting.
+            let polled = futures_util::poll!(refresh.as_mut());
+            inner.starting.fetch_sub(1, Ordering::SeqCst);
+            match polled {
+                std::task::Poll::Ready(outcome) => outcome,
+                std::task::Poll::Pending => refresh.await,
+            }
+        })
     }
 
     /// The symbols of `market`, in Bybit's order.
@@ -324,18 +375,20 @@ impl MarketData {
     ) -> Result<Lookup<T>, Error>
     where
         T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
-        F: FnOnce() -> Fut,
+        F: Fn() -> Fut,
         Fut: Future<Output = Shared<T>> + Send + 'static,
     {
         let state = self.inner.markets.of(&self.inner.policy, market);
         let span = tracing::debug_span!("market_data", %dataset, %market);
         let lookup = cached
-            .get_refreshed(state.key(dataset), refresh)
+            .get_refreshed(state.key(dataset), &refresh)
             .instrument(span)
             .await
             .map_err(|error| Error::from_fetch(error.flatten()))?;
+        let lookup = self
+            .expire_at_boundaries(market, dataset, &state.boundary, lookup, &refresh)
+            .await;
         tracing::debug!(%dataset, %market, source = ?lookup.source, age = ?lookup.age, "served");
-        self.expire_at_boundaries(market, &state.boundary, &lookup);
         Ok(lookup)
     }
 }
