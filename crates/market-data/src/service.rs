@@ -68,6 +68,7 @@ pub(crate) struct Inner {
     pub(crate) funding_intervals: Cached<FundingIntervals>,
     upstream: SingleFlight<Fresh, RefreshError>,
     upstream_fetches: AtomicU64,
+    upstream_failures: AtomicU64,
     fleet: Fleet,
     pub(crate) markets: Markets,
     /// Refreshes started in the background that have not yet joined their flight.
@@ -89,6 +90,9 @@ pub struct MarketStats {
     pub funding_intervals: Stats,
     /// Upstream calls made (each one paginates through a whole market).
     pub upstream_fetches: u64,
+    /// Upstream calls that failed, or whose answer was refused (also counted in
+    /// `upstream_fetches`).
+    pub upstream_failures: u64,
     /// How this process took turns at fetching with the others that share the cache.
     pub fleet: FleetStats,
 }
@@ -131,6 +135,7 @@ impl MarketData {
             policy,
             upstream: SingleFlight::new(),
             upstream_fetches: AtomicU64::new(0),
+            upstream_failures: AtomicU64::new(0),
             markets,
             starting: AtomicUsize::new(0),
             backoffs: crate::backoff::Local::default(),
@@ -178,6 +183,64 @@ impl MarketData {
     ) -> Option<Stamp> {
         let key = self.key(Dataset::Instruments, market);
         self.inner.instruments.held_stamp(&key, list).await
+    }
+
+    /// The [`Stamp`] of the stored version `value` was decoded from: `value` as a read of
+    /// `dataset` of `market` served it ([`MarketData::instruments`], [`MarketData::symbols`]
+    /// or [`MarketData::funding_intervals`]), while the values held in memory hold it (as
+    /// they do just after the read, until another version replaces it).
+    ///
+    /// Every process sharing the cache agrees on a version's stamp, whatever its clock, so
+    /// that it names the version across a fleet: an HTTP `ETag`, say.
+    ///
+    /// `None` when another version has replaced it in memory since (read again), when
+    /// `value` is not of `dataset`'s type, when it was never stored (the cache refused the
+    /// write), and without values in memory ([`Policy::local_capacity`] 0).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::sync::Arc;
+    /// use bybit_client::testing::MockBybit;
+    /// use bybit_client::{BybitClient, Category, ClientConfig};
+    /// use cache_core::MemoryCache;
+    /// use market_data::{Dataset, Market, MarketData, Policy};
+    ///
+    /// let bybit = MockBybit::start().await;
+    /// let client = BybitClient::new(ClientConfig::new(bybit.base_url()))?;
+    /// let data = MarketData::new(Arc::new(MemoryCache::new(64 << 20)), Arc::new(client), Policy::default());
+    /// let linear = Market::new(Category::Linear)?;
+    ///
+    /// let symbols = data.symbols(&linear).await?;
+    /// let stamp = data.held_stamp(Dataset::Symbols, &linear, &symbols.value).await;
+    /// assert!(stamp.is_some());
+    /// // The same version read again has the same stamp.
+    /// let again = data.symbols(&linear).await?;
+    /// assert_eq!(data.held_stamp(Dataset::Symbols, &linear, &again.value).await, stamp);
+    /// # Ok(()) }
+    /// ```
+    pub async fn held_stamp<T: Send + Sync + 'static>(
+        &self,
+        dataset: Dataset,
+        market: &Market,
+        value: &Arc<T>,
+    ) -> Option<Stamp> {
+        let key = self.key(dataset, market);
+        let value = value as &dyn std::any::Any;
+        match dataset {
+            Dataset::Instruments => {
+                let list = value.downcast_ref::<Arc<InstrumentList>>()?;
+                self.inner.instruments.held_stamp(&key, list).await
+            }
+            Dataset::Symbols => {
+                let symbols = value.downcast_ref::<Arc<Vec<String>>>()?;
+                self.inner.symbols.held_stamp(&key, symbols).await
+            }
+            Dataset::FundingIntervals => {
+                let intervals = value.downcast_ref::<Arc<FundingIntervals>>()?;
+                self.inner.funding_intervals.held_stamp(&key, intervals).await
+            }
+        }
     }
 
     /// `lookup`, unless it is a fresh value from the cache that predates a change Bybit
@@ -350,6 +413,7 @@ impl MarketData {
             symbols: self.inner.symbols.stats(),
             funding_intervals: self.inner.funding_intervals.stats(),
             upstream_fetches: self.inner.upstream_fetches.load(Ordering::Relaxed),
+            upstream_failures: self.inner.upstream_failures.load(Ordering::Relaxed),
             fleet: self.inner.fleet.stats(),
         }
     }
@@ -498,6 +562,7 @@ impl Inner {
                     let list = match fetched.await {
                         Ok(list) => list,
                         Err(error) => {
+                            this.upstream_failures.fetch_add(1, Ordering::Relaxed);
                             this.record_failure(market, previous.as_ref(), &error).await;
                             return Err(error);
                         }

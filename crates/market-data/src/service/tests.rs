@@ -81,3 +81,22 @@ async fn reads_of_a_slowly_stored_list_do_not_scan_it_again() {
         "one scan, by the refresh"
     );
 }
+
+/// A fetch that fails is counted among the fetches, and as a failure.
+#[tokio::test(flavor = "current_thread")]
+async fn a_failed_fetch_counts_as_an_upstream_failure() {
+    let bybit = MockBybit::builder()
+        .fault(bybit_client::testing::Fault::forbidden(0))
+        .start()
+        .await;
+    let client = Arc::new(BybitClient::new(ClientConfig::new(bybit.base_url())).unwrap());
+    let data = MarketData::new(Arc::new(MemoryCache::new(64 << 20)), client, Policy::default());
+    let linear = Market::new(Category::Linear).unwrap();
+    assert!(data.instruments(&linear).await.is_err());
+    let stats = data.stats();
+    assert_eq!((stats.upstream_fetches, stats.upstream_failures), (1, 1));
+    data.clear(&linear).await.unwrap();
+    data.instruments(&linear).await.unwrap();
+    let stats = data.stats();
+    assert_eq!((stats.upstream_fetches, stats.upstream_failures), (2, 1));
+}
