@@ -144,6 +144,26 @@ pub(crate) enum Command {
         #[arg(long, value_name = "DURATION", value_parser = positive_duration)]
         interval: Option<Duration>,
     },
+    /// Serve the cached datasets over HTTP, with change events and metrics, until SIGINT or
+    /// SIGTERM.
+    ///
+    /// Routes (all GET): /v1/bybit/{category}/instruments, /symbols and
+    /// /funding-intervals (the JSON of the commands' --json; ?baseCoin=B), /events
+    /// (Server-Sent Events: a snapshot, then each change, as `watch --json` prints them),
+    /// /metrics (Prometheus), /healthz and /readyz. Prints `listening on http://ADDR` on
+    /// stdout once it accepts connections. On a signal it stops accepting, closes event
+    /// streams, finishes the requests in flight and exits 0 within about two seconds.
+    Serve {
+        /// The address to listen on (port 0: any free port, printed).
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// The most connections held open at once; more wait to be accepted.
+        #[arg(long, value_name = "N", default_value_t = market_data_http::DEFAULT_MAX_CONNECTIONS)]
+        max_connections: usize,
+        /// A request not answered within this long gets 504.
+        #[arg(long, value_name = "DURATION", default_value = "35s", value_parser = positive_duration)]
+        request_timeout: Duration,
+    },
     /// Manage the cache.
     #[command(subcommand)]
     Cache(CacheCommand),

@@ -13,6 +13,8 @@ mod cli;
 mod output;
 mod printer;
 mod progress;
+mod serve;
+mod signal;
 mod watch;
 
 use std::io::{self, IsTerminal, Write};
@@ -144,6 +146,20 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 )));
             }
             output::instruments(&mut out, &selected, cli.json)
+        }
+        Command::Serve {
+            listen,
+            max_connections,
+            request_timeout,
+        } => {
+            drop(out);
+            let serve = serve::Serve {
+                listen: *listen,
+                max_connections: *max_connections,
+                request_timeout: *request_timeout,
+                json: cli.json,
+            };
+            return serve::run(&data, &serve).await;
         }
         Command::Cache(CacheCommand::Clear {
             category,

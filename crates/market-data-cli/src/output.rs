@@ -9,6 +9,20 @@ use market_data::FundingIntervals;
 
 use bybit_client::Escaped;
 
+/// Writes where `market-data serve` listens: `listening on http://ADDR`, or
+/// `{"listening":"http://ADDR"}`.
+pub(crate) fn listening(
+    out: &mut impl Write,
+    address: std::net::SocketAddr,
+    json: bool,
+) -> io::Result<()> {
+    let url = format!("http://{address}");
+    if json {
+        return json_line(out, &serde_json::json!({ "listening": url }));
+    }
+    writeln!(out, "listening on {url}")
+}
+
 /// Writes the symbols, one a line, or a JSON array of strings.
 ///
 /// Text output escapes what could steer a terminal (see [`Escaped`]); JSON is exact.

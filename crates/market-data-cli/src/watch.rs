@@ -1,7 +1,6 @@
 //! `market-data watch`: a market's snapshot, then each change of its instrument list, one
 //! line each, until SIGINT or SIGTERM.
 
-use std::future::Future;
 use std::io;
 use std::pin::pin;
 use std::time::Duration;
@@ -13,6 +12,7 @@ use tokio::sync::oneshot;
 
 use crate::Failure;
 use crate::printer::{Lines, MAX_QUEUED, Printer};
+use crate::signal::stop_signal;
 
 /// How long a refresh in flight at a signal may go on to be stored: the process exits
 /// within about two seconds of the signal, this and the runtime's shutdown grace.
@@ -254,29 +254,4 @@ async fn keep_fresh(data: MarketData, market: Market, interval: Duration) {
             }
         }
     }
-}
-
-/// A future that ends at the first SIGINT or SIGTERM, their handlers installed now.
-#[cfg(unix)]
-fn stop_signal() -> io::Result<impl Future<Output = ()>> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut interrupt = signal(SignalKind::interrupt())?;
-    let mut terminate = signal(SignalKind::terminate())?;
-    Ok(async move {
-        tokio::select! {
-            _ = interrupt.recv() => {}
-            _ = terminate.recv() => {}
-        }
-    })
-}
-
-/// A future that ends at the first Ctrl-C.
-#[cfg(not(unix))]
-fn stop_signal() -> io::Result<impl Future<Output = ()>> {
-    Ok(async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            // Without a handler the default one ends the process.
-            std::future::pending::<()>().await;
-        }
-    })
 }
