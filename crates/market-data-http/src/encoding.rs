@@ -67,8 +67,7 @@ pub(crate) fn negotiate(headers: &HeaderMap) -> Encoding {
                 .unwrap_or(1.0);
             let slot = if coding.eq_ignore_ascii_case("zstd") {
                 &mut zstd
-            } else if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip")
-            {
+            } else if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
                 &mut gzip
             } else if coding == "*" {
                 &mut any
@@ -97,7 +96,10 @@ mod tests {
 
     fn accepting(value: &str) -> Encoding {
         let mut headers = HeaderMap::new();
-        headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_str(value).unwrap());
+        headers.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_str(value).unwrap(),
+        );
         negotiate(&headers)
     }
 

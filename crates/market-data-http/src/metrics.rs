@@ -13,7 +13,9 @@ use std::time::Duration;
 
 use market_data::{MarketData, Stats};
 use metrics::{Counter, Histogram, Key, KeyName, Label, Level, Metadata, Recorder, Unit};
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+use metrics_exporter_prometheus::{
+    Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
+};
 
 use crate::encoding::Encoding;
 
@@ -123,7 +125,13 @@ impl Metrics {
                     &METADATA,
                 );
                 let by_status = Vec::new();
-                routes.insert(route.to_owned(), Route { duration, by_status });
+                routes.insert(
+                    route.to_owned(),
+                    Route {
+                        duration,
+                        by_status,
+                    },
+                );
             }
             let Some(entry) = routes.get_mut(route) else {
                 return;
@@ -167,11 +175,17 @@ impl Metrics {
             self.dataset(dataset, &counts);
         }
         let total = |name: &'static str, label: &'static str, value: &'static str, n: u64| {
-            self.counter(name, vec![Label::new(label, value)]).absolute(n);
+            self.counter(name, vec![Label::new(label, value)])
+                .absolute(n);
         };
         let upstream = "market_data_upstream_requests_total";
         let failed = stats.upstream_failures;
-        total(upstream, "outcome", "success", stats.upstream_fetches.saturating_sub(failed));
+        total(
+            upstream,
+            "outcome",
+            "success",
+            stats.upstream_fetches.saturating_sub(failed),
+        );
         total(upstream, "outcome", "failure", failed);
         let leases = "market_data_fleet_leases_total";
         total(leases, "result", "won", stats.fleet.won);
@@ -195,8 +209,16 @@ impl Metrics {
         set(local, Some(("kind", "notified")), stats.notified_hits);
         let validated = stats.local_hits.saturating_sub(stats.notified_hits);
         set(local, Some(("kind", "validated")), validated);
-        set("market_data_cache_eager_refreshes_total", None, stats.refreshes_ahead);
+        set(
+            "market_data_cache_eager_refreshes_total",
+            None,
+            stats.refreshes_ahead,
+        );
         set("market_data_cache_errors_total", None, stats.cache_errors);
-        set("market_data_refresh_failures_total", None, stats.fetch_errors);
+        set(
+            "market_data_refresh_failures_total",
+            None,
+            stats.fetch_errors,
+        );
     }
 }

@@ -26,7 +26,10 @@ pub fn router(data: Arc<MarketData>, options: Options) -> Router {
     let state = Arc::new(AppState::new(data, options));
     let options = &state.options;
     Router::new()
-        .route("/v1/bybit/{category}/instruments", get(datasets::instruments))
+        .route(
+            "/v1/bybit/{category}/instruments",
+            get(datasets::instruments),
+        )
         .route("/v1/bybit/{category}/symbols", get(datasets::symbols))
         .route(
             "/v1/bybit/{category}/funding-intervals",
@@ -69,10 +72,10 @@ async fn method_not_allowed() -> ApiError {
 /// Counts each request by route and status, and the time to its response's headers.
 async fn count(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".into(), |path| Arc::<str>::from(path.as_str()));
+    let route = request.extensions().get::<MatchedPath>().map_or_else(
+        || "unmatched".into(),
+        |path| Arc::<str>::from(path.as_str()),
+    );
     let response = next.run(request).await;
     let status = response.status().as_u16();
     state.metrics.request(&route, status, started.elapsed());

@@ -50,7 +50,12 @@ impl Hub {
         state.idle_since = None;
         let next = self.sender.subscribe();
         let resumed = last_event_id
-            .and_then(|id| id.strip_prefix(&*self.instance)?.strip_prefix('-')?.parse().ok())
+            .and_then(|id| {
+                id.strip_prefix(&*self.instance)?
+                    .strip_prefix('-')?
+                    .parse()
+                    .ok()
+            })
             .and_then(|seq| state.ring.after(seq, state.last));
         let first = match (resumed, state.count) {
             (Some(events), _) => events,
@@ -111,11 +116,7 @@ impl Hub {
             state.idle_since = None;
             return false;
         }
-        state
-            .idle_since
-            .get_or_insert_with(Instant::now)
-            .elapsed()
-            >= idle
+        state.idle_since.get_or_insert_with(Instant::now).elapsed() >= idle
     }
 }
 
