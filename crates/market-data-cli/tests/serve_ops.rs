@@ -101,8 +101,14 @@ async fn a_signal_ends_event_streams_finishes_requests_in_flight_and_exits_0() {
         }
         sidecar.signal(signal);
         // The stream ends at the signal, not at the exit that follows the request.
-        assert!(events.next().await.is_none(), "{signal}: the stream goes on");
-        assert!(!in_flight.is_finished(), "{signal}: the stream outlived the request");
+        assert!(
+            events.next().await.is_none(),
+            "{signal}: the stream goes on"
+        );
+        assert!(
+            !in_flight.is_finished(),
+            "{signal}: the stream outlived the request"
+        );
         let reply = in_flight.await.unwrap();
         assert_eq!(reply.status, StatusCode::OK, "{signal}: {reply:?}");
         let (status, took, errors) = sidecar.exit().await;
