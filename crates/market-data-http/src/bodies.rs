@@ -58,6 +58,13 @@ impl Built {
     }
 }
 
+/// Which body: that of `route` for `market`, made from its `dataset`.
+pub(crate) struct BodyOf<'a> {
+    pub(crate) route: &'static str,
+    pub(crate) dataset: Dataset,
+    pub(crate) market: &'a Market,
+}
+
 /// The body of one (route, market): the value it was built from, held so that a request
 /// served the same value (the same allocation, as a value held in memory is) finds it
 /// without asking for its stamp.
@@ -88,9 +95,11 @@ impl Bodies {
     pub(crate) async fn get<T: Send + Sync + 'static>(
         &self,
         data: &MarketData,
-        route: &'static str,
-        dataset: Dataset,
-        market: &Market,
+        BodyOf {
+            route,
+            dataset,
+            market,
+        }: BodyOf<'_>,
         value: &Arc<T>,
         to_json: fn(&T) -> serde_json::Result<Vec<u8>>,
         metrics: &Metrics,
@@ -126,10 +135,9 @@ impl Bodies {
         });
         metrics.body_built(route, Encoding::Identity);
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-        if slots.len() >= MAX_SLOTS && !slots.contains_key(&key) {
-            if let Some(any) = slots.keys().next().cloned() {
-                slots.remove(&any);
-            }
+        let full = slots.len() >= MAX_SLOTS && !slots.contains_key(&key);
+        if let Some(any) = slots.keys().next().cloned().filter(|_| full) {
+            slots.remove(&any);
         }
         let held: Arc<dyn Any + Send + Sync> = value.clone();
         let slot = Slot {

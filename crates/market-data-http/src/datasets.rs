@@ -10,6 +10,7 @@ use axum::response::Response;
 use bybit_client::InstrumentList;
 use market_data::{Dataset, Lookup, Market};
 
+use crate::bodies::BodyOf;
 use crate::error::ApiError;
 use crate::params::{self, MarketQuery};
 use crate::respond;
@@ -89,9 +90,11 @@ impl<'a, T: Send + Sync + 'static> Answer<'a, T> {
         let built = (state.bodies)
             .get(
                 &state.data,
-                self.route,
-                self.dataset,
-                self.market,
+                BodyOf {
+                    route: self.route,
+                    dataset: self.dataset,
+                    market: self.market,
+                },
                 &self.lookup.value,
                 to_json,
                 &state.metrics,

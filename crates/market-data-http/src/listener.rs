@@ -14,7 +14,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 /// How many connections [`ConnectionLimit`] holds open by default.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 
-/// A listener for [`axum::serve`] that holds at most `max` connections open: past that, new
+/// A listener for [`axum::serve()`] that holds at most `max` connections open: past that, new
 /// connections wait in the kernel's backlog until one closes. Accepted connections have
 /// `TCP_NODELAY` set, since answers are written whole.
 ///

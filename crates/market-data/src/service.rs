@@ -238,7 +238,10 @@ impl MarketData {
             }
             Dataset::FundingIntervals => {
                 let intervals = value.downcast_ref::<Arc<FundingIntervals>>()?;
-                self.inner.funding_intervals.held_stamp(&key, intervals).await
+                self.inner
+                    .funding_intervals
+                    .held_stamp(&key, intervals)
+                    .await
             }
         }
     }

@@ -90,7 +90,11 @@ async fn a_failed_fetch_counts_as_an_upstream_failure() {
         .start()
         .await;
     let client = Arc::new(BybitClient::new(ClientConfig::new(bybit.base_url())).unwrap());
-    let data = MarketData::new(Arc::new(MemoryCache::new(64 << 20)), client, Policy::default());
+    let data = MarketData::new(
+        Arc::new(MemoryCache::new(64 << 20)),
+        client,
+        Policy::default(),
+    );
     let linear = Market::new(Category::Linear).unwrap();
     assert!(data.instruments(&linear).await.is_err());
     let stats = data.stats();
