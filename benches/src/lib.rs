@@ -8,6 +8,7 @@ use bybit_client::LinearInverseInstrument;
 use bybit_client::testing::fixtures::{LINEAR_214, values};
 use cache_core::{Codec, Compression, Format};
 
+pub mod load;
 pub mod pin;
 pub mod python;
 pub mod report;

@@ -43,3 +43,22 @@ pub fn skipped(python: &OsString, why: &str) -> String {
         python.to_string_lossy(),
     )
 }
+
+/// Whether `python` runs and imports what the aiohttp service of `http_serve` needs
+/// (aiohttp, and the reference's packages); why not, if it does not.
+///
+/// # Errors
+/// A sentence saying what is missing.
+pub fn check_aiohttp(python: &OsString) -> Result<(), String> {
+    check(python)?;
+    let output = Command::new(python)
+        .args(["-c", "import aiohttp"])
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("`{}` did not run ({e})", python.to_string_lossy()))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{}` lacks aiohttp", python.to_string_lossy()))
+    }
+}
