@@ -192,15 +192,29 @@ fn serve(args: &[String]) -> Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let app = match args {
-            [kind, redis, bybit] if kind == "ours" => ours(redis, bybit).await?,
-            [kind, body] if kind == "bare" => bare(std::fs::read(body)?.into()),
-            _ => bail!("--serve ours REDIS_URL BYBIT_URL | --serve bare BODY_FILE"),
-        };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        println!("http://{}", listener.local_addr()?);
-        let listener = market_data_http::ConnectionLimit::new(listener, 1024);
-        axum::serve(listener, app).await?;
+        let address = listener.local_addr()?;
+        match args {
+            // As `market-data serve` serves it.
+            [kind, redis, bybit] if kind == "ours" => {
+                let app = ours(redis, bybit).await?;
+                println!("http://{address}");
+                let listener = market_data_http::ConnectionLimit::new(listener, 1024);
+                let header_timeout = market_data_http::DEFAULT_HEADER_TIMEOUT;
+                market_data_http::serve(listener, app, header_timeout, std::future::pending())
+                    .await?;
+            }
+            // As axum's own example serves a router, with TCP_NODELAY as ours has it.
+            [kind, body] if kind == "bare" => {
+                let app = bare(std::fs::read(body)?.into());
+                println!("http://{address}");
+                let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                    let _ = tcp.set_nodelay(true);
+                });
+                axum::serve(listener, app).await?;
+            }
+            _ => bail!("--serve ours REDIS_URL BYBIT_URL | --serve bare BODY_FILE"),
+        }
         Ok(())
     })
 }

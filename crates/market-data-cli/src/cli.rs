@@ -163,6 +163,10 @@ pub(crate) enum Command {
         /// A request not answered within this long gets 504.
         #[arg(long, value_name = "DURATION", default_value = "35s", value_parser = positive_duration)]
         request_timeout: Duration,
+        /// A connection whose client takes longer than this to send a request's headers is
+        /// closed.
+        #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = positive_duration)]
+        header_timeout: Duration,
     },
     /// Manage the cache.
     #[command(subcommand)]

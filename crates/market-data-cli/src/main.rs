@@ -151,12 +151,14 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             listen,
             max_connections,
             request_timeout,
+            header_timeout,
         } => {
             drop(out);
             let serve = serve::Serve {
                 listen: *listen,
                 max_connections: *max_connections,
                 request_timeout: *request_timeout,
+                header_timeout: *header_timeout,
                 json: cli.json,
             };
             return serve::run(&data, &serve).await;

@@ -25,6 +25,7 @@ pub(crate) struct Serve {
     pub(crate) listen: SocketAddr,
     pub(crate) max_connections: usize,
     pub(crate) request_timeout: Duration,
+    pub(crate) header_timeout: Duration,
     pub(crate) json: bool,
 }
 
@@ -48,9 +49,12 @@ pub(crate) async fn run(data: &MarketData, serve: &Serve) -> Result<(), Failure>
         .with_shutdown(shutdown.clone());
     let app = market_data_http::router(Arc::new(data.clone()), options);
     let listener = ConnectionLimit::new(listener, serve.max_connections);
-    let server = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-        .into_future();
+    let server = market_data_http::serve(
+        listener,
+        app,
+        serve.header_timeout,
+        shutdown.clone().cancelled_owned(),
+    );
     let mut server = tokio::spawn(server);
     let mut out = io::stdout().lock();
     output::listening(&mut out, address, serve.json)

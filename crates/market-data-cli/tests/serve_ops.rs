@@ -120,3 +120,30 @@ async fn a_signal_ends_event_streams_finishes_requests_in_flight_and_exits_0() {
         assert!(refused.await.is_err(), "{signal}: still accepting");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_slow_to_send_its_headers_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let bybit = MockBybit::start().await;
+    let serve = ["--header-timeout", "1s"];
+    let sidecar = Sidecar::start_with("memory", &bybit.base_url(), &[], &serve).await;
+    let mut stream = tokio::net::TcpStream::connect(sidecar.base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n")
+        .await
+        .unwrap();
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(common::http::ANSWER_BOUND, stream.read_to_end(&mut rest));
+    let read = read.await.expect("the connection is still open");
+    // Closed, with a 408 or nothing; never the answer to a request that never ended.
+    assert!(read.is_ok() || rest.is_empty(), "{read:?}");
+    assert!(
+        !String::from_utf8_lossy(&rest).contains("200 OK"),
+        "{rest:?}"
+    );
+    // A client that sends its headers in time is answered.
+    let reply = get(&sidecar.base, "/healthz", &[]).await;
+    assert_eq!(reply.status, StatusCode::OK);
+}

@@ -26,7 +26,8 @@
 //!   when there is one).
 //! - **Bounds.** A request not answered within [`Options::request_timeout`] gets `504`; at
 //!   most [`Options::max_in_flight`] are handled at once; no request body is read. Serve it
-//!   with [`ConnectionLimit`] to bound connections too.
+//!   with [`serve`] and [`ConnectionLimit`] to bound connections and the time a client may
+//!   take to send a request's headers too.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -67,6 +68,7 @@ mod options;
 mod params;
 mod respond;
 mod routes;
+mod serve;
 mod state;
 
 pub use listener::{ConnectionLimit, DEFAULT_MAX_CONNECTIONS, LimitedStream};
@@ -75,6 +77,7 @@ pub use options::{
     DEFAULT_MAX_IN_FLIGHT, DEFAULT_REQUEST_TIMEOUT, Options,
 };
 pub use routes::router;
+pub use serve::{DEFAULT_HEADER_TIMEOUT, serve};
 
 /// Re-exported: the type [`router`] serves.
 pub use axum::Router;

@@ -24,10 +24,21 @@ impl Sidecar {
     /// Starts `market-data --cache cache --bybit-url bybit ARGS serve --listen 127.0.0.1:0`
     /// and waits for the address it prints.
     pub(crate) async fn start(cache: &str, bybit: &str, args: &[&str]) -> Self {
+        Self::start_with(cache, bybit, args, &[]).await
+    }
+
+    /// [`Sidecar::start`] with `serve`'s own options `serve_args`.
+    pub(crate) async fn start_with(
+        cache: &str,
+        bybit: &str,
+        args: &[&str],
+        serve_args: &[&str],
+    ) -> Self {
         let mut child = super::market_data()
             .args(["--cache", cache, "--bybit-url", bybit])
             .args(args)
             .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(serve_args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
