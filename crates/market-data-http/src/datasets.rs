@@ -8,12 +8,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use bybit_client::InstrumentList;
-use market_data::{Dataset, Lookup, Market};
+use market_data::Market;
 
-use crate::bodies::BodyOf;
+use crate::bodies::{BodyOf, Held, Part};
 use crate::error::ApiError;
 use crate::params::{self, MarketQuery};
-use crate::respond;
+use crate::respond::{self, Served};
 use crate::state::AppState;
 
 pub(crate) async fn instruments(
@@ -24,9 +24,19 @@ pub(crate) async fn instruments(
 ) -> Result<Response, ApiError> {
     let market = params::market(path, query)?;
     let lookup = state.data.instruments(&market).await?;
-    let dataset = Dataset::Instruments;
-    let answer = Answer::new(&state, "instruments", dataset, &market, &lookup);
-    answer.send(&headers, instruments_json).await
+    let list = lookup.value.clone();
+    let to_json = Box::new(move || instruments_json(&list));
+    let held = Held::Instruments(lookup.value.clone());
+    answer(
+        &state,
+        &headers,
+        "instruments",
+        market,
+        held,
+        Served::of(&lookup),
+        to_json,
+    )
+    .await
 }
 
 pub(crate) async fn symbols(
@@ -37,8 +47,19 @@ pub(crate) async fn symbols(
 ) -> Result<Response, ApiError> {
     let market = params::market(path, query)?;
     let lookup = state.data.symbols(&market).await?;
-    let answer = Answer::new(&state, "symbols", Dataset::Symbols, &market, &lookup);
-    answer.send(&headers, json).await
+    let symbols = lookup.value.clone();
+    let to_json = Box::new(move || serde_json::to_vec(&*symbols));
+    let held = Held::Symbols(lookup.value.clone());
+    answer(
+        &state,
+        &headers,
+        "symbols",
+        market,
+        held,
+        Served::of(&lookup),
+        to_json,
+    )
+    .await
 }
 
 pub(crate) async fn funding_intervals(
@@ -49,59 +70,41 @@ pub(crate) async fn funding_intervals(
 ) -> Result<Response, ApiError> {
     let market = params::market(path, query)?;
     let lookup = state.data.funding_intervals(&market).await?;
-    let dataset = Dataset::FundingIntervals;
-    let answer = Answer::new(&state, "funding-intervals", dataset, &market, &lookup);
-    answer.send(&headers, json).await
+    let intervals = lookup.value.clone();
+    let to_json = Box::new(move || serde_json::to_vec(&*intervals));
+    let held = Held::FundingIntervals(lookup.value.clone());
+    let served = Served::of(&lookup);
+    answer(
+        &state,
+        &headers,
+        "funding-intervals",
+        market,
+        held,
+        served,
+        to_json,
+    )
+    .await
 }
 
-/// A dataset's version, served by a read, to answer a request with.
-struct Answer<'a, T> {
-    state: &'a AppState,
+/// Answers with the body of `route` for `market`, made from `held` (by `to_json`, once per
+/// stored version).
+async fn answer(
+    state: &AppState,
+    headers: &HeaderMap,
     route: &'static str,
-    dataset: Dataset,
-    market: &'a Market,
-    lookup: &'a Lookup<T>,
-}
-
-impl<'a, T: Send + Sync + 'static> Answer<'a, T> {
-    const fn new(
-        state: &'a AppState,
-        route: &'static str,
-        dataset: Dataset,
-        market: &'a Market,
-        lookup: &'a Lookup<T>,
-    ) -> Self {
-        Self {
-            state,
-            route,
-            dataset,
-            market,
-            lookup,
-        }
-    }
-
-    /// The version's body (built with `to_json` once per version) and its headers.
-    async fn send(
-        self,
-        headers: &HeaderMap,
-        to_json: fn(&T) -> serde_json::Result<Vec<u8>>,
-    ) -> Result<Response, ApiError> {
-        let state = self.state;
-        let built = (state.bodies)
-            .get(
-                &state.data,
-                BodyOf {
-                    route: self.route,
-                    dataset: self.dataset,
-                    market: self.market,
-                },
-                &self.lookup.value,
-                to_json,
-                &state.metrics,
-            )
-            .await?;
-        respond::versioned(state, headers, self.lookup, &built, self.dataset).await
-    }
+    market: Market,
+    held: Held,
+    served: Served,
+    to_json: Box<dyn FnOnce() -> serde_json::Result<Vec<u8>> + Send>,
+) -> Result<Response, ApiError> {
+    let of = BodyOf {
+        route,
+        params: market.to_string(),
+        parts: vec![Part { market, held }],
+        to_json,
+    };
+    let built = state.bodies.get(&state.data, of, &state.metrics).await?;
+    respond::versioned(state, headers, served, &built).await
 }
 
 /// The instruments as `market-data instruments --json` prints them: Bybit's objects, every
@@ -112,8 +115,4 @@ fn instruments_json(list: &InstrumentList) -> serde_json::Result<Vec<u8>> {
         InstrumentList::Linear(l) | InstrumentList::Inverse(l) => serde_json::to_vec(l),
         InstrumentList::Option(l) => serde_json::to_vec(l),
     }
-}
-
-fn json<T: serde::Serialize>(value: &T) -> serde_json::Result<Vec<u8>> {
-    serde_json::to_vec(value)
 }

@@ -16,24 +16,59 @@ use crate::state::AppState;
 /// RFC 9211's `Cache-Status` field.
 static CACHE_STATUS: HeaderName = HeaderName::from_static("cache-status");
 
-/// Answers the request with `headers` by `built`, the body of the version `lookup` served.
-pub(crate) async fn versioned<T>(
+/// How the reads a body is made from were served: for several, the stalest.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Served {
+    source: Source,
+    age: Duration,
+}
+
+impl Served {
+    pub(crate) const fn of<T>(lookup: &Lookup<T>) -> Self {
+        Self {
+            source: lookup.source,
+            age: lookup.age,
+        }
+    }
+
+    /// The staler of the two: a stale part makes the whole stale, the oldest part its age.
+    #[cfg_attr(not(test), expect(dead_code, reason = "for routes that merge markets"))]
+    pub(crate) fn and(self, other: Self) -> Self {
+        let rank = |source: Source| match source {
+            Source::Cache | Source::Upstream => 0,
+            Source::Revalidating => 1,
+            _ => 2,
+        };
+        let source = if rank(other.source) > rank(self.source)
+            || (self.source == Source::Upstream && other.source == Source::Cache)
+        {
+            other.source
+        } else {
+            self.source
+        };
+        Self {
+            source,
+            age: self.age.max(other.age),
+        }
+    }
+}
+
+/// Answers the request with `headers` by `built`, the body of the version `served`.
+pub(crate) async fn versioned(
     state: &AppState,
     headers: &HeaderMap,
-    lookup: &Lookup<T>,
+    served: Served,
     built: &Built,
-    dataset: market_data::Dataset,
 ) -> Result<Response, ApiError> {
     let encoding = encoding::negotiate(headers);
     let etag = format!("\"{}{}\"", built.tag, encoding.tag_suffix());
-    let policy = state.data.policy().dataset(dataset);
     let cache_control = format!(
         "public, max-age={}, stale-while-revalidate={}, stale-if-error={}",
         built.fresh_for.as_secs(),
-        policy.freshness.stale_while_revalidate().as_secs(),
-        policy.freshness.max_stale().as_secs(),
+        built.stale_while_revalidate.as_secs(),
+        built.max_stale.as_secs(),
     );
-    let status = cache_status(lookup.source, built.fresh_for, lookup.age);
+    let status = cache_status(served.source, built.fresh_for, served.age);
     let not_modified = matches(headers, &etag);
     let mut response = if not_modified {
         let mut response = Response::new(Body::empty());
@@ -58,7 +93,7 @@ pub(crate) async fn versioned<T>(
     for (name, value) in [
         (&header::ETAG, etag),
         (&header::CACHE_CONTROL, cache_control),
-        (&header::AGE, lookup.age.as_secs().to_string()),
+        (&header::AGE, served.age.as_secs().to_string()),
         (&CACHE_STATUS, status),
     ] {
         // Made of digits, hex and fixed words: always a valid header value.
@@ -110,6 +145,25 @@ mod tests {
         assert!(!matches(&headers, "\"a-gzip\""));
         headers.insert(header::IF_NONE_MATCH, HeaderValue::from_static("*"));
         assert!(matches(&headers, "\"b\""));
+    }
+
+    #[test]
+    fn several_reads_are_served_as_the_stalest() {
+        let served = |source, secs| Served {
+            source,
+            age: Duration::from_secs(secs),
+        };
+        let both = served(Source::Cache, 5).and(served(Source::Upstream, 0));
+        assert_eq!((both.source, both.age.as_secs()), (Source::Cache, 5));
+        let both = served(Source::Upstream, 0).and(served(Source::Cache, 5));
+        assert_eq!((both.source, both.age.as_secs()), (Source::Cache, 5));
+        let both = served(Source::Stale, 90).and(served(Source::Revalidating, 70));
+        assert_eq!((both.source, both.age.as_secs()), (Source::Stale, 90));
+        let both = served(Source::Cache, 1).and(served(Source::Revalidating, 70));
+        assert_eq!(
+            (both.source, both.age.as_secs()),
+            (Source::Revalidating, 70)
+        );
     }
 
     #[test]
