@@ -258,9 +258,13 @@ impl<C: Cache> TypedCache<C> {
     }
 
     /// Decodes the payload of an envelope that [`envelope::open`](crate::envelope::open)
-    /// already checked (`payload` is what it returned), on the blocking pool when it is large:
-    /// the checksum is not verified a second time.
-    pub(crate) async fn decode_opened<T>(
+    /// already checked (`header` and `payload` are what it returned), on the blocking pool when
+    /// it is large: the checksum is not verified a second time. For a reader that looks at the
+    /// header before it decides to decode.
+    ///
+    /// # Errors
+    /// [`Error::Decode`].
+    pub async fn decode_opened<T>(
         &self,
         header: crate::envelope::Header,
         payload: Bytes,

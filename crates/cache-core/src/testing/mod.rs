@@ -118,6 +118,12 @@ macro_rules! notification_conformance_tests {
     };
 }
 
+/// How many envelope checksums this thread computed since the last call: a test that runs on
+/// one thread counts with it how often a layer above verifies an entry.
+pub fn take_checksums() -> usize {
+    crate::envelope::CHECKSUMS.with(std::cell::Cell::take)
+}
+
 /// A key unique to this process and case, so that cases never see each other's entries.
 pub(crate) fn key(case: &str, name: &str) -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
