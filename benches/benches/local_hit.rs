@@ -13,10 +13,8 @@ use std::time::Duration;
 
 use bybit_client::LinearInverseInstrument;
 use cache_core::envelope::HEADER_LEN;
-use cache_core::{
-    Cache, Codec, Compression, DEFAULT_LOCAL_CAPACITY, Freshness, LocalCache, ReadThrough, Source,
-    TypedCache,
-};
+use cache_core::{Cache, Codec, Compression, TypedCache};
+use cache_policy::{DEFAULT_LOCAL_CAPACITY, Freshness, LocalCache, ReadThrough, Source};
 use cache_redis::RedisCache;
 use criterion::{Criterion, criterion_group, criterion_main};
 use redis_test_server::RedisServer;

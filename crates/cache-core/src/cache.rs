@@ -82,7 +82,7 @@ pub trait Cache: Send + Sync {
     }
 
     /// The backend's [`Notifications`]: announcements of every write and delete through it,
-    /// by any process, which a [`LocalCache`](crate::LocalCache) follows to serve the values
+    /// by any process, which a `cache_policy::LocalCache` follows to serve the values
     /// it holds without a round trip; `None` for a backend without them (held values are
     /// then validated on every read). A wrapper forwards its inner backend's.
     fn notifications(&self) -> Option<&dyn Notifications> {

@@ -14,7 +14,7 @@ use crate::{Cache, Error, LeaseToken, Result};
 /// process takes the lease, does the work again and stores a newer result. A write through a
 /// fence of the lapsed lease is then refused with [`Error::LeaseLost`] and writes nothing, so
 /// the older result never replaces the newer one; the stalled holder still has its result to
-/// give its own callers. [`Fleet::run_fenced`](crate::Fleet::run_fenced) hands the work its
+/// give its own callers. `cache_policy::Fleet::run_fenced` hands the work its
 /// fence.
 ///
 /// The check and the write are one step where the backend offers it

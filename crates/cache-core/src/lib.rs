@@ -1,5 +1,4 @@
-//! An async cache of bytes with per-entry TTL, and a typed, compressed, read-through layer
-//! on top of it.
+//! An async cache of bytes with per-entry TTL, and a typed, compressed layer on top of it.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -24,24 +23,23 @@
 //!   each with a level), and the limits within which stored bytes are read.
 //! - [`envelope`]: the header every stored value carries (format, compression, decoded length,
 //!   write time, checksum), so any reader decodes what any writer wrote and recognizes foreign
-//!   or corrupt bytes. Its module docs give the byte layout.
+//!   or corrupt bytes. Its module docs give the byte layout; a value's [`Stamp`] tells which
+//!   stored version it is from the header alone.
 //! - [`TypedCache`]: serde values over any `Cache` and `Codec`, with
-//!   [`TypedCache::get_or_fetch`] for read-through.
-//! - [`ReadThrough`]: per-dataset read-through with a [`Freshness`] policy (TTL, jitter, how
-//!   long a stale copy is kept to serve when the upstream fails or is slow),
-//!   [`FetchTimeouts`] (a soft timeout after which a stale copy is served, a hard deadline
-//!   after which the fetch is abandoned), [`SingleFlight`] so that concurrent misses share
-//!   one fetch, [`FetchError`] for a fetch that failed, panicked or ran out of time, and
-//!   [`Stats`] counters. It keeps decoded values in the process ([`LocalCache`]), each
-//!   served again only once the cache is found to hold its [`Stamp`] still, or, following
-//!   the backend's [`Notifications`] ([`LocalCache::follow`]), without a round trip while no
-//!   write was announced and the value was checked within the last 500 ms.
+//!   [`TypedCache::get_or_fetch`] for simple read-through.
 //! - [`Lease`] (through [`Cache::lease`]): an expiring, exclusive claim on a name, shared by
-//!   every process on the same cache, so that one of them fetches while the others wait.
+//!   every process on the same cache, so that one of them fetches while the others wait; a
+//!   [`Fence`] refuses the writes of a holder whose lease lapsed.
+//! - [`Notifications`] (through [`Cache::notifications`]): every write and delete through a
+//!   backend, announced to every process that uses the same cache.
 //! - [`unix_millis`]: the one conversion of write times to stored milliseconds.
 //! - [`MemoryCache`] (feature `memory`, on by default): a bounded in-process backend.
 //! - `testing` (feature `testing`): the conformance suite every backend passes.
 //! - `MockCache` (feature `mock`): a mockall mock of [`Cache`] for other crates' tests.
+//!
+//! The `cache-policy` crate builds on these: read-through per dataset with freshness, stale
+//! copies, shared fetches, fetch timeouts, values kept decoded in the process, and turns at
+//! the work across processes through the lease.
 //!
 //! # Bad stored bytes
 //! Decoding never panics and never returns a wrong value: unknown magic or version, a
@@ -83,10 +81,6 @@ mod codec;
 pub mod envelope;
 mod error;
 mod fence;
-mod fetch_error;
-mod fleet;
-mod flight;
-mod freshness;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
@@ -96,13 +90,10 @@ mod memory;
 #[cfg(feature = "memory")]
 mod memory_lease;
 mod notify;
-mod read_through;
-mod stats;
 #[cfg(any(test, feature = "testing", feature = "fuzzing"))]
 mod tamper;
 #[cfg(feature = "testing")]
 pub mod testing;
-mod timeouts;
 mod typed;
 
 #[cfg(feature = "mock")]
@@ -116,23 +107,10 @@ pub use codec::{
 pub use envelope::Stamp;
 pub use error::{BoxError, DecodeError, Error, Result};
 pub use fence::Fence;
-pub use fetch_error::FetchError;
-pub use fleet::{DEFAULT_LEASE_TTL, DEFAULT_MAX_WAIT, Fleet, FleetStats};
-pub use flight::SingleFlight;
-pub use freshness::Freshness;
 #[cfg(feature = "mock")]
 pub use lease::MockLease;
 pub use lease::{Lease, LeaseToken};
 #[cfg(feature = "memory")]
 pub use memory::MemoryCache;
-pub use notify::{
-    DEFAULT_RECHECK_AFTER, Listener, Notifications, Signal, Subscribers, Subscription,
-};
-#[allow(deprecated)]
-pub use read_through::{
-    CLOCK_SKEW_TOLERANCE, DEFAULT_LOCAL_CAPACITY, LocalCache, Lookup, ReadThrough, Refreshed,
-    Source,
-};
-pub use stats::Stats;
-pub use timeouts::FetchTimeouts;
+pub use notify::{Listener, Notifications, Signal, Subscribers, Subscription};
 pub use typed::TypedCache;

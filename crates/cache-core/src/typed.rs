@@ -139,7 +139,7 @@ impl<C: Cache> TypedCache<C> {
     ///   the value is fetched and overwrites it, and a warning is logged.
     /// - The cache never fails a call that `fetch` can answer: when the backend cannot be read
     ///   or written, the value is fetched and returned, and a warning is logged.
-    /// - Concurrent callers on a miss each call `fetch`; [`ReadThrough`](crate::ReadThrough)
+    /// - Concurrent callers on a miss each call `fetch`; `cache_policy::ReadThrough`
     ///   shares one fetch among them and keeps a stale copy for when it fails.
     ///
     /// # Errors

@@ -2,7 +2,7 @@
 //!
 //! An announcement only shortens how long other processes' local caches take to drop a value
 //! this process replaced: without it they still see the write at their next recheck (see
-//! [`LocalCache`](cache_core::LocalCache)). So the write's own reply decides a call's
+//! `cache_policy::LocalCache`). So the write's own reply decides a call's
 //! result, and a refused announcement is logged, never returned.
 //!
 //! A refusal for want of rights (`NOPERM`: a user without channel rights, Redis 7's default

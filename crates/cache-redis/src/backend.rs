@@ -54,7 +54,7 @@ pub const MAX_TTL: Duration = Duration::from_millis(1 << 62);
 ///   cluster without `@scripting`) is logged, never returned; see
 ///   [`RedisConfig::announce`], which also turns them off.
 ///   Its [`Notifications`] follow that channel on a pub/sub connection of their own, opened
-///   with the first subscriber ([`LocalCache::follow`](cache_core::LocalCache::follow)),
+///   with the first subscriber (`cache_policy::LocalCache::follow`),
 ///   pinged every second, and reopened with backoff (50 ms to 2 s) when it breaks; its
 ///   subscribers are told when it is down and up again. On a cluster the announcement is a
 ///   classic `PUBLISH`, which every node forwards, and the subscription listens on one seed

@@ -140,12 +140,12 @@ impl RedisConfig {
     /// Whether every write and delete is announced on the cache's pub/sub channel (default
     /// on), in the same pipeline as the write.
     ///
-    /// The announcements let other processes' [`LocalCache`](cache_core::LocalCache)s that
+    /// The announcements let other processes' `cache_policy::LocalCache`s that
     /// follow this cache drop a value as soon as this process replaces it, and wake another
-    /// process's [`Fleet`](cache_core::Fleet) waiter as soon as the result it waits for is
+    /// process's `cache_policy::Fleet` waiter as soon as the result it waits for is
     /// stored. Without them, those local caches, whose subscriptions stay up and carry
     /// everyone else's announcements, still serve a value they validated up to their
-    /// [`recheck_after`](cache_core::LocalCache::recheck_after) (500 ms by default, plus one
+    /// `cache_policy::LocalCache::recheck_after` (500 ms by default, plus one
     /// round trip) after this process replaced it, and then read the new one: the bound that
     /// holds for a lost announcement; and a waiter finds the result at its next poll (every
     /// 20 ms to 250 ms by default). This process's own reads, and processes without a local

@@ -43,7 +43,7 @@
 //! - Every write and delete is announced on a pub/sub channel under the key prefix, in the
 //!   same pipeline as the write; [`Cache::notifications`](cache_core::Cache::notifications)
 //!   follows it on a connection of its own, reconnecting with backoff, so that a
-//!   [`LocalCache`](cache_core::LocalCache) serves the values it holds without a round trip.
+//!   `cache_policy::LocalCache` serves the values it holds without a round trip.
 //!   An announcement is best-effort: one the server refuses never fails the write
 //!   ([`RedisConfig::announce`] turns them off).
 //! - An optional key prefix namespaces every key; on a cluster, see

@@ -11,9 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use cache_core::{
-    Cache, Codec, Entry, Fleet, Freshness, LocalCache, ReadThrough, Source, TypedCache,
-};
+use cache_core::{Cache, Codec, Entry, TypedCache};
+use cache_policy::{Fleet, Freshness, LocalCache, ReadThrough, Source};
 use cache_redis::RedisCache;
 use futures::StreamExt;
 use redis_test_server::{RedisCluster, RedisServer};

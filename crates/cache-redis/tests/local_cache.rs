@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use cache_core::envelope;
 use cache_core::testing::restamp;
-use cache_core::{Cache, Codec, Freshness, LocalCache, ReadThrough, Source, TypedCache};
+use cache_core::{Cache, Codec, TypedCache};
+use cache_policy::{Freshness, LocalCache, ReadThrough, Source};
 use cache_redis::RedisCache;
 use common::Standalone;
 

@@ -9,9 +9,8 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cache_core::{
-    Cache, Codec, Fleet, Freshness, LocalCache, ReadThrough, Signal, Source, TypedCache,
-};
+use cache_core::{Cache, Codec, Signal, TypedCache};
+use cache_policy::{Fleet, Freshness, LocalCache, ReadThrough, Source};
 use cache_redis::RedisCache;
 use common::{Cluster, Standalone};
 

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use bybit_client::Category;
-use cache_core::FetchError;
+use cache_policy::FetchError;
 
 use crate::Dataset;
 use crate::vet::RefreshError;

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use bybit_client::InstrumentList;
-use cache_core::{Refreshed, Source};
+use cache_policy::{Refreshed, Source};
 
 use crate::derive::FundingIntervals;
 

@@ -25,7 +25,8 @@ mod service;
 mod vet;
 mod watch;
 
-pub use cache_core::{FetchTimeouts, FleetStats, Lookup, Source, Stamp, Stats};
+pub use cache_core::Stamp;
+pub use cache_policy::{FetchTimeouts, FleetStats, Lookup, Source, Stats};
 pub use derive::FundingIntervals;
 pub use error::Error;
 pub use expiry::BOUNDARY_GRACE;

@@ -2,9 +2,8 @@
 
 use std::time::Duration;
 
-use cache_core::{
-    Codec, Compression, DEFAULT_LEASE_TTL, DEFAULT_LOCAL_CAPACITY, FetchTimeouts, Freshness,
-};
+use cache_core::{Codec, Compression};
+use cache_policy::{DEFAULT_LEASE_TTL, DEFAULT_LOCAL_CAPACITY, FetchTimeouts, Freshness};
 
 use bybit_client::Category;
 
@@ -198,7 +197,7 @@ impl Policy {
     /// # Errors
     /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) under 30 ms.
     pub fn with_lease_ttl(mut self, ttl: Duration) -> Result<Self, crate::Error> {
-        cache_core::Fleet::new()
+        cache_policy::Fleet::new()
             .with_lease_ttl(ttl)
             .map_err(|error| crate::Error::InvalidArgument(error.to_string()))?;
         self.lease_ttl = ttl;
@@ -342,7 +341,7 @@ impl Policy {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use cache_core::FetchTimeouts;
+    /// use cache_policy::FetchTimeouts;
     ///
     /// let timeouts = FetchTimeouts::default().with_soft(Duration::from_secs(1));
     /// let policy = market_data::Policy::default().with_timeouts(timeouts);
@@ -360,13 +359,13 @@ impl Policy {
     }
 
     /// Keeps up to `bytes` of decoded values in the process, for every dataset and market
-    /// together (one [`LocalCache`](cache_core::LocalCache) shared by the datasets); 0 keeps
+    /// together (one [`LocalCache`](cache_policy::LocalCache) shared by the datasets); 0 keeps
     /// none. By default 64 MiB ([`DEFAULT_LOCAL_CAPACITY`]); the 214 linear instruments take
     /// about 85 KB.
     ///
     /// A value held there is served after one small read of its stamp from the cache, and
     /// only while the cache still holds that version: a write by another process is seen by
-    /// the next read, as without it. See [`ReadThrough`](cache_core::ReadThrough).
+    /// the next read, as without it. See [`ReadThrough`](cache_policy::ReadThrough).
     ///
     /// ```
     /// let policy = market_data::Policy::default().with_local_capacity(0);

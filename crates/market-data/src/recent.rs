@@ -5,8 +5,9 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use bybit_client::InstrumentList;
+use cache_core::Cache;
 use cache_core::envelope::{self, HEADER_LEN};
-use cache_core::{Cache, Refreshed};
+use cache_policy::Refreshed;
 
 use crate::derive;
 use crate::fresh::{Derived, Fresh};

@@ -7,9 +7,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bybit_client::models::HeapSize;
 use bybit_client::{InstrumentList, InstrumentSource};
-use cache_core::{
-    Cache, Fence, FetchError, Fleet, FleetStats, LocalCache, Lookup, ReadThrough, Refreshed,
-    SingleFlight, Source, Stamp, Stats, TypedCache,
+use cache_core::{Cache, Fence, Stamp, TypedCache};
+use cache_policy::{
+    FetchError, Fleet, FleetStats, LocalCache, Lookup, ReadThrough, Refreshed, SingleFlight,
+    Source, Stats,
 };
 use tracing::Instrument;
 
@@ -488,7 +489,7 @@ where
 fn fleet(policy: &Policy) -> Fleet {
     let hard = policy.timeouts().hard();
     let max_wait = if hard == Duration::MAX {
-        cache_core::DEFAULT_MAX_WAIT
+        cache_policy::DEFAULT_MAX_WAIT
     } else {
         hard
     };

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use bybit_client::testing::fixtures::{LINEAR_214, values};
 use bybit_client::{Category, InstrumentList, InstrumentSource, InstrumentsQuery};
-use cache_core::{FetchTimeouts, MemoryCache};
+use cache_core::MemoryCache;
+use cache_policy::FetchTimeouts;
 use market_data::{Error, Market, MarketData, Policy, Source};
 use serde_json::Value;
 

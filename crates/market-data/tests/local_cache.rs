@@ -177,7 +177,7 @@ async fn with_redis_down_a_held_value_is_never_served() {
     server.stop();
     // A value checked less than `recheck_after` ago may be served on notices alone, the
     // subscription not yet found lost; past that, never unchecked.
-    tokio::time::sleep(cache_core::DEFAULT_RECHECK_AFTER).await;
+    tokio::time::sleep(cache_policy::DEFAULT_RECHECK_AFTER).await;
     source.answer(100);
     let while_down = data.instruments(&market).await.unwrap();
     assert_eq!(

@@ -2,22 +2,14 @@
 //! that uses the same cache, so that values held decoded in a process are dropped as soon as
 //! the shared cache holds another version, without a round trip per read.
 
-mod follow;
 mod subscribers;
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
-pub(crate) use follow::{Change, Changes, Following, Token, Trust};
 pub use subscribers::Subscribers;
 
 use crate::envelope::{self, Stamp};
-
-/// How long a [`LocalCache`](crate::LocalCache) that follows notifications serves a held
-/// value without asking the shared cache again, by default: 500 ms, half the bound of one
-/// second within which a process sees another's write even when an announcement is lost.
-pub const DEFAULT_RECHECK_AFTER: Duration = Duration::from_millis(500);
 
 /// What a backend tells its subscribers.
 ///
