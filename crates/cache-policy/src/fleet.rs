@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 use tokio::time::Instant;
+use tokio_util::task::AbortOnDropHandle;
 
 use cache_core::{Cache, Error, Fence, LeaseToken, Result, Signal, Subscription};
 
@@ -404,7 +405,7 @@ impl Fleet {
                     self.lease_ttl,
                     self.counters.clone(),
                 ));
-                let _stop = AbortOnDrop(keeper);
+                let _stop = AbortOnDropHandle::new(keeper);
                 work(Fence::lease(name, held_token, self.lease_ttl)).await
             }
         };
@@ -506,14 +507,6 @@ impl Wake {
             () = tokio::time::sleep(pause) => {}
             () = self.changed.notified() => {}
         }
-    }
-}
-
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }
 
