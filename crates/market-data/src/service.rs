@@ -2,7 +2,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use bybit_client::models::HeapSize;
@@ -12,6 +12,7 @@ use cache_policy::{
     FetchError, Fleet, FleetStats, LocalCache, Lookup, ReadThrough, Refreshed, SingleFlight,
     Source, Stats,
 };
+use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 use crate::derive::{self, FundingIntervals};
@@ -72,8 +73,9 @@ pub(crate) struct Inner {
     upstream_failures: AtomicU64,
     fleet: Fleet,
     pub(crate) markets: Markets,
-    /// Refreshes started in the background that have not yet joined their flight.
-    starting: AtomicUsize,
+    /// Refreshes at an announced boundary, started in the background: each is counted from
+    /// the moment it is decided until it ends.
+    boundary_refreshes: TaskTracker,
     /// This process's own back-off markers, by marker key: the fleet's when the cache
     /// cannot hold them (see `backoff`).
     pub(crate) backoffs: crate::backoff::Local,
@@ -138,7 +140,7 @@ impl MarketData {
             upstream_fetches: AtomicU64::new(0),
             upstream_failures: AtomicU64::new(0),
             markets,
-            starting: AtomicUsize::new(0),
+            boundary_refreshes: TaskTracker::new(),
             backoffs: crate::backoff::Local::default(),
         };
         Self {
@@ -311,24 +313,12 @@ impl MarketData {
     }
 
     /// Runs `refresh` in a task of its own, which goes on when its caller stops waiting,
-    /// counted by [`MarketData::settle`] from this moment.
+    /// tracked for [`MarketData::settle`] from this moment.
     fn spawn_counted<T: Send + 'static>(
         &self,
         refresh: impl Future<Output = T> + Send + 'static,
     ) -> tokio::task::JoinHandle<T> {
-        // Counted from now, so that `settle` waits for it before it has even started.
-        self.inner.starting.fetch_add(1, Ordering::SeqCst);
-        let inner = self.inner.clone();
-        tokio::spawn(async move {
-            let mut refresh = std::pin::pin!(refresh);
-            // Polled once, which joins or starts the flight, before it stops counting.
-            let polled = futures_util::poll!(refresh.as_mut());
-            inner.starting.fetch_sub(1, Ordering::SeqCst);
-            match polled {
-                std::task::Poll::Ready(outcome) => outcome,
-                std::task::Poll::Pending => refresh.await,
-            }
-        })
+        self.inner.boundary_refreshes.spawn(refresh)
     }
 
     /// The symbols of `market`, in Bybit's order.
@@ -504,13 +494,13 @@ fn fleet(policy: &Policy) -> Fleet {
 impl Inner {
     /// Refreshes in flight: each dataset's own (a refresh ahead or while a stale copy is
     /// served registers there as it is decided), the market-wide fetches they join, and
-    /// refreshes at an announced boundary not yet joined.
+    /// refreshes at an announced boundary.
     fn in_flight(&self) -> usize {
         self.instruments.in_flight()
             + self.symbols.in_flight()
             + self.funding_intervals.in_flight()
             + self.upstream.in_flight()
-            + self.starting.load(Ordering::SeqCst)
+            + self.boundary_refreshes.len()
     }
 
     /// A refresh of `market` (shared with concurrent ones) that yields the dataset `pick`
