@@ -142,7 +142,7 @@
 //! whose caller has already timed out or gone, the directory is taken for hung, and each
 //! operation fails at once with [`Error::Unavailable`](cache_core::Error::Unavailable), until
 //! some of that work returns. Like [`Error::Timeout`](cache_core::Error::Timeout), that is a
-//! temporary error: cache-core's read-through layers treat it as a cache they cannot reach, so
+//! temporary error: cache-policy's read-through layers treat it as a cache they cannot reach, so
 //! a read becomes a miss that is fetched from the upstream, a write is skipped with a warning,
 //! and a lease that cannot be taken leaves the caller to do its work itself.
 

@@ -171,7 +171,7 @@ fn create_lease_dir(path: &Path) -> io::Result<()> {
 ///   ([`FileCacheBuilder::max_blocking_threads`](crate::FileCacheBuilder::max_blocking_threads)),
 ///   and the lock is only ever tried, never waited for. `extend` touches no file. When the
 ///   directory does not answer, a lease cannot be taken: the call fails as entry operations
-///   do, and a caller such as cache-core's `Fleet` does its work itself, as when the cache
+///   do, and a caller such as cache-policy's `Fleet` does its work itself, as when the cache
 ///   cannot be reached.
 /// - Locks on a network file system are only as good as its support for `flock`.
 #[async_trait]
