@@ -6,11 +6,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use cache_core::{Cache, Error, Fence, LeaseToken, Result, Signal, Subscription};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 use tokio_util::task::AbortOnDropHandle;
-
-use cache_core::{Cache, Error, Fence, LeaseToken, Result, Signal, Subscription};
 
 /// How long a lease lasts unless its holder extends it, by default: a holder that died
 /// without releasing it (a Redis lease outlives its process) holds up the others that long.

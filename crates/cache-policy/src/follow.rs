@@ -19,10 +19,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use cache_core::{Signal, Stamp, Subscription};
 use tokio::sync::mpsc::Sender;
 use tokio::sync::mpsc::error::TrySendError;
-
-use cache_core::{Signal, Stamp, Subscription};
 
 const STRIPES: usize = 256;
 

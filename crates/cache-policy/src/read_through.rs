@@ -16,6 +16,7 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use cache_core::{Cache, Fence, Result, TypedCache};
 use futures_util::FutureExt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -31,7 +32,6 @@ use self::sightings::Sightings;
 use crate::stats::{Counters, Event};
 use crate::timeouts::within;
 use crate::{FetchError, FetchTimeouts, Fleet, Freshness, SingleFlight, Stats};
-use cache_core::{Cache, Fence, Result, TypedCache};
 
 /// Read-through caching of one kind of value, for any key: fresh values come from the
 /// cache; on a miss, concurrent callers of a key in this process share one fetch, whose value

@@ -5,6 +5,7 @@ use std::any::Any;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
+use cache_core::{Cache, Signal, Stamp};
 use moka::future::Cache as Moka;
 use moka::notification::RemovalCause;
 use tokio::sync::mpsc;
@@ -12,7 +13,6 @@ use tokio::sync::mpsc;
 use crate::follow::{Change, Changes, Following, Token, Trust};
 use crate::freshness::key_unit;
 use crate::stats::{Counters, Event};
-use cache_core::{Cache, Signal, Stamp};
 
 /// The default bound of a [`LocalCache`]: 64 MiB of decoded values and keys.
 pub const DEFAULT_LOCAL_CAPACITY: u64 = 64 << 20;

@@ -4,10 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::local::{LocalCache, QUEUED_CHANGES};
-use crate::{Freshness, ReadThrough, Source};
 use cache_core::envelope::HEADER_LEN;
 use cache_core::{Cache, Codec, MemoryCache, Signal, TypedCache};
+
+use super::local::{LocalCache, QUEUED_CHANGES};
+use crate::{Freshness, ReadThrough, Source};
 
 const HOUR: Duration = Duration::from_secs(3600);
 

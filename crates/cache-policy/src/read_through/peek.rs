@@ -6,6 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
+use cache_core::envelope::{self, Header, Stamp};
+use cache_core::{Cache, Error, Fence, TypedCache};
 use futures_util::FutureExt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -18,8 +20,6 @@ use super::{Lookup, Source};
 use crate::Freshness;
 use crate::fetch_error::panic_message;
 use crate::stats::{Counters, Event};
-use cache_core::envelope::{self, Header, Stamp};
-use cache_core::{Cache, Error, Fence, TypedCache};
 
 /// A write time this far ahead of our clock was taken as clock skew between machines, and an
 /// entry written further ahead as stale for as long as it was ahead. Now every version

@@ -4,9 +4,8 @@ use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
-use tokio::time::Instant;
-
 use cache_core::Stamp;
+use tokio::time::Instant;
 
 /// How many versions written ahead of this clock are remembered at once. Far more than a
 /// process reads keys; past it, versions no longer ahead are forgotten first, then all.

@@ -3,13 +3,13 @@
 use std::fmt::Display;
 use std::sync::Arc;
 
+use cache_core::{Cache, Error, Fence, Result, Stamp};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::ReadThrough;
 use super::peek::storage_ttl;
 use crate::stats::Event;
-use cache_core::{Cache, Error, Fence, Result, Stamp};
 
 impl<T, E, C> ReadThrough<T, E, C>
 where

@@ -2,9 +2,10 @@
 
 use std::time::Duration;
 
-use crate::{Freshness, ReadThrough, Source};
 use cache_core::testing::{restamp, take_checksums};
 use cache_core::{Cache, Codec, MemoryCache, TypedCache};
+
+use crate::{Freshness, ReadThrough, Source};
 
 const HOUR: Duration = Duration::from_secs(3600);
 

@@ -4,6 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use cache_core::envelope::{self, HEADER_LEN, Stamp};
+use cache_core::{Cache, TypedCache};
 use serde::de::DeserializeOwned;
 
 use super::local::LocalCache;
@@ -13,8 +15,6 @@ use super::{Lookup, Source};
 use crate::Freshness;
 use crate::follow::Trust;
 use crate::stats::{Counters, Event};
-use cache_core::envelope::{self, HEADER_LEN, Stamp};
-use cache_core::{Cache, TypedCache};
 
 /// What the cache holds under `key`, as told by the value `local` holds for it and the stamp
 /// the cache holds now; `None` when that does not tell (nothing held, another version
