@@ -1,4 +1,4 @@
-//! Unit tests that look inside the crate: how often an entry's checksum is verified.
+//! How often a read verifies an entry's checksum, as cache-core's `testing::take_checksums` counts.
 
 use std::time::Duration;
 
