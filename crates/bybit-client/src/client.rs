@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::de::DeserializeOwned;
 
 use crate::body::CappedBody;
@@ -153,14 +154,14 @@ impl BybitClient {
         params: &[(&'static str, String)],
         cursor: Option<&str>,
     ) -> Result<(Page<T>, RateLimitHeaders), Error> {
-        let mut request = self
-            .http
-            .get(self.url.clone())
-            .query(params)
-            .query(&[("limit", self.config.page_limit)]);
+        let mut url = self.url.clone();
+        url.query_pairs_mut()
+            .extend_pairs(params)
+            .append_pair("limit", &self.config.page_limit.to_string());
         if let Some(cursor) = cursor {
-            request = request.query(&[("cursor", cursor)]);
+            append_cursor(&mut url, cursor);
         }
+        let request = self.http.get(url);
         let mut response = request.send().await.map_err(Error::from_reqwest)?;
         let status = response.status().as_u16();
         let limits = RateLimitHeaders::from_headers(response.headers());
@@ -171,5 +172,44 @@ impl BybitClient {
         let cap = self.config.max_body_size;
         let page = decode_page_offloaded(status, body.finish(), limits, now_ms(), cap).await?;
         Ok((page, limits))
+    }
+}
+
+/// What of a cursor is escaped: everything but unreserved characters and `%`.
+const CURSOR: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'%')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Appends `cursor=` with Bybit's cursor as Bybit sent it. Bybit sends it percent-encoded
+/// (`first%3D1%26last%3D50`) and reads the query decoded once, as its own SDK (pybit) and
+/// ccxt send it back: its escapes are kept, not escaped again (`%253D` would reach Bybit as
+/// `%3D`, a cursor it never issued). Anything a query cannot carry as it is is escaped.
+fn append_cursor(url: &mut reqwest::Url, cursor: &str) {
+    let escaped = utf8_percent_encode(cursor, CURSOR);
+    let query = match url.query() {
+        Some(query) if !query.is_empty() => format!("{query}&cursor={escaped}"),
+        _ => format!("cursor={escaped}"),
+    };
+    url.set_query(Some(&query));
+}
+
+#[cfg(test)]
+mod cursor_tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_keeps_bybits_escapes_and_escapes_what_a_query_cannot_carry() {
+        let mut url =
+            reqwest::Url::parse("http://127.0.0.1/v5/market/instruments-info?limit=1").unwrap();
+        append_cursor(&mut url, "first%3D1%26last%3D50 x&y#z");
+        assert_eq!(
+            url.query(),
+            Some("limit=1&cursor=first%3D1%26last%3D50%20x%26y%23z")
+        );
+        let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        assert_eq!(pairs[1].1, "first=1&last=50 x&y#z", "what Bybit reads");
     }
 }

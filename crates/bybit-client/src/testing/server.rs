@@ -143,8 +143,10 @@ fn cursor_for(page: usize) -> String {
     format!("mock-page%3D{page}")
 }
 
+/// The page of a cursor as Bybit reads it: the query decoded once, so `mock-page=N` for the
+/// `mock-page%3DN` it sent, given back as is (as Bybit's own SDK and ccxt do).
 fn page_of(cursor: &str) -> Option<usize> {
-    cursor.strip_prefix("mock-page%3D")?.parse().ok()
+    cursor.strip_prefix("mock-page=")?.parse().ok()
 }
 
 fn envelope(ret_code: i64, ret_msg: &str, result: Value) -> String {
