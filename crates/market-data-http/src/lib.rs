@@ -8,6 +8,7 @@
 //! | `/v1/bybit/{category}/symbols[?baseCoin=B]` | JSON array, as `symbols --json` |
 //! | `/v1/bybit/{category}/funding-intervals` | JSON object, as `funding-intervals --json` |
 //! | `/v1/bybit/{category}/events[?baseCoin=B]` | Server-Sent Events: a `snapshot`, then each change |
+//! | `/v1/ccxt/bybit/markets[?types=spot,linear,inverse,option&optionBaseCoins=BTC,ETH]` | JSON array of markets in ccxt's unified structure, as ccxt 4.5's `bybit().fetch_markets()` makes them (the `ccxt-markets` crate); ccxt's defaults: every type, options of BTC, ETH, SOL, XRP, MNT and DOGE |
 //! | `/metrics` | Prometheus text, `market_data_*` |
 //! | `/healthz`, `/readyz` | liveness; readiness (data can be had) |
 //!
@@ -57,6 +58,7 @@
 #![deny(missing_docs)]
 
 mod bodies;
+mod ccxt;
 mod datasets;
 mod encoding;
 mod error;

@@ -32,7 +32,6 @@ impl Served {
     }
 
     /// The staler of the two: a stale part makes the whole stale, the oldest part its age.
-    #[cfg_attr(not(test), expect(dead_code, reason = "for routes that merge markets"))]
     pub(crate) fn and(self, other: Self) -> Self {
         let rank = |source: Source| match source {
             Source::Cache | Source::Upstream => 0,

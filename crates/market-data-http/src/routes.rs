@@ -16,7 +16,7 @@ use tower_http::timeout::TimeoutLayer;
 use crate::error::ApiError;
 use crate::options::Options;
 use crate::state::AppState;
-use crate::{datasets, events, health};
+use crate::{ccxt, datasets, events, health};
 
 /// The routes over `data`, served by `options`. Each route is one handler over the shared
 /// state: another is one more line here.
@@ -36,6 +36,7 @@ pub fn router(data: Arc<MarketData>, options: Options) -> Router {
             get(datasets::funding_intervals),
         )
         .route("/v1/bybit/{category}/events", get(events::stream_events))
+        .route("/v1/ccxt/bybit/markets", get(ccxt::markets))
         .route("/metrics", get(metrics))
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
