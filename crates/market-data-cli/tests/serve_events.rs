@@ -6,46 +6,15 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::Instant;
 
-use bybit_client::Category;
-use bybit_client::models::Status;
 use bybit_client::testing::MockBybit;
 use hyper::StatusCode;
 use redis_test_server::RedisServer;
-use serde_json::{Value, json};
 
+use common::changes::{change_four, four_changes, snapshot};
 use common::http::{Event, Events};
 use common::sidecar::Sidecar;
 
 const PATH: &str = "/v1/bybit/linear/events";
-
-/// Delists BTCUSDT, lists NEWUSDT, closes ETHUSDT and changes XRPUSDT's tick size.
-fn change_four(bybit: &MockBybit) {
-    assert!(bybit.delist(Category::Linear, "BTCUSDT"));
-    let mut listed = bybit.instruments(Category::Linear)[0].clone();
-    listed["symbol"] = "NEWUSDT".into();
-    bybit.list_instrument(Category::Linear, listed);
-    assert!(bybit.set_status(Category::Linear, "ETHUSDT", Status::Closed));
-    assert!(bybit.set_tick_size(Category::Linear, "XRPUSDT", "0.00005"));
-}
-
-/// The lines `market-data watch --json` prints for [`change_four`].
-fn four_changes() -> BTreeSet<String> {
-    [
-        json!({"event": "delisted", "category": "linear", "symbol": "BTCUSDT"}),
-        json!({"event": "listed", "category": "linear", "symbol": "NEWUSDT"}),
-        json!({"event": "status", "category": "linear", "symbol": "ETHUSDT",
-               "from": "Trading", "to": "Closed"}),
-        json!({"event": "changed", "category": "linear", "symbol": "XRPUSDT",
-               "fields": ["priceFilter.tickSize"]}),
-    ]
-    .iter()
-    .map(Value::to_string)
-    .collect()
-}
-
-fn snapshot(count: usize) -> Value {
-    json!({"event": "snapshot", "category": "linear", "count": count})
-}
 
 /// The next `n` events, each named as its data says.
 async fn changes(events: &mut Events, n: usize) -> Vec<Event> {

@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout};
 
+use common::changes::{change_four, four_changes, snapshot};
 use common::{dead_url, market_data, run, stderr, stdout};
 
 /// Far beyond what a line takes to come; catches a watch that never prints it.
@@ -110,34 +111,6 @@ impl Watcher {
 /// Pagination runs Bybit saw: each one starts with the request without a cursor.
 fn runs(bybit: &MockBybit) -> usize {
     bybit.requests().iter().filter(|r| r.page == 0).count()
-}
-
-/// Delists BTCUSDT, lists NEWUSDT, closes ETHUSDT and changes XRPUSDT's tick size.
-fn change_four(bybit: &MockBybit) {
-    assert!(bybit.delist(Category::Linear, "BTCUSDT"));
-    let mut listed = bybit.instruments(Category::Linear)[0].clone();
-    listed["symbol"] = "NEWUSDT".into();
-    bybit.list_instrument(Category::Linear, listed);
-    assert!(bybit.set_status(Category::Linear, "ETHUSDT", Status::Closed));
-    assert!(bybit.set_tick_size(Category::Linear, "XRPUSDT", "0.00005"));
-}
-
-fn four_changes() -> BTreeSet<String> {
-    [
-        json!({"event": "delisted", "category": "linear", "symbol": "BTCUSDT"}),
-        json!({"event": "listed", "category": "linear", "symbol": "NEWUSDT"}),
-        json!({"event": "status", "category": "linear", "symbol": "ETHUSDT",
-               "from": "Trading", "to": "Closed"}),
-        json!({"event": "changed", "category": "linear", "symbol": "XRPUSDT",
-               "fields": ["priceFilter.tickSize"]}),
-    ]
-    .iter()
-    .map(Value::to_string)
-    .collect()
-}
-
-fn snapshot(count: usize) -> Value {
-    json!({"event": "snapshot", "category": "linear", "count": count})
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,6 +1,7 @@
 //! Running the `market-data` program as a user would, and reading what it printed.
 #![allow(dead_code, reason = "each test file uses its own part")]
 
+pub(crate) mod changes;
 pub(crate) mod http;
 pub(crate) mod sidecar;
 
