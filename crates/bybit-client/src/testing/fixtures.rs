@@ -62,6 +62,10 @@ pub const FIXTURES: &[Fixture] = &[
         Some(Category::Linear)
     ),
     fixture!("instruments-linear-roq-bybit.json", Some(Category::Linear)),
+    fixture!(
+        "instruments-linear-today-shaped-214.json",
+        Some(Category::Linear)
+    ),
     fixture!("instruments-option-bybitdocs.json", Some(Category::Option)),
     fixture!(
         "instruments-option-hirokisan-testnet-2023-gostruct.json",
@@ -83,6 +87,10 @@ pub const FIXTURES: &[Fixture] = &[
 
 /// The largest real linear list: 214 testnet instruments (Feb 2023), in a Go-struct envelope.
 pub const LINEAR_214: &str = "instruments-linear-hirokisan-testnet-2023-gostruct.json";
+/// The 214 testnet instruments in the shape of Bybit's answers today (every documented field,
+/// a few pre-market contracts, one field no model knows); made from the recorded list, see
+/// SOURCES.md.
+pub const LINEAR_TODAY_214: &str = "instruments-linear-today-shaped-214.json";
 /// A full real option page: 500 testnet instruments (2023), in a Go-struct envelope.
 pub const OPTION_500: &str = "instruments-option-hirokisan-testnet-2023-gostruct.json";
 
