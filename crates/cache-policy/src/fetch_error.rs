@@ -40,6 +40,11 @@ pub enum FetchError<E> {
     /// down.
     #[error("the fetch was cancelled: its runtime is shutting down")]
     Cancelled,
+    /// The fetch was not made: it failed recently, in this process or another sharing the
+    /// cache, and the next attempt is not due yet (see
+    /// [`ReadThrough::with_backoff`](crate::ReadThrough::with_backoff)).
+    #[error(transparent)]
+    BackingOff(crate::BackingOff),
 }
 
 impl<E> FetchError<E> {
@@ -64,6 +69,15 @@ impl<E> FetchError<E> {
     /// Whether the fetch panicked.
     pub const fn is_panic(&self) -> bool {
         matches!(self, Self::Panicked(_))
+    }
+
+    /// How long until the next attempt, when the fetch was not made because it is backing
+    /// off.
+    pub const fn retry_in(&self) -> Option<Duration> {
+        match self {
+            Self::BackingOff(later) => Some(later.retry_in),
+            _ => None,
+        }
     }
 
     /// Turns the payload of a caught panic into [`FetchError::Panicked`].
@@ -91,6 +105,7 @@ impl<E> FetchError<FetchError<E>> {
             Self::Deadline(after) => FetchError::Deadline(after),
             Self::Panicked(message) => FetchError::Panicked(message),
             Self::Cancelled => FetchError::Cancelled,
+            Self::BackingOff(later) => FetchError::BackingOff(later),
         }
     }
 }
@@ -103,6 +118,7 @@ impl<E> Clone for FetchError<E> {
             Self::Deadline(after) => Self::Deadline(*after),
             Self::Panicked(message) => Self::Panicked(message.clone()),
             Self::Cancelled => Self::Cancelled,
+            Self::BackingOff(later) => Self::BackingOff(later.clone()),
         }
     }
 }

@@ -512,10 +512,5 @@ impl Wake {
 /// `interval` scaled by a random factor in 0.5..1.5, so that processes started together
 /// spread their polls.
 fn jittered(interval: Duration) -> Duration {
-    let draw = getrandom::u32().unwrap_or_else(|_| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |since| since.subsec_nanos())
-    });
-    interval.mul_f64(0.5 + f64::from(draw) / f64::from(u32::MAX))
+    interval.mul_f64(0.5 + crate::jitter::fraction())
 }

@@ -34,21 +34,31 @@
 //! - [`Fleet`]: the processes sharing a cache take turns at a piece of work through the
 //!   cache's [`Lease`](cache_core::Lease), one doing it while the others wait for its result
 //!   ([`ReadThrough::with_fleet`]).
+//! - [`Backoff`]: after failed work, a short-lived marker beside its lease holds back every
+//!   process sharing the cache until the pause its caller's [`FailureClass`] calls for is over
+//!   ([`ReadThrough::with_backoff`]): exponential with jitter after transient failures, until
+//!   the time the upstream named, or a long pause after a ban.
 //!
 //! The byte-level [`Cache`](cache_core::Cache) trait, the codecs, the envelope and the
 //! backends are `cache-core`'s and the backend crates'.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
+mod backoff;
 mod fetch_error;
 mod fleet;
 mod flight;
 mod follow;
 mod freshness;
+mod jitter;
 mod read_through;
 mod stats;
 mod timeouts;
 
+pub use backoff::{
+    BackingOff, Backoff, BackoffMarker, DEFAULT_BAN_PAUSE, DEFAULT_FIRST_PAUSE,
+    DEFAULT_LONGEST_PAUSE, FailureClass,
+};
 pub use fetch_error::FetchError;
 pub use fleet::{DEFAULT_LEASE_TTL, DEFAULT_MAX_WAIT, Fleet, FleetStats};
 pub use flight::SingleFlight;

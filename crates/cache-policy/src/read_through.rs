@@ -1,6 +1,7 @@
 //! [`ReadThrough`]: fresh values from the cache, one shared fetch on a miss, and a stale copy
 //! when the fetch fails or is slow.
 
+mod backing_off;
 mod local;
 mod lookup;
 mod peek;
@@ -21,6 +22,7 @@ use futures_util::FutureExt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use self::backing_off::BackingOff;
 use self::local::Weigh;
 pub use self::local::{DEFAULT_LOCAL_CAPACITY, DEFAULT_RECHECK_AFTER, LocalCache};
 pub use self::lookup::{Lookup, Refreshed, Source};
@@ -31,7 +33,9 @@ use self::quiet::Quiet;
 use self::sightings::Sightings;
 use crate::stats::{Counters, Event};
 use crate::timeouts::within;
-use crate::{FetchError, FetchTimeouts, Fleet, Freshness, SingleFlight, Stats};
+use crate::{
+    Backoff, FailureClass, FetchError, FetchTimeouts, Fleet, Freshness, SingleFlight, Stats,
+};
 
 /// Read-through caching of one kind of value, for any key: fresh values come from the
 /// cache; on a miss, concurrent callers of a key in this process share one fetch, whose value
@@ -112,6 +116,7 @@ pub struct ReadThrough<T, E, C> {
     local: Option<LocalCache>,
     weigh: Weigh<T>,
     fleet: Option<Fleet>,
+    backoff: Option<BackingOff<E>>,
     sightings: Arc<Sightings>,
     quiet: Arc<Quiet>,
 }
@@ -151,6 +156,7 @@ where
             local,
             weigh: Weigh::default(),
             fleet: None,
+            backoff: None,
             sightings: Arc::default(),
             quiet: Arc::default(),
         }
@@ -203,6 +209,47 @@ where
     #[must_use]
     pub fn with_fleet(mut self, fleet: Fleet) -> Self {
         self.fleet = Some(fleet);
+        self
+    }
+
+    /// The same read-through backing off after a failed fetch, with every process that
+    /// shares its cache (see [`Backoff`]): `classify` tells what kind of failure each of the
+    /// fetch's errors is. While a key's fetch is not due, it is not made: its readers get
+    /// their stale copy within their bound, or else [`FetchError::BackingOff`] saying when
+    /// the next attempt is, at once. A fetch past its deadline counts as a transient failure.
+    /// The marker is kept beside the key (the lease the fleet takes for it is named after
+    /// it).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use std::time::Duration;
+    /// use cache_core::{Codec, MemoryCache, TypedCache};
+    /// use cache_policy::{Backoff, FailureClass, FetchError, Freshness, ReadThrough};
+    ///
+    /// let backend = MemoryCache::new(64 << 20); // clones share their entries
+    /// let reader = || {
+    ///     let cache = TypedCache::new(backend.clone(), Codec::msgpack());
+    ///     ReadThrough::<Vec<String>, std::io::Error, _>::new(cache, Freshness::new(Duration::from_secs(60)))
+    ///         .with_backoff(Backoff::new(), |_| FailureClass::Transient)
+    /// };
+    /// let (here, elsewhere) = (reader(), reader());
+    ///
+    /// let down = || async { Err(std::io::Error::other("HTTP 503")) };
+    /// assert!(here.get("symbols:linear", down).await.unwrap_err().retry_in().is_none());
+    /// let unasked = || async { unreachable!("the fleet backs off") };
+    /// let later = elsewhere.get("symbols:linear", unasked).await.unwrap_err();
+    /// assert!(matches!(later, FetchError::BackingOff(_)));
+    /// assert!(later.retry_in().unwrap() <= Duration::from_millis(1500));
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn with_backoff(
+        mut self,
+        backoff: Backoff,
+        classify: impl Fn(&E) -> FailureClass + Send + Sync + 'static,
+    ) -> Self {
+        self.backoff = Some(BackingOff::new(backoff, classify));
         self
     }
 
@@ -411,6 +458,7 @@ where
         let (policy, counters, key) = (self.policy, self.counters.clone(), key.to_owned());
         let quiet = self.quiet.clone();
         let (local, fleet) = (self.local.clone(), self.fleet.clone());
+        let backoff = self.backoff.clone();
         let (weigh, sightings) = (self.weigh.clone(), self.sightings.clone());
         let deadline = self.timeouts.hard();
         async move {
@@ -436,6 +484,12 @@ where
             let work = |fence: Fence| async {
                 // Moved in; everything else is borrowed from the flight.
                 let fence = fence;
+                // Read under the lease, so that a process that waited on a holder whose
+                // fetch failed finds its marker.
+                let previous = match &backoff {
+                    Some(backoff) => backoff.due(cache.cache(), &key).await?,
+                    None => None,
+                };
                 // A panic is caught here rather than by the flight, to be counted once.
                 let left = if deadline == Duration::MAX {
                     deadline
@@ -449,6 +503,12 @@ where
                 };
                 let refreshed =
                     settle(fetched, deadline, (&counters, &quiet), &key).map(Into::into);
+                if let Some(backoff) = &backoff {
+                    let previous = previous.as_ref();
+                    backoff
+                        .record(cache.cache(), &key, previous, &refreshed)
+                        .await;
+                }
                 // A value the refresh found stored made no upstream call.
                 if !matches!(&refreshed, Ok(found) if found.source() == Source::Cache) {
                     counters.record(Event::Fetch);
