@@ -71,6 +71,10 @@ impl Error {
                 },
             },
             FetchError::Deadline(after) => Self::Deadline(after),
+            FetchError::BackingOff(later) => Self::BackingOff {
+                cause: later.cause,
+                retry_in: later.retry_in,
+            },
             other => Self::Interrupted(other.to_string()),
         }
     }

@@ -9,8 +9,8 @@ use bybit_client::models::HeapSize;
 use bybit_client::{InstrumentList, InstrumentSource};
 use cache_core::{Cache, Fence, Stamp, TypedCache};
 use cache_policy::{
-    FetchError, Fleet, FleetStats, LocalCache, Lookup, ReadThrough, Refreshed, SingleFlight,
-    Source, Stats,
+    Backoff, FetchError, Fleet, FleetStats, LocalCache, Lookup, ReadThrough, Refreshed,
+    SingleFlight, Source, Stats,
 };
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
@@ -76,9 +76,8 @@ pub(crate) struct Inner {
     /// Refreshes at an announced boundary, started in the background: each is counted from
     /// the moment it is decided until it ends.
     boundary_refreshes: TaskTracker,
-    /// This process's own back-off markers, by marker key: the fleet's when the cache
-    /// cannot hold them (see `backoff`).
-    pub(crate) backoffs: crate::backoff::Local,
+    /// The fleet's back-off after a failed fetch of a market, beside its fetch lease.
+    backoff: Backoff,
 }
 
 /// The counters of every dataset, and of upstream fetches.
@@ -141,7 +140,7 @@ impl MarketData {
             upstream_failures: AtomicU64::new(0),
             markets,
             boundary_refreshes: TaskTracker::new(),
-            backoffs: crate::backoff::Local::default(),
+            backoff: Backoff::new(),
         };
         Self {
             inner: Arc::new(inner),
@@ -396,7 +395,9 @@ impl MarketData {
                 removed += usize::from(was_there);
             }
         }
-        self.inner.clear_markers(market).await?;
+        for lease in self.inner.policy.every_lease_name(market) {
+            self.inner.backoff.clear(&self.inner.cache, &lease).await?;
+        }
         Ok(removed)
     }
 
@@ -540,28 +541,25 @@ impl Inner {
                 let fetch = |fence: Fence| async {
                     // Moved in; the rest is borrowed from the refresh.
                     let fence = fence;
-                    // Read under the lease, so that a process that waited on a holder whose
-                    // fetch failed finds its marker.
-                    let previous = this.marker(market).await;
-                    if let Some(error) = Self::backing_off(previous.as_ref()) {
-                        return Err(error);
-                    }
-                    this.upstream_fetches.fetch_add(1, Ordering::Relaxed);
-                    let fetched = async {
+                    let attempt = || async {
+                        this.upstream_fetches.fetch_add(1, Ordering::Relaxed);
                         // One decoded list: the one stored, held in memory and served.
-                        let list = Arc::new(this.fetch(market, started).await?);
-                        this.vet(market, &list).await?;
-                        Ok(list)
-                    };
-                    let list = match fetched.await {
-                        Ok(list) => list,
-                        Err(error) => {
+                        let fetched = async {
+                            let list = Arc::new(this.fetch(market, started).await?);
+                            this.vet(market, &list).await?;
+                            Ok(list)
+                        };
+                        let fetched = fetched.await;
+                        if fetched.is_err() {
                             this.upstream_failures.fetch_add(1, Ordering::Relaxed);
-                            this.record_failure(market, previous.as_ref(), &error).await;
-                            return Err(error);
                         }
+                        fetched
                     };
-                    this.record_success(market, previous.as_ref()).await;
+                    // Under the lease, so that a process that waited on a holder whose
+                    // fetch failed finds its marker.
+                    let list = (this.backoff)
+                        .run(&this.cache, &lease, crate::backoff::classify, attempt)
+                        .await?;
                     let (derived, written) = this.store(market, &list, &fence).await;
                     // Learned by the write time stored, from which every later read of this
                     // version derives it again: a clock read after the three writes would
