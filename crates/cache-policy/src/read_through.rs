@@ -8,6 +8,7 @@ mod peek;
 mod quiet;
 mod sightings;
 mod store;
+mod stored;
 mod validate;
 
 use std::fmt::Display;
