@@ -5,8 +5,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use bybit_client::InstrumentList;
-use cache_core::Cache;
-use cache_core::envelope::{self, HEADER_LEN};
+use cache_core::{Result, Stamp};
 use cache_policy::Refreshed;
 
 use crate::derive;
@@ -31,25 +30,14 @@ impl Inner {
             })
             .min()?;
         let key = key(Dataset::Instruments);
-        if age_since(self.written_at(&key).await?) >= young_enough {
+        let written_at = stamped_at(self.instruments.stored_stamp(&key).await)?;
+        if age_since(written_at) >= young_enough {
             return None;
         }
         // Read whole, so that the list is held in this process with its stamp.
-        let read = match self.cache.get(&key).await {
-            Ok(Some(bytes)) => {
-                let stamp = envelope::stamp(&bytes);
-                let stored = self
-                    .instruments
-                    .cache()
-                    .decode::<InstrumentList>(bytes)
-                    .await;
-                stored.and_then(|stored| Ok((stored, stamp?)))
-            }
+        let (stored, stamp) = match self.instruments.get_stamped(&key).await {
+            Ok(Some(read)) => read,
             Ok(None) => return None,
-            Err(error) => Err(error),
-        };
-        let (stored, stamp) = match read {
-            Ok(read) => read,
             Err(error) => {
                 tracing::warn!(%market, %error, "cannot read the list another process stored");
                 return None;
@@ -95,12 +83,6 @@ impl Inner {
         boundary.checked(derived);
     }
 
-    /// When the entry under `key` was written, from its header alone.
-    async fn written_at(&self, key: &str) -> Option<SystemTime> {
-        let head = self.cache.get_prefix(key, HEADER_LEN).await.ok()??;
-        Some(envelope::stamp(&head).ok()?.written_at())
-    }
-
     /// Stores the datasets derived from `list` whose entries are missing or older than it.
     /// The process that stored the list stored them too, unless its write failed or they were
     /// removed since; a process that takes the list brings them up to date. Returns those it
@@ -115,7 +97,7 @@ impl Inner {
         let key = |dataset| self.policy.cache_key(dataset, market);
         let older = |at: Option<SystemTime>| at.is_none_or(|at| at < written_at);
         let symbols = key(Dataset::Symbols);
-        if older(self.written_at(&symbols).await) {
+        if older(stamped_at(self.symbols.stored_stamp(&symbols).await)) {
             let derived = Arc::new(derive::symbols(list));
             if let Err(error) = self.symbols.put_shared(&symbols, derived.clone()).await {
                 tracing::warn!(%market, %error, "cache write failed");
@@ -124,7 +106,9 @@ impl Inner {
         }
         let funding = key(Dataset::FundingIntervals);
         if Dataset::FundingIntervals.applies_to(market.category())
-            && older(self.written_at(&funding).await)
+            && older(stamped_at(
+                self.funding_intervals.stored_stamp(&funding).await,
+            ))
         {
             let derived = Arc::new(derive::funding_intervals(list));
             let stored = self
@@ -138,6 +122,12 @@ impl Inner {
         }
         made
     }
+}
+
+/// When an entry was written, from the stamp its header was read for; `None` when there is
+/// none, or it could not be read.
+fn stamped_at(stamp: Result<Option<Stamp>>) -> Option<SystemTime> {
+    Some(stamp.ok()??.written_at())
 }
 
 /// How long ago `written_at` was; a write time ahead of our clock (another host's) counts as
