@@ -23,7 +23,7 @@ use futures_util::FutureExt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use self::backing_off::BackingOff;
+use self::backing_off::Classified;
 use self::local::Weigh;
 pub use self::local::{DEFAULT_LOCAL_CAPACITY, DEFAULT_RECHECK_AFTER, LocalCache};
 pub use self::lookup::{Lookup, Refreshed, Source};
@@ -117,7 +117,7 @@ pub struct ReadThrough<T, E, C> {
     local: Option<LocalCache>,
     weigh: Weigh<T>,
     fleet: Option<Fleet>,
-    backoff: Option<BackingOff<E>>,
+    backoff: Option<Classified<E>>,
     sightings: Arc<Sightings>,
     quiet: Arc<Quiet>,
 }
@@ -250,7 +250,7 @@ where
         backoff: Backoff,
         classify: impl Fn(&E) -> FailureClass + Send + Sync + 'static,
     ) -> Self {
-        self.backoff = Some(BackingOff::new(backoff, classify));
+        self.backoff = Some(Classified::new(backoff, classify));
         self
     }
 

@@ -7,10 +7,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use cache_core::{Cache, MemoryCache};
-use cache_policy::{Backoff, FailureClass, FetchError, Fleet, Freshness, Source};
+use cache_policy::{Backoff, FailureClass, FetchError, FetchTimeouts, Fleet, Freshness, Source};
 
 mod support;
-use support::{HOUR, Symbols, list, over, store_written_ago};
+use support::{HOUR, QuietPanics, Symbols, list, over, store_written_ago};
 
 /// One process's read-through of `backend`, taking turns and backing off with the others:
 /// an error that starts with "HTTP 403" is a ban, any other a transient failure.
@@ -117,4 +117,25 @@ async fn without_a_backoff_every_failure_is_fetched_again() {
     let again = plain().get("k", failing(&calls, 500)).await.unwrap_err();
     assert_eq!(again.retry_in(), None);
     assert_eq!(calls.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_fetch_past_its_deadline_backs_off_and_a_panic_does_not() {
+    let backend = MemoryCache::new(1 << 20);
+    let timeouts = FetchTimeouts::default().with_hard(Duration::from_millis(50));
+    let reader = process(&backend).with_timeouts(timeouts);
+    let silent = || std::future::pending::<Result<Vec<String>, String>>();
+    let late = reader.get("late", silent).await.unwrap_err();
+    assert!(late.is_deadline(), "{late:?}");
+    let marker = backend.get("late:failed").await.unwrap();
+    assert!(
+        marker.is_some(),
+        "an upstream that does not answer is backed off from"
+    );
+
+    let _quiet = QuietPanics::new("a bug, not the upstream");
+    let buggy = || async { panic!("a bug, not the upstream") };
+    let panicked = reader.get("buggy", buggy).await.unwrap_err();
+    assert!(panicked.is_panic(), "{panicked:?}");
+    assert_eq!(backend.get("buggy:failed").await.unwrap(), None);
 }

@@ -9,12 +9,12 @@ use cache_core::Cache;
 use crate::{Backoff, BackoffMarker, FailureClass, FetchError};
 
 /// The back-off and how the fetch's errors are classified.
-pub(super) struct BackingOff<E> {
+pub(super) struct Classified<E> {
     backoff: Backoff,
     classify: Arc<dyn Fn(&E) -> FailureClass + Send + Sync>,
 }
 
-impl<E> Clone for BackingOff<E> {
+impl<E> Clone for Classified<E> {
     fn clone(&self) -> Self {
         Self {
             backoff: self.backoff.clone(),
@@ -23,7 +23,7 @@ impl<E> Clone for BackingOff<E> {
     }
 }
 
-impl<E: Display> BackingOff<E> {
+impl<E: Display> Classified<E> {
     pub(super) fn new(
         backoff: Backoff,
         classify: impl Fn(&E) -> FailureClass + Send + Sync + 'static,
@@ -58,14 +58,12 @@ impl<E: Display> BackingOff<E> {
         previous: Option<&BackoffMarker>,
         outcome: &Result<T, FetchError<E>>,
     ) {
-        let class = match outcome {
+        let (class, cause) = match outcome {
             Ok(_) => return self.backoff.record_success(cache, key, previous).await,
-            Err(FetchError::Failed(error)) => (self.classify)(error),
-            Err(FetchError::Deadline(_)) => FailureClass::Transient,
+            Err(error @ FetchError::Failed(failed)) => ((self.classify)(failed), error.to_string()),
+            Err(error @ FetchError::Deadline(_)) => (FailureClass::Transient, error.to_string()),
             Err(_) => return,
         };
-        let cause = outcome.as_ref().err().map(ToString::to_string);
-        let cause = cause.unwrap_or_default();
         self.backoff
             .record_failure(cache, key, previous, class, &cause)
             .await;
