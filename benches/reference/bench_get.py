@@ -1,7 +1,11 @@
-"""Times the Python reference cache's `get` of the real 214-instrument linear list.
+"""Times the Python reference cache's `get` of the 214-instrument linear lists.
 
     python3 bench_get.py --url redis://127.0.0.1:PORT/0 [--seconds S]
-    python3 bench_get.py --url redis://127.0.0.1:PORT/0 --slices
+    python3 bench_get.py --url redis://127.0.0.1:PORT/0 --slices [--list NAME]
+
+The lists are the recorded 2023 one (`linear_214`) and the same instruments in the shape of
+Bybit's answers today (`linear_today_214`); the table covers both, `--slices` the one named
+by `--list` (default `linear_214`).
 
 Three figures: the decode alone (zlib.decompress + msgpack.unpackb, no Redis), and `get`
 with 1 and with 64 calls in flight (asyncio tasks on one event loop, redis-py's connection
@@ -30,10 +34,12 @@ import redis
 
 from reference_cache import ReferenceCache, decode, encode
 
-FIXTURE = (
-    Path(__file__).resolve().parents[2]
-    / "fixtures/bybit/instruments-linear-hirokisan-testnet-2023-gostruct.json"
-)
+FIXTURES_DIR = Path(__file__).resolve().parents[2] / "fixtures/bybit"
+# The names the Rust reports give the lists, and their files.
+LISTS = {
+    "linear_214": FIXTURES_DIR / "instruments-linear-hirokisan-testnet-2023-gostruct.json",
+    "linear_today_214": FIXTURES_DIR / "instruments-linear-today-shaped-214.json",
+}
 KEY = "bench:reference:instruments"
 TTL_MS = 3_600_000
 MAX_CALLS = 1_000_000
@@ -84,8 +90,8 @@ async def time_gets(cache, in_flight, seconds, expected_len):
     return summary(latencies, len(latencies), time.perf_counter() - start)
 
 
-async def run(url, seconds):
-    value = instruments(FIXTURE)
+async def run(url, seconds, fixture):
+    value = instruments(fixture)
     stored = encode(value)
     assert decode(stored) == value, "the reference round-trips the list"
     cache = ReferenceCache(url)
@@ -102,9 +108,9 @@ async def run(url, seconds):
     return len(value), len(stored), rows
 
 
-async def serve_slices(url):
+async def serve_slices(url, fixture):
     """The `--slices` mode: one slice of gets per request line on stdin."""
-    value = instruments(FIXTURE)
+    value = instruments(fixture)
     stored = encode(value)
     cache = ReferenceCache(url)
     try:
@@ -139,23 +145,27 @@ def main():
     parser.add_argument(
         "--slices", action="store_true", help="time slices requested on stdin (see above)"
     )
+    parser.add_argument(
+        "--list", choices=sorted(LISTS), default="linear_214", help="the list `--slices` reads"
+    )
     args = parser.parse_args()
     if args.seconds <= 0:
         parser.error("--seconds must be positive")
     if args.slices:
-        asyncio.run(serve_slices(args.url))
+        asyncio.run(serve_slices(args.url, LISTS[args.list]))
         return
 
-    count, size, rows = asyncio.run(run(args.url, args.seconds))
     print(
-        f"\nPython reference: {count} instruments, msgpack {'.'.join(map(str, msgpack.version))} + zlib-6 "
-        f"({size} bytes stored), redis-py {redis.__version__}, Python "
-        f"{sys.version.split()[0]}\n"
+        f"\nPython reference: msgpack {'.'.join(map(str, msgpack.version))} + zlib-6, "
+        f"redis-py {redis.__version__}, Python {sys.version.split()[0]}\n"
     )
-    print("| Python reference | median | per second |")
-    print("|---|---:|---:|")
-    for name, (median_us, per_second) in rows:
-        print(f"| {name} | {median_us:.0f} µs | {per_second:.0f} |")
+    print("| list | Python reference | median | per second |")
+    print("|---|---|---:|---:|")
+    for list_name, fixture in LISTS.items():
+        count, size, rows = asyncio.run(run(args.url, args.seconds, fixture))
+        label = f"{list_name} ({count} instruments, {size} bytes stored)"
+        for name, (median_us, per_second) in rows:
+            print(f"| {label} | {name} | {median_us:.0f} µs | {per_second:.0f} |")
 
 
 if __name__ == "__main__":

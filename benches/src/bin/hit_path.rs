@@ -1,6 +1,6 @@
-//! The hit path of the real 214-instrument linear list through `MarketData` over Redis,
-//! beside the Python reference's compressed `get` of the same list from the same
-//! `redis-server`, in one run.
+//! The hit path of the 214-instrument linear lists (the recorded 2023 one, then the same
+//! list in today's shape) through `MarketData` over Redis, beside the Python reference's
+//! compressed `get` of the same list from the same `redis-server`, in one run per list.
 //!
 //! Ours, each over a `RedisCache` connected before the timing starts:
 //! - cold: a new `MarketData` (so a new, empty local cache) reads the list once: `GET`,
@@ -26,7 +26,8 @@
 //! `--pin none` leaves the scheduler free.
 //!
 //! `cargo run --release -p benches --bin hit_path -- [--seconds S] [--rounds N]
-//! [--runtime multi|current] [--pin 0,1|none]` (defaults 0.25, 20, multi and 0,1; on a
+//! [--runtime multi|current] [--pin 0,1|none] [--list linear_214|linear_today_214]`
+//! (defaults 0.25, 20, multi, 0,1 and both lists, one after the other; on a
 //! current-thread runtime the thread of `block_on` drives Redis itself, so both cold cells
 //! run on one thread; `--only cold|notified|validated|unheld|reference` runs those cells
 //! alone and prints their slices, for a profiler). Without Python or its packages, the
@@ -42,8 +43,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use async_trait::async_trait;
 use benches::pin::{self, Pinning};
-use benches::python;
+use benches::{List, python};
 use bybit_client::testing::MockBybit;
+use bybit_client::testing::fixtures::values;
 use bybit_client::{BybitClient, Category, ClientConfig};
 use bytes::Bytes;
 use cache_core::{Cache, Entry, Lease};
@@ -208,7 +210,7 @@ struct Reference {
 impl Reference {
     /// Starts it against `url`; `Ok(None)`, with the reason printed, when Python or its
     /// packages are missing.
-    fn start(url: &str) -> Result<Option<Self>> {
+    fn start(url: &str, list: List) -> Result<Option<Self>> {
         let python = python::interpreter();
         if let Err(why) = python::check(&python) {
             println!("{}\n", python::skipped(&python, &why));
@@ -216,7 +218,7 @@ impl Reference {
         }
         let mut child = Command::new(&python)
             .arg(python::reference_dir().join("bench_get.py"))
-            .args(["--url", url, "--slices"])
+            .args(["--url", url, "--slices", "--list", list.name()])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -277,6 +279,8 @@ struct Args {
     current_thread: bool,
     /// Where the client and `redis-server` run, or why nothing is pinned.
     pin: Result<Pinning, String>,
+    /// The lists to read, each in a run of its own.
+    lists: Vec<List>,
 }
 
 fn args() -> Result<Args> {
@@ -286,6 +290,7 @@ fn args() -> Result<Args> {
         only: None,
         current_thread: false,
         pin: Pinning::default_for_this_machine(),
+        lists: List::ALL.to_vec(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -296,6 +301,14 @@ fn args() -> Result<Args> {
             "--seconds" => parsed.seconds = value.parse()?,
             "--rounds" => parsed.rounds = value.parse()?,
             "--only" => parsed.only = Some(value),
+            "--list" => {
+                parsed.lists = vec![
+                    *List::ALL
+                        .iter()
+                        .find(|list| list.name() == value)
+                        .with_context(|| format!("--list is linear_214 or linear_today_214, not {value}"))?,
+                ];
+            }
             "--pin" => parsed.pin = Pinning::parse(&value)?.ok_or_else(|| "--pin none".into()),
             "--runtime" => {
                 parsed.current_thread = match value.as_str() {
@@ -305,7 +318,7 @@ fn args() -> Result<Args> {
                 }
             }
             _ => bail!(
-                "unknown flag {flag}; expected --seconds, --rounds, --only, --runtime or --pin"
+                "unknown flag {flag}; expected --seconds, --rounds, --only, --runtime, --pin or --list"
             ),
         }
     }
@@ -380,13 +393,25 @@ fn main() -> Result<()> {
     }
     .enable_all()
     .build()?;
+    for list in args.lists.clone() {
+        run(&args, &runtime, list)?;
+    }
+    Ok(())
+}
+
+/// The table of one list, from a `redis-server`, a mock Bybit and a reference of its own.
+fn run(args: &Args, runtime: &tokio::runtime::Runtime, list: List) -> Result<()> {
     let server = RedisServer::start().context("starting redis-server")?;
     if let Ok(pin) = &args.pin {
         pin.pin_server(pin::redis_pid(&server.cli(&["info", "server"])?)?)?;
     }
-    let bybit = runtime.block_on(MockBybit::start());
+    let bybit = runtime.block_on(
+        MockBybit::builder()
+            .instruments(Category::Linear, values(list.fixture()))
+            .start(),
+    );
     let s = runtime.block_on(subjects(&server, &bybit))?;
-    let mut reference = Reference::start(&server.url())?;
+    let mut reference = Reference::start(&server.url(), list)?;
     let length = Duration::from_secs_f64(args.seconds);
 
     let mut slices: HashMap<Cell, Vec<Slice>> = HashMap::new();
@@ -433,7 +458,7 @@ fn main() -> Result<()> {
         println!("{slices:?}");
         return Ok(());
     }
-    print_table(&s, reference.as_ref(), &slices, &args);
+    print_table(&s, reference.as_ref(), &slices, args, list);
     Ok(())
 }
 
@@ -446,6 +471,7 @@ fn print_table(
     reference: Option<&Reference>,
     slices: &HashMap<Cell, Vec<Slice>>,
     args: &Args,
+    list: List,
 ) {
     let median_us = |cell| median(slices[&cell].iter().filter_map(|x| x.median_us).collect());
     let rate = |cell| median(slices[&cell].iter().map(|x| x.per_second).collect());
@@ -462,9 +488,12 @@ fn print_table(
         Some(median(ratios.collect()))
     };
     println!(
-        "Reading the cached 214-instrument linear list through MarketData over Redis, beside \
-         the Python reference's get of the same list from the same redis-server; medians of \
-         {} interleaved slices of {} s, ratios the medians of each round's ratio; {} runtime; {}",
+        "Reading the cached 214-instrument linear list {} ({}) through MarketData over Redis, \
+         beside the Python reference's get of the same list from the same redis-server; \
+         medians of {} interleaved slices of {} s, ratios the medians of each round's ratio; \
+         {} runtime; {}",
+        list.name(),
+        list.about(),
         args.rounds,
         args.seconds,
         if args.current_thread {
