@@ -47,6 +47,7 @@ pub(crate) fn bench(extra: &[String]) -> Result<()> {
         "redis_throughput",
         "steady_reads",
         "hit_path",
+        "yield_probe",
         "http_serve",
         "reference",
     ] {

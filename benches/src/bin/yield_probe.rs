@@ -1,0 +1,217 @@
+//! Whether our work ever holds a runtime thread for long: a probe task that does nothing but
+//! yield, beside 8 tasks each storing and reading the largest list (the 214 instruments in
+//! today's shape, as the `InstrumentList` market-data stores) through `TypedCache::set`
+//! (borrowed) and `get`, on one multi-thread runtime with tokio's default worker count.
+//!
+//! The probe records the time between two of its polls. A task that runs long between two
+//! `.await`s holds up every task queued behind it on its worker, the probe among them; so the
+//! gaps' tail is the longest stretch of work done inline on a runtime thread, plus what the
+//! operating system takes from the runtime's threads for others (the blocking pool's among
+//! them). The floors: 1 ms at p99, 5 ms at most, in every run.
+//!
+//! `cargo run --release -p benches --bin yield_probe -- [--seconds S] [--runs N]
+//! [--backend memory|redis|both]` (defaults 3, 3 and both; `redis` starts a `redis-server`
+//! of its own).
+#![allow(clippy::print_stdout, reason = "a report prints its table")]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use benches::List;
+use bybit_client::InstrumentList;
+use cache_core::{Cache, Codec, Compression, MemoryCache, TypedCache};
+use cache_redis::RedisCache;
+use redis_test_server::RedisServer;
+
+const WRITERS: usize = 8;
+const TTL: Duration = Duration::from_secs(3600);
+/// Left to the writers before the probe starts, so that it sees them at full pace.
+const WARM_UP: Duration = Duration::from_millis(200);
+const P99_FLOOR: Duration = Duration::from_millis(1);
+const MAX_FLOOR: Duration = Duration::from_millis(5);
+
+/// One run's poll gaps, and how many `set` + `get` pairs the writers completed per second.
+struct Run {
+    polls: usize,
+    p50: Duration,
+    p99: Duration,
+    max: Duration,
+    pairs_per_second: f64,
+}
+
+async fn probe(length: Duration) -> Vec<Duration> {
+    let mut gaps = Vec::with_capacity(1 << 20);
+    let start = Instant::now();
+    let mut last = start;
+    while last - start < length {
+        tokio::task::yield_now().await;
+        let now = Instant::now();
+        gaps.push(now - last);
+        last = now;
+    }
+    gaps
+}
+
+async fn writer<C: Cache>(
+    cache: TypedCache<C>,
+    key: String,
+    list: Arc<InstrumentList>,
+    stop: Arc<AtomicBool>,
+) -> u64 {
+    let mut pairs = 0;
+    while !stop.load(Ordering::Relaxed) {
+        cache.set(&key, &*list, TTL).await.expect("stored");
+        let back: InstrumentList = cache.get(&key).await.expect("read").expect("present");
+        assert_eq!(back.len(), list.len(), "a figure for wrong reads would mean nothing");
+        pairs += 1;
+    }
+    pairs
+}
+
+fn measure<C>(cache: &TypedCache<C>, list: &Arc<InstrumentList>, length: Duration) -> Result<Run>
+where
+    C: Cache + Clone + 'static,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let (gaps, pairs, elapsed) = runtime.block_on(async {
+        let start = Instant::now();
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|i| {
+                tokio::spawn(writer(
+                    cache.clone(),
+                    format!("yield-probe:{i}"),
+                    list.clone(),
+                    stop.clone(),
+                ))
+            })
+            .collect();
+        tokio::time::sleep(WARM_UP).await;
+        let gaps = tokio::spawn(probe(length)).await;
+        stop.store(true, Ordering::Relaxed);
+        let mut pairs = 0;
+        for writer in writers {
+            pairs += writer.await.context("a writer panicked")?;
+        }
+        anyhow::Ok((gaps.context("the probe panicked")?, pairs, start.elapsed()))
+    })?;
+    let mut sorted = gaps;
+    sorted.sort_unstable();
+    let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q) as usize];
+    Ok(Run {
+        polls: sorted.len(),
+        p50: at(0.5),
+        p99: at(0.99),
+        max: at(1.0),
+        pairs_per_second: pairs as f64 / elapsed.as_secs_f64(),
+    })
+}
+
+struct Args {
+    seconds: f64,
+    runs: usize,
+    memory: bool,
+    redis: bool,
+}
+
+fn args() -> Result<Args> {
+    let mut parsed = Args {
+        seconds: 3.0,
+        runs: 3,
+        memory: true,
+        redis: true,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let value = args
+            .next()
+            .with_context(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--seconds" => parsed.seconds = value.parse()?,
+            "--runs" => parsed.runs = value.parse()?,
+            "--backend" => {
+                (parsed.memory, parsed.redis) = match value.as_str() {
+                    "memory" => (true, false),
+                    "redis" => (false, true),
+                    "both" => (true, true),
+                    _ => bail!("--backend is memory, redis or both, not {value}"),
+                }
+            }
+            _ => bail!("unknown flag {flag}; expected --seconds, --runs or --backend"),
+        }
+    }
+    if !(parsed.seconds > 0.0 && parsed.seconds.is_finite() && parsed.runs > 0) {
+        bail!("--seconds must be positive and --runs at least 1");
+    }
+    Ok(parsed)
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.3} ms", d.as_secs_f64() * 1e3)
+}
+
+fn main() -> Result<()> {
+    let args = args()?;
+    let length = Duration::from_secs_f64(args.seconds);
+    let list = Arc::new(InstrumentList::Linear(List::Today.instruments()));
+    let codec = Codec::msgpack().with_compression(Compression::ZSTD)?;
+    let stored = codec.encode(&*list)?;
+    let decoded_len = u32::from_le_bytes(stored[16..20].try_into()?);
+
+    let mut rows: Vec<(&str, Run)> = Vec::new();
+    if args.memory {
+        let cache = TypedCache::new(MemoryCache::new(256 << 20), codec);
+        for _ in 0..args.runs {
+            rows.push(("memory", measure(&cache, &list, length)?));
+        }
+    }
+    let _server;
+    if args.redis {
+        let server = RedisServer::start().context("starting redis-server")?;
+        let redis = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+            .block_on(RedisCache::from_url(&server.url()))?;
+        _server = server;
+        let cache = TypedCache::new(redis, codec);
+        for _ in 0..args.runs {
+            rows.push(("redis", measure(&cache, &list, length)?));
+        }
+    }
+
+    println!(
+        "A task yielding in a loop beside {WRITERS} tasks each doing TypedCache::set (borrowed) \
+         + get of {} ({} as InstrumentList, msgpack+zstd-3: {decoded_len} bytes serialized, {} \
+         stored; blocking threshold {} bytes), on one multi-thread runtime ({} workers), {} s \
+         per run:\n",
+        List::Today.name(),
+        List::Today.about(),
+        stored.len(),
+        codec.blocking_threshold(),
+        std::thread::available_parallelism().map_or(0, usize::from),
+        args.seconds,
+    );
+    println!(
+        "| backend | polls | p50 gap | p99 gap (floor {}) | max gap (floor {}) | set+get pairs/s | pass |",
+        ms(P99_FLOOR),
+        ms(MAX_FLOOR)
+    );
+    println!("|---|---:|---:|---:|---:|---:|---|");
+    for (backend, run) in &rows {
+        let pass = run.p99 <= P99_FLOOR && run.max <= MAX_FLOOR;
+        println!(
+            "| {backend} | {} | {} | {} | {} | {:.0} | {} |",
+            run.polls,
+            ms(run.p50),
+            ms(run.p99),
+            ms(run.max),
+            run.pairs_per_second,
+            if pass { "pass" } else { "FAIL" },
+        );
+    }
+    Ok(())
+}
