@@ -5,7 +5,7 @@
 
 use benches::List;
 use bybit_client::{InstrumentList, LinearInverseInstrument};
-use cache_core::{Codec, Compression};
+use cache_core::{Codec, Compression, MemoryCache, TypedCache};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 
 /// Instrument counts whose zstd-3 MessagePack values span about 1 KiB to 1 MiB decoded, finer
@@ -34,6 +34,22 @@ fn offload(c: &mut Criterion) {
         b.to_async(&runtime)
             .iter(|| async { tokio::task::spawn_blocking(|| 1).await.expect("joins") });
     });
+    // The hop the typed layer makes: a one-byte value decoded through `TypedCache::decode`
+    // with every size sent off the runtime, against the same decode inline.
+    let tiny = bytes::Bytes::from(Codec::msgpack().encode(&1u8).expect("encodes"));
+    for (name, threshold) in [
+        ("typed-decode-inline", usize::MAX),
+        ("typed-decode-offloaded", 0),
+    ] {
+        let typed = TypedCache::new(
+            MemoryCache::new(1 << 20),
+            Codec::msgpack().with_blocking_threshold(threshold),
+        );
+        group.bench_function(name, |b| {
+            b.to_async(&runtime)
+                .iter(|| async { typed.decode::<u8>(tiny.clone()).await.expect("decodes") });
+        });
+    }
 
     let codec = Codec::msgpack()
         .with_compression(Compression::ZSTD)

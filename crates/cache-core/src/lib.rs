@@ -52,26 +52,32 @@
 //! A task should not run more than 10 to 100 µs between two `.await`s, or it holds up every
 //! other task on its thread. Decoding a long instrument list takes longer than that, so
 //! [`TypedCache`] decodes values whose decoded size exceeds
-//! [`DEFAULT_BLOCKING_THRESHOLD`] (32 KiB) on tokio's blocking pool, and smaller ones inline,
-//! where the hop would cost more than the work. The figures behind it, from the `offload`
-//! bench (`cargo xtask bench`; real Bybit linear instruments, MessagePack + zstd-3, typed
-//! models as maps of field names, and the positional `InstrumentList` market-data stores;
-//! Intel Xeon @ 2.50 GHz, 2 vCPUs):
+//! [`DEFAULT_BLOCKING_THRESHOLD`] (24 KiB) off the runtime's threads, and smaller ones inline,
+//! where the hop would cost more than the work. On a multi-thread runtime the work goes to a
+//! few codec threads of the crate's own, one per core, which run at the lowest CPU priority:
+//! tokio's blocking pool runs at the runtime's priority, and on a machine whose cores are all
+//! busy the kernel would share each one between a worker and a codec thread by time slice,
+//! leaving a task waiting milliseconds for its worker. A current-thread runtime uses tokio's
+//! blocking pool, where its paused test clock sees work in progress.
 //!
-//! | decoded bytes | decode inline (maps) | decoded bytes | decode inline (positional) |
-//! |---:|---:|---:|---:|
-//! | 3 212 | 7 µs | 2 032 | 8 µs |
-//! | 6 378 | 13 µs | 7 854 | 27 µs |
-//! | 12 680 | 28 µs | 15 578 | 51 µs |
-//! | 25 304 | 53 µs | 26 007 (214 instruments) | 84 µs |
-//! | 84 407 (214 instruments) | 179 µs | 103 953 | 294 µs |
+//! The figures behind the threshold, from the `offload` bench (`cargo bench -p benches
+//! --bench offload`; Bybit linear instruments, MessagePack + zstd-3, typed models as maps of
+//! field names, and the positional `InstrumentList` market-data stores, for the recorded 2023
+//! list and for the same list in today's shape; Intel Xeon @ 2.50 GHz, 2 vCPUs shared with
+//! other builds, one run):
 //!
-//! A hop to the blocking pool and back costs 21 µs. At 32 KiB an inline decode stays under
-//! about 100 µs even in the positional form (the slower per byte: it has no field names to
-//! skip cheaply), and a hop costs at most a fifth of a positional decode it moves (a third of
-//! one in maps).
-//! [`Codec::with_blocking_threshold`] changes it; a type that decodes slower per byte than
-//! these models (`serde_json::Value`, many small allocations) may want a lower one.
+//! | decoded bytes | 2023, positional | decoded bytes | today, positional | decoded bytes | today, maps |
+//! |---:|---:|---:|---:|---:|---:|
+//! | 7 854 | 25 µs | 8 002 | 35 µs | 10 076 | 22 µs |
+//! | 15 578 | 49 µs | 15 901 | 71 µs | 20 414 | 42 µs |
+//! | 26 007 (214 instruments) | 78 µs | 21 236 | 90 µs | 40 435 | 78 µs |
+//! | 103 953 | 270 µs | 35 366 (214 instruments) | 145 µs | 135 284 (214) | 255 µs |
+//!
+//! A hop to the codec threads and back costs 4 µs (tokio's `spawn_blocking` 29 µs). Today's
+//! positional form is the slowest per byte (about 4.2 µs per KiB, the maps about 2); at
+//! 24 KiB its inline decode stays near 100 µs. [`Codec::with_blocking_threshold`] changes the line; a type that decodes slower
+//! per byte than these models (`serde_json::Value`, many small allocations) may want a lower
+//! one.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
@@ -90,6 +96,7 @@ mod memory;
 #[cfg(feature = "memory")]
 mod memory_lease;
 mod notify;
+mod offload;
 #[cfg(any(test, feature = "testing", feature = "fuzzing"))]
 mod tamper;
 #[cfg(feature = "testing")]

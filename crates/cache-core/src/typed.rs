@@ -12,13 +12,16 @@ use serde::de::DeserializeOwned;
 use crate::cache::check_ttl;
 use crate::codec::{Codec, Compression, Stored};
 use crate::envelope::{self, Stamp};
+use crate::offload::{Lost, offload};
 use crate::{Cache, DecodeError, Error, Fence, Result};
 
 /// Serde values over a byte [`Cache`], each stored in a self-describing envelope.
 ///
-/// Large values are decoded (and compressed) on tokio's blocking pool, so that a big entry
-/// never stalls the async runtime; small ones inline, where a thread hop would cost more than
-/// the work. [`Codec::with_blocking_threshold`] sets the size.
+/// Large values are decoded (and compressed) off the async runtime's threads, so that a big
+/// entry never stalls it: on a multi-thread runtime on codec threads of this crate's own, which
+/// give way to the runtime's (lowest CPU priority), on a current-thread runtime on tokio's
+/// blocking pool. Small ones inline, where a thread hop would cost more than the work.
+/// [`Codec::with_blocking_threshold`] sets the size.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -145,8 +148,8 @@ impl<C: Cache> TypedCache<C> {
     /// # Errors
     /// `fetch`'s error, or [`Error::InvalidArgument`] (converted into `E`) for a zero or too
     /// long `ttl`, which is checked before anything else. [`Error::Encode`] (converted) when
-    /// the runtime shuts down while a large fetched value is being encoded on its blocking
-    /// pool: the value went with the pool's task.
+    /// a current-thread runtime shuts down while a large fetched value is being encoded on its
+    /// blocking pool: the value went with the pool's task.
     pub async fn get_or_fetch<T, E, F, Fut>(
         &self,
         key: &str,
@@ -181,11 +184,11 @@ impl<C: Cache> TypedCache<C> {
     }
 
     /// Like [`TypedCache::set`] for a shared value, which a large one lets leave the async
-    /// runtime's threads whole: serialized as well as compressed on the blocking pool.
+    /// runtime's threads whole: serialized as well as compressed off them.
     ///
     /// # Errors
-    /// As [`TypedCache::set`]; [`Error::Encode`] also when the runtime shuts down before its
-    /// blocking pool encoded a large value.
+    /// As [`TypedCache::set`]; [`Error::Encode`] also when a current-thread runtime shuts down
+    /// before its blocking pool encoded a large value.
     ///
     /// # Panics
     /// When serializing `value` panics, on the pool or inline, as [`TypedCache::set`] would.
@@ -240,7 +243,7 @@ impl<C: Cache> TypedCache<C> {
         self.store(key, bytes?, ttl, fence).await
     }
 
-    /// Decodes stored bytes, on the blocking pool when they are large.
+    /// Decodes stored bytes, off the runtime's threads when they are large.
     ///
     /// # Errors
     /// [`Error::Decode`].
@@ -258,8 +261,8 @@ impl<C: Cache> TypedCache<C> {
     }
 
     /// Decodes the payload of an envelope that [`envelope::open`](crate::envelope::open)
-    /// already checked (`header` and `payload` are what it returned), on the blocking pool when
-    /// it is large: the checksum is not verified a second time. For a reader that looks at the
+    /// already checked (`header` and `payload` are what it returned), off the runtime's threads
+    /// when it is large: the checksum is not verified a second time. For a reader that looks at the
     /// header before it decides to decode.
     ///
     /// # Errors
@@ -281,7 +284,7 @@ impl<C: Cache> TypedCache<C> {
             .map_err(|e| DecodeError::Task(e.to_string()))?
     }
 
-    /// Encodes `value`, compressing on the blocking pool when it is large.
+    /// Encodes `value`, compressing off the runtime's threads when it is large.
     ///
     /// # Behavior
     /// A borrowed value is serialized on the calling thread, whatever its size: it may be
@@ -289,7 +292,7 @@ impl<C: Cache> TypedCache<C> {
     /// be blocked all the same. `tokio::task::block_in_place` is no way out for a library: it
     /// panics on a current-thread runtime and inside a `LocalSet`. An owned or shared value
     /// can leave; [`TypedCache::get_or_fetch`] and [`TypedCache::set_shared`] move a large
-    /// one to the blocking pool whole.
+    /// one off the runtime's threads whole.
     ///
     /// # Errors
     /// [`Error::Encode`].
@@ -311,7 +314,7 @@ impl<C: Cache> TypedCache<C> {
     }
 
     /// Encodes a value that can move: inline when it is small, else serialized and compressed
-    /// on the blocking pool; the value comes back either way.
+    /// off the runtime's threads; the value comes back either way.
     ///
     /// The encoded size is unknown until the value is serialized, and nothing cheaper predicts
     /// it (serde gives no size for a map or a string's escapes ahead of time). So the value is
@@ -321,7 +324,7 @@ impl<C: Cache> TypedCache<C> {
     /// worth is done twice.
     ///
     /// The outer error is a value lost with its encode: [`Error::Encode`] when the runtime
-    /// shut down before the blocking pool ran it. A panic while serializing resumes here.
+    /// shut down before its blocking pool ran it. A panic while serializing resumes here.
     async fn encode_moved<V, T>(&self, value: V) -> Result<(V, Result<Bytes>)>
     where
         V: Borrow<T> + Send + 'static,
@@ -341,9 +344,8 @@ impl<C: Cache> TypedCache<C> {
         match encoded {
             Ok((value, encoded)) => Ok((value, encoded.map(Bytes::from))),
             // The value is lost with the thread; so is a panic raised inline.
-            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-            // Cancelled: the runtime shut down before the pool ran the encode.
-            Err(error) => Err(Error::Encode(error.into())),
+            Err(Lost::Panicked(panic)) => std::panic::resume_unwind(panic),
+            Err(lost @ Lost::Cancelled) => Err(Error::Encode(lost.into())),
         }
     }
 
@@ -359,15 +361,4 @@ fn declared_len(bytes: &[u8]) -> usize {
         .get(16..20)
         .and_then(|b| b.try_into().ok())
         .map_or(0, |b| u32::from_le_bytes(b) as usize)
-}
-
-/// Runs `work` on tokio's blocking pool, or inline when there is no runtime to hop to.
-async fn offload<R>(work: impl FnOnce() -> R + Send + 'static) -> Result<R, tokio::task::JoinError>
-where
-    R: Send + 'static,
-{
-    if tokio::runtime::Handle::try_current().is_err() {
-        return Ok(work());
-    }
-    tokio::task::spawn_blocking(work).await
 }

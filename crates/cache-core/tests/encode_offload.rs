@@ -121,3 +121,24 @@ async fn a_small_value_is_serialized_once_inline_and_a_large_one_once_on_the_poo
         assert_eq!(threads[0] == here, inline, "inline: {inline}");
     }
 }
+
+/// A list whose serialization panics once past the inline size probe, wherever it runs.
+struct Panics(Vec<String>);
+
+impl Serialize for Panics {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+        for item in &self.0 {
+            seq.serialize_element(item)?;
+        }
+        panic!("serializing panicked");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[should_panic(expected = "serializing panicked")]
+async fn a_panic_on_the_codec_threads_resumes_in_the_caller() {
+    let _ = cache()
+        .set_shared("k", Arc::new(Panics(large())), TTL)
+        .await;
+}

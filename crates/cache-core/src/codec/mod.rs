@@ -21,9 +21,16 @@ use crate::{Error, Result};
 pub const DEFAULT_COMPRESS_MIN_SIZE: usize = 512;
 /// The largest decoded value a reader accepts by default: 64 MiB.
 pub const DEFAULT_MAX_DECODED_SIZE: usize = 64 * 1024 * 1024;
-/// Above this decoded size (32 KiB), the typed layer decodes and compresses on tokio's
-/// blocking pool; the crate docs give the benchmark it comes from.
-pub const DEFAULT_BLOCKING_THRESHOLD: usize = 32 * 1024;
+/// Above this decoded size (24 KiB), the typed layer decodes and compresses off the async
+/// runtime's threads.
+///
+/// Set where an inline decode of the slowest form per byte that the workspace stores reaches
+/// about 100 µs: the Bybit linear list in today's shape, positional, as `market-data` stores
+/// it, at about 4.2 µs per KiB (21 236 bytes in 90 µs, 35 366 bytes, the 214-instrument list,
+/// in 145 µs; the 2023 shape decodes at about 3 µs per KiB). Crossing costs 4 µs on the codec
+/// threads, a twentieth of the decode it moves at the threshold. The `offload` bench measures
+/// both (`cargo bench -p benches --bench offload`); the crate docs give its table.
+pub const DEFAULT_BLOCKING_THRESHOLD: usize = 24 * 1024;
 
 /// A value decoded from an envelope, with the header it came with.
 #[derive(Debug, Clone, PartialEq)]
