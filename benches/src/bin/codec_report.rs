@@ -67,6 +67,11 @@ fn inline_decodes(dir: &Path, form: &str) -> Result<Vec<(u64, f64)>> {
     sizes.sort_unstable();
     sizes
         .into_iter()
-        .map(|size| Ok((size, mean_ns(dir, &format!("offload/{form}"), &size.to_string())?)))
+        .map(|size| {
+            Ok((
+                size,
+                mean_ns(dir, &format!("offload/{form}"), &size.to_string())?,
+            ))
+        })
         .collect()
 }

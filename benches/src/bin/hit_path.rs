@@ -306,7 +306,9 @@ fn args() -> Result<Args> {
                     *List::ALL
                         .iter()
                         .find(|list| list.name() == value)
-                        .with_context(|| format!("--list is linear_214 or linear_today_214, not {value}"))?,
+                        .with_context(|| {
+                            format!("--list is linear_214 or linear_today_214, not {value}")
+                        })?,
                 ];
             }
             "--pin" => parsed.pin = Pinning::parse(&value)?.ok_or_else(|| "--pin none".into()),
