@@ -34,12 +34,18 @@ fn main() -> Result<()> {
     }
 
     println!(
-        "\nDecoding typed instruments (each list repeated beyond 214) inline, against a hop to \
-         the blocking pool (msgpack+zstd-3; maps as Vec<LinearInverseInstrument>, positional as \
+        "\nDecoding typed instruments (each list repeated beyond 214) inline, against the hop \
+         off the runtime (msgpack+zstd-3; maps as Vec<LinearInverseInstrument>, positional as \
          the InstrumentList market-data stores):\n"
     );
-    let hop = mean_ns(&dir, "offload", "spawn_blocking-roundtrip")?;
-    println!("spawn_blocking round trip: {}\n", micros(hop));
+    let spawn_blocking = mean_ns(&dir, "offload", "spawn_blocking-roundtrip")?;
+    let hop = mean_ns(&dir, "offload", "typed-decode-offloaded")?
+        - mean_ns(&dir, "offload", "typed-decode-inline")?;
+    println!(
+        "The typed layer's hop off the runtime and back: {} (tokio's spawn_blocking round trip: {})\n",
+        micros(hop),
+        micros(spawn_blocking),
+    );
     println!("| form | decoded bytes | decode inline | per KiB |");
     println!("|---|---:|---:|---:|");
     for form in [
