@@ -1,4 +1,5 @@
-//! What a read of the real 214-instrument linear list costs through a read-through that
+//! What a read of a 214-instrument linear list (the recorded 2023 one, then the same list in
+//! today's shape) costs through a read-through that
 //! holds it decoded (a stamp read by `GETRANGE` of the 28-byte header, then a clone of the
 //! `Arc`), against a full typed get (`GET` of the zstd-3 MessagePack value and its decode),
 //! one after the other in the same run, over a `redis-server` started for it.
@@ -11,6 +12,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use benches::List;
 use bybit_client::LinearInverseInstrument;
 use cache_core::envelope::HEADER_LEN;
 use cache_core::{Cache, Codec, Compression, TypedCache};
@@ -31,6 +33,13 @@ async fn read(reader: &Reader) -> Arc<Instruments> {
 }
 
 fn local_hit(c: &mut Criterion) {
+    for list in List::ALL {
+        local_hit_of(c, list);
+    }
+}
+
+/// Each list over a `redis-server` of its own, so that both are read under the same key.
+fn local_hit_of(c: &mut Criterion, list_kind: List) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -59,7 +68,7 @@ fn local_hit(c: &mut Criterion) {
         assert!(local.is_notified(), "the subscription is up");
         ReadThrough::new(typed.clone(), policy).with_local(local)
     });
-    let list = Arc::new(benches::linear_instruments());
+    let list = Arc::new(list_kind.instruments());
     runtime
         .block_on(held.put_shared(KEY, list.clone()))
         .expect("stored");
@@ -74,7 +83,7 @@ fn local_hit(c: &mut Criterion) {
         assert!(notified.stats().notified_hits > 0);
     });
 
-    let mut group = c.benchmark_group("local_hit/linear_214");
+    let mut group = c.benchmark_group(format!("local_hit/{}", list_kind.name()));
     group.bench_function("validated L1 hit (ReadThrough)", |b| {
         b.to_async(&runtime).iter(|| read(&held));
     });
