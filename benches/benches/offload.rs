@@ -88,6 +88,14 @@ fn offload(c: &mut Criterion) {
             );
         }
     }
+    // What a borrowed `TypedCache::set` of today's list does on the calling thread (serialize,
+    // uncompressed, sealed), against what an owned copy of it to send off the runtime costs.
+    let today = InstrumentList::Linear(List::Today.instruments());
+    let plain = Codec::msgpack();
+    group.bench_function("serialize-inline-positional-today", |b| {
+        b.iter(|| plain.encode(&today).expect("encodes"));
+    });
+    group.bench_function("clone-positional-today", |b| b.iter(|| today.clone()));
     group.finish();
 }
 
