@@ -5,6 +5,11 @@
 //! loop. Reference (Python msgpack+zlib to dicts, same kind of machine): about 460 µs for the
 //! linear list and 780 µs for the option list; the floor is 3× faster.
 //!
+//! `linear_today_214` is the same 214 instruments in the shape of Bybit's answers today (made,
+//! not recorded; see `SOURCES.md`): every documented field, nested `riskParameters`, four
+//! pre-market contracts with `preListingInfo` phases, `null` elsewhere, and one field no model
+//! knows on every instrument. It is what a cache of today's lists decodes.
+//!
 //! For comparison it also times decompression alone, decoding alone, decoding into generic
 //! `serde_json::Value` trees (what a dynamic-language cache does), and the positional form
 //! (`Positional`, MessagePack arrays: no field names, only safe under a key that carries
@@ -22,7 +27,7 @@ use bybit_client::InstrumentList;
 use bybit_client::models::{
     LinearInverseInstrument, OptionInstrument, Positional, WritePositional,
 };
-use bybit_client::testing::fixtures::{self, LINEAR_214, OPTION_500};
+use bybit_client::testing::fixtures::{self, LINEAR_214, LINEAR_TODAY_214, OPTION_500};
 use cache_core::{Codec, Compression};
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde::Serialize;
@@ -126,6 +131,13 @@ fn bench_list<T: DeserializeOwned + Serialize + WritePositional>(
 
 fn instruments_decode(c: &mut Criterion) {
     bench_list::<LinearInverseInstrument>(c, "linear_214", LINEAR_214, 214, InstrumentList::Linear);
+    bench_list::<LinearInverseInstrument>(
+        c,
+        "linear_today_214",
+        LINEAR_TODAY_214,
+        214,
+        InstrumentList::Linear,
+    );
     bench_list::<OptionInstrument>(c, "option_500", OPTION_500, 500, InstrumentList::Option);
 }
 
