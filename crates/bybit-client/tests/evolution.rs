@@ -21,14 +21,14 @@ fn added_fields_are_kept_at_every_level() {
     raw["newLimits"] = json!({"a": [1, "2", null], "b": 1.5});
     raw["lotSizeFilter"]["maxMktOrderAmt"] = json!("1000000");
     let i: LinearInverseInstrument = serde_json::from_str(&raw.to_string()).unwrap();
-    assert_eq!(i.extra.get("forbidUplWithdrawal"), Some(&json!(false)));
+    assert_eq!(i.extra.get("forbidUplWithdrawal"), Some(json!(false)));
     assert_eq!(
         i.lot_size_filter
             .as_ref()
             .unwrap()
             .extra
             .get("maxMktOrderAmt"),
-        Some(&json!("1000000"))
+        Some(json!("1000000"))
     );
     assert_eq!(serde_json::to_value(&i).unwrap(), raw);
     let back = through_msgpack(&i);

@@ -201,5 +201,5 @@ fn inverse_and_option_examples() {
     // A lot-size field options do not have, sent as null, is kept as an unknown field.
     let nautilus = &decode::<OptionInstrument>("instruments-option-nautilus-py.json")[0];
     let lot = nautilus.lot_size_filter.as_ref().unwrap();
-    assert_eq!(lot.extra.get("postOnlyMaxOrderQty"), Some(&Value::Null));
+    assert_eq!(lot.extra.get("postOnlyMaxOrderQty"), Some(Value::Null));
 }

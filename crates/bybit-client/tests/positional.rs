@@ -56,6 +56,73 @@ fn an_instrument_list_round_trips_positionally() {
     );
 }
 
+/// Today's shape: nested objects present and `null`, pre-market phases, one unknown field on
+/// every instrument. A list comes back value for value through the positional form (how a
+/// cache stores it) and through MessagePack maps (how earlier versions stored it).
+#[test]
+fn the_today_shaped_list_round_trips_through_both_binary_forms() {
+    let raw = fixtures::values(fixtures::LINEAR_TODAY_214);
+    let items: Vec<LinearInverseInstrument> =
+        serde_json::from_value(Value::Array(raw.clone())).unwrap();
+    assert_eq!(items.len(), 214);
+    assert!(
+        items
+            .iter()
+            .all(|i| i.extra.get("skipCallAuction") == Some(json!(false)) && i.extra.len() == 1)
+    );
+    assert_eq!(
+        items
+            .iter()
+            .filter(|i| i.pre_listing_info.is_some())
+            .count(),
+        4
+    );
+    #[derive(Serialize)]
+    struct Named<'a> {
+        category: &'static str,
+        list: &'a [LinearInverseInstrument],
+    }
+    let named = rmp_serde::to_vec_named(&Named {
+        category: "linear",
+        list: &items,
+    })
+    .unwrap();
+    let list = InstrumentList::Linear(items);
+    let positional = rmp_serde::to_vec_named(&list).unwrap();
+    assert!(positional.len() < named.len(), "no field names");
+    for bytes in [positional, named] {
+        let back: InstrumentList = rmp_serde::from_slice(&bytes).unwrap();
+        assert_eq!(back, list);
+        assert_eq!(
+            serde_json::to_value(&back).unwrap()["list"],
+            Value::Array(raw.clone())
+        );
+    }
+}
+
+/// The masks and unknown fields are written only when there are some, and an array with them
+/// but all empty reads as one without.
+#[test]
+fn the_tail_of_masks_and_unknown_fields_is_optional() {
+    let plain: LinearInverseInstrument = serde_json::from_str(r#"{"symbol":"BTCUSDT"}"#).unwrap();
+    let short: Vec<rmpv_like::Any> =
+        rmp_serde::from_slice(&rmp_serde::to_vec(&Positional(&plain)).unwrap()).unwrap();
+    let blank: LinearInverseInstrument =
+        serde_json::from_str(r#"{"symbol":"BTCUSDT","status":null}"#).unwrap();
+    let long: Vec<rmpv_like::Any> =
+        rmp_serde::from_slice(&rmp_serde::to_vec(&Positional(&blank)).unwrap()).unwrap();
+    assert_eq!(long.len(), short.len() + 3);
+    let mut padded = short.clone();
+    padded.extend([
+        rmpv_like::Any::Int(0),
+        rmpv_like::Any::Int(0),
+        rmpv_like::Any::Nil(()),
+    ]);
+    let back: LinearInverseInstrument =
+        rmp_serde::from_slice(&rmp_serde::to_vec(&padded).unwrap()).unwrap();
+    assert_eq!(back, plain);
+}
+
 #[test]
 fn an_array_of_another_length_is_refused() {
     let i: LinearInverseInstrument = serde_json::from_str(r#"{"symbol":"BTCUSDT"}"#).unwrap();
@@ -81,7 +148,7 @@ fn an_array_of_another_length_is_refused() {
 mod rmpv_like {
     use serde::{Deserialize, Serialize};
 
-    #[derive(Serialize, Deserialize)]
+    #[derive(Clone, Serialize, Deserialize)]
     #[serde(untagged)]
     pub(crate) enum Any {
         Nil(()),

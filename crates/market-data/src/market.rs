@@ -136,7 +136,7 @@ impl fmt::Display for Dataset {
 }
 
 /// The cache key of `dataset` for `market` under `namespace`:
-/// `{namespace}:{dataset}:v{schema}:{market}`, e.g. `market-data:instruments:v1:linear`.
+/// `{namespace}:{dataset}:v{schema}:{market}`, e.g. `market-data:instruments:v2:linear`.
 ///
 /// It is the key of the lists without pre-launch contracts. With
 /// [`Policy::with_prelaunch`](crate::Policy::with_prelaunch), linear and inverse lists are

@@ -243,7 +243,7 @@ impl Policy {
     /// let policy = Policy::default().with_prelaunch(true);
     /// assert_eq!(
     ///     policy.cache_key(Dataset::Symbols, &linear),
-    ///     "market-data:symbols:v1:linear+prelaunch"
+    ///     "market-data:symbols:v2:linear+prelaunch"
     /// );
     /// # Ok::<_, market_data::Error>(())
     /// ```

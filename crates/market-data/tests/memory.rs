@@ -227,11 +227,11 @@ async fn keys_name_namespace_dataset_schema_and_market() {
     );
     assert_eq!(
         data.key(Dataset::Instruments, &linear()),
-        "bot-7:instruments:v1:linear"
+        "bot-7:instruments:v2:linear"
     );
     assert_eq!(
         data.key(Dataset::FundingIntervals, &Market::option("ETH").unwrap()),
-        "bot-7:funding_intervals:v1:option-ETH"
+        "bot-7:funding_intervals:v2:option-ETH"
     );
 }
 

@@ -1,16 +1,11 @@
 //! The wire-level plumbing shared by every model: how a field that Bybit sent as `""` or
-//! `null` is told apart from a missing one, and how unknown fields are kept.
+//! `null` is told apart from a missing one.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, DeserializeSeed, Deserializer, Visitor};
 use serde::ser::SerializeMap;
-
-/// Fields a model does not know, kept with Bybit's key and value so that they survive a
-/// trip through JSON or MessagePack.
-pub type Extra = BTreeMap<String, serde_json::Value>;
 
 /// What an optional field held on the wire, besides a value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -147,35 +142,6 @@ impl<'de, T: FieldValue> DeserializeSeed<'de> for FillSeed<'_, T> {
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<Blank>, D::Error> {
         T::fill(deserializer, self.0)
-    }
-}
-
-/// Decodes the unknown fields of a positional model into its (empty) map: nearly always none,
-/// and making and dropping a map for nothing was a twentieth of decoding a cached list.
-/// Entries are inserted as `BTreeMap`'s own `Deserialize` does, a repeated key's last value
-/// kept.
-pub(crate) struct ExtraSeed<'a>(pub(crate) &'a mut Extra);
-
-impl<'de> DeserializeSeed<'de> for ExtraSeed<'_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        struct ExtraVisitor<'a>(&'a mut Extra);
-
-        impl<'de> Visitor<'de> for ExtraVisitor<'_> {
-            type Value = ();
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a map")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-                while let Some((key, value)) = map.next_entry()? {
-                    self.0.insert(key, value);
-                }
-                Ok(())
-            }
-        }
-
-        deserializer.deserialize_map(ExtraVisitor(self.0))
     }
 }
 
@@ -322,36 +288,4 @@ pub(crate) fn fill_list<'de, T: FillFromMap, D: Deserializer<'de>>(
     }
 
     deserializer.deserialize_seq(ListVisitor(std::marker::PhantomData))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Unknown fields read into a model's map are what `Extra`'s own `Deserialize` reads: the
-    /// last value of a repeated key, the same error for what is not a map.
-    #[test]
-    fn extra_seed_reads_as_a_map_of_its_own() {
-        for text in [
-            r#"{"a": 1, "b": {"c": [true, null]}}"#,
-            r#"{"a": 1, "a": 2}"#,
-            "{}",
-            "null",
-            "[]",
-            "5",
-            r#""text""#,
-        ] {
-            let mut seeded = Extra::new();
-            let seed = ExtraSeed(&mut seeded)
-                .deserialize(&mut serde_json::Deserializer::from_str(text))
-                .map_err(|e| e.to_string());
-            let own = Extra::deserialize(&mut serde_json::Deserializer::from_str(text))
-                .map_err(|e| e.to_string());
-            match (seed, own) {
-                (Ok(()), Ok(own)) => assert_eq!(seeded, own, "{text}"),
-                (Err(seed), Err(own)) => assert_eq!(seed, own, "{text}"),
-                (seed, own) => panic!("{text}: the seed gave {seed:?}, Extra's own {own:?}"),
-            }
-        }
-    }
 }

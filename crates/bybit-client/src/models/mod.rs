@@ -9,11 +9,13 @@
 
 mod decimal;
 mod enums;
+pub(crate) mod extra;
 pub(crate) mod field;
 mod filters;
 mod heap;
 mod linear;
 pub(crate) mod macros;
+mod msgpack_value;
 mod option;
 pub mod positional;
 mod scalar;
@@ -27,7 +29,8 @@ use serde::{Deserialize, Serialize};
 
 pub use decimal::Decimal;
 pub use enums::{AuctionPhase, ContractType, Flag, ModeSupport, OptionsType, Status, SymbolType};
-pub use field::{Blanks, Extra};
+pub use extra::Extra;
+pub use field::Blanks;
 pub use filters::{
     AuctionFeeInfo, AuctionPhaseWindow, LeverageFilter, LotSizeFilter, PreListingInfo, PriceFilter,
     RiskParameters,

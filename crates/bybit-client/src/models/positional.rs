@@ -21,13 +21,18 @@ use serde::{Serialize, Serializer};
 use super::decimal::Decimal;
 use super::time::TimestampMs;
 
-/// Changes whenever a model gains, loses or reorders a known field; part of any cache key
-/// under which positional data is stored.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Changes whenever a model gains, loses or reorders a known field, or the positional form
+/// itself changes; part of any cache key under which positional data is stored.
+///
+/// 2: the masks and unknown fields are left out when there are none, and unknown fields are
+/// the bytes of a MessagePack map (bin) rather than the map itself.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Serializes a model, a list of models or an `Option` of one in the positional form:
 /// each model is an array of its known fields in declaration order (`nil` when absent),
-/// then the `""`/`null` masks, then the map of unknown fields.
+/// then, only if some field was sent as `""` or `null` or is unknown to the model, the
+/// `""`/`null` masks and the unknown fields as the bytes of a MessagePack map (`nil` when
+/// none).
 #[derive(Clone, Copy, Debug)]
 pub struct Positional<'a, T: ?Sized>(pub &'a T);
 
