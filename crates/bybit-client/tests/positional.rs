@@ -3,7 +3,8 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use bybit_client::models::{
-    LinearInverseInstrument, OptionInstrument, Positional, SpotInstrument, WritePositional,
+    LinearInverseInstrument, OptionInstrument, Positional, SCHEMA_VERSION, SpotInstrument,
+    WritePositional,
 };
 use bybit_client::testing::fixtures::{self, FIXTURES};
 use bybit_client::{Category, InstrumentList};
@@ -121,6 +122,79 @@ fn the_tail_of_masks_and_unknown_fields_is_optional() {
     let back: LinearInverseInstrument =
         rmp_serde::from_slice(&rmp_serde::to_vec(&padded).unwrap()).unwrap();
     assert_eq!(back, plain);
+}
+
+/// The positional form writes a known string-enum value as its index among the variants,
+/// so a change to any list below needs a new `SCHEMA_VERSION` (and this test updated).
+#[test]
+fn enum_indexes_are_pinned_to_the_schema_version() {
+    assert_eq!(SCHEMA_VERSION, 2, "pin the lists below for the new version");
+    fn pinned<T>(names: &[&str], parse: fn(&str) -> T)
+    where
+        T: WritePositional + DeserializeOwned + PartialEq + std::fmt::Debug,
+    {
+        for (index, name) in names.iter().enumerate() {
+            let value = parse(name);
+            let bytes = rmp_serde::to_vec(&Positional(&value)).unwrap();
+            assert_eq!(bytes, [index as u8], "{name}");
+            assert_eq!(rmp_serde::from_slice::<T>(&bytes).unwrap(), value);
+        }
+        let past = [names.len() as u8];
+        assert!(
+            rmp_serde::from_slice::<T>(&past).is_err(),
+            "{names:?} has more"
+        );
+        // A value the crate does not know keeps its name.
+        let other = rmp_serde::to_vec(&Positional(&parse("Unheard"))).unwrap();
+        assert_eq!(other, rmp_serde::to_vec("Unheard").unwrap());
+    }
+    use bybit_client::models::{
+        AuctionPhase, ContractType, Flag, ModeSupport, OptionsType, Status, SymbolType,
+    };
+    pinned(
+        &["PreLaunch", "Trading", "Delivering", "Closed"],
+        Status::parse,
+    );
+    pinned(
+        &[
+            "LinearPerpetual",
+            "LinearFutures",
+            "InversePerpetual",
+            "InverseFutures",
+        ],
+        ContractType::parse,
+    );
+    pinned(&["Call", "Put"], OptionsType::parse);
+    pinned(
+        &["none", "both", "utaOnly", "normalOnly"],
+        ModeSupport::parse,
+    );
+    pinned(
+        &["", "innovation", "adventure", "xstocks"],
+        SymbolType::parse,
+    );
+    pinned(&["0", "1"], Flag::parse);
+    pinned(
+        &[
+            "NotStarted",
+            "Finished",
+            "CallAuction",
+            "CallAuctionNoCancel",
+            "CrossMatching",
+            "ContinuousTrading",
+        ],
+        AuctionPhase::parse,
+    );
+}
+
+/// JSON spells every value: an index is not a name there.
+#[test]
+fn json_refuses_an_enum_index() {
+    let err = serde_json::from_str::<bybit_client::models::Status>("1").unwrap_err();
+    assert!(err.to_string().contains("a Status string"), "{err}");
+    let err = serde_json::from_str::<LinearInverseInstrument>(r#"{"symbol":"X","status":1}"#)
+        .unwrap_err();
+    assert!(err.to_string().contains("a Status string"), "{err}");
 }
 
 #[test]

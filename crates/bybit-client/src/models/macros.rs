@@ -205,6 +205,11 @@ macro_rules! bybit_model {
 pub(crate) use bybit_model;
 
 /// Declares a string enum that keeps values it does not know in `Other`, spelled as sent.
+///
+/// The positional form writes a known value as its index among the variants (a one-byte
+/// integer, read without a UTF-8 check or a string match), so adding, removing or reordering
+/// a variant changes [`SCHEMA_VERSION`](super::SCHEMA_VERSION). Binary formats read the index
+/// as well as the name; human-readable ones only the name.
 macro_rules! string_enum {
     (
         $(#[$meta:meta])*
@@ -234,6 +239,29 @@ macro_rules! string_enum {
                     other => Self::Other(other.into()),
                 }
             }
+
+            /// The index of a known value in the positional form.
+            fn index(&self) -> Option<u8> {
+                #[allow(non_camel_case_types, dead_code)]
+                #[repr(u8)]
+                enum I { $($v,)* }
+                match self {
+                    $( Self::$v => Some(I::$v as u8), )*
+                    Self::Other(_) => None,
+                }
+            }
+
+            /// The known value at `index` in the positional form.
+            #[inline]
+            fn from_index(index: u64) -> Option<Self> {
+                #[allow(non_camel_case_types, dead_code)]
+                #[repr(u8)]
+                enum I { $($v,)* }
+                match index {
+                    $( i if i == I::$v as u64 => Some(Self::$v), )*
+                    _ => None,
+                }
+            }
         }
 
         impl ::std::fmt::Display for $name {
@@ -250,7 +278,9 @@ macro_rules! string_enum {
 
         impl<'de> ::serde::Deserialize<'de> for $name {
             fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                struct V;
+                struct V {
+                    binary: bool,
+                }
                 impl ::serde::de::Visitor<'_> for V {
                     type Value = $name;
                     fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -259,8 +289,14 @@ macro_rules! string_enum {
                     fn visit_str<E: ::serde::de::Error>(self, v: &str) -> Result<$name, E> {
                         Ok($name::parse(v))
                     }
+                    fn visit_u64<E: ::serde::de::Error>(self, v: u64) -> Result<$name, E> {
+                        $name::from_index(v).filter(|_| self.binary).ok_or_else(|| {
+                            E::invalid_type(::serde::de::Unexpected::Unsigned(v), &self)
+                        })
+                    }
                 }
-                deserializer.deserialize_str(V)
+                let binary = !deserializer.is_human_readable();
+                deserializer.deserialize_str(V { binary })
             }
         }
 
@@ -271,6 +307,11 @@ macro_rules! string_enum {
             #[inline]
             fn from_text(s: &str) -> Self {
                 Self::parse(s)
+            }
+
+            #[inline]
+            fn from_index(index: u64) -> Option<Self> {
+                Self::from_index(index)
             }
         }
 
@@ -297,7 +338,17 @@ macro_rules! string_enum {
                 }
             }
         }
-        $crate::models::positional::leaf_positional!($name);
+        impl $crate::models::positional::WritePositional for $name {
+            fn write_positional<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> Result<S::Ok, S::Error> {
+                match self.index() {
+                    Some(index) => serializer.serialize_u8(index),
+                    None => serializer.serialize_str(self.as_str()),
+                }
+            }
+        }
     };
 }
 pub(crate) use string_enum;

@@ -21,15 +21,18 @@ use serde::{Serialize, Serializer};
 use super::decimal::Decimal;
 use super::time::TimestampMs;
 
-/// Changes whenever a model gains, loses or reorders a known field, or the positional form
-/// itself changes; part of any cache key under which positional data is stored.
+/// Changes whenever a model gains, loses or reorders a known field, a string enum gains,
+/// loses or reorders a variant, or the positional form itself changes; part of any cache key
+/// under which positional data is stored.
 ///
-/// 2: the masks and unknown fields are left out when there are none, and unknown fields are
-/// the bytes of a MessagePack map (bin) rather than the map itself.
+/// 2: the masks and unknown fields are left out when there are none, unknown fields are the
+/// bytes of a MessagePack map (bin) rather than the map itself, and a string enum's known
+/// value is its index among the variants.
 pub const SCHEMA_VERSION: u32 = 2;
 
 /// Serializes a model, a list of models or an `Option` of one in the positional form:
-/// each model is an array of its known fields in declaration order (`nil` when absent),
+/// each model is an array of its known fields in declaration order (`nil` when absent; a
+/// known value of a string enum as its index),
 /// then, only if some field was sent as `""` or `null` or is unknown to the model, the
 /// `""`/`null` masks and the unknown fields as the bytes of a MessagePack map (`nil` when
 /// none).
@@ -86,6 +89,5 @@ macro_rules! leaf_positional {
         }
     )*};
 }
-pub(crate) use leaf_positional;
 
 leaf_positional!(bool, i64, CompactString, Decimal, TimestampMs);

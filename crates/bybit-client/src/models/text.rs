@@ -20,6 +20,10 @@ pub(crate) trait Text: Sized {
     const TAKES_BYTES: bool;
     /// The value of `s`.
     fn from_text(s: &str) -> Self;
+    /// The value written in binary formats as `index` (a string enum's known variants).
+    fn from_index(_index: u64) -> Option<Self> {
+        None
+    }
 }
 
 /// Decodes an optional text field into `place`, returning `Some(Blank::Null)` for `null`, as
@@ -28,10 +32,12 @@ pub(crate) fn fill<'de, T: Text, D: Deserializer<'de>>(
     deserializer: D,
     place: &mut Option<T>,
 ) -> Result<Option<Blank>, D::Error> {
-    deserializer.deserialize_option(OptionText(place))
+    let binary = !deserializer.is_human_readable();
+    deserializer.deserialize_option(OptionText(place, binary))
 }
 
-struct OptionText<'a, T>(&'a mut Option<T>);
+/// The place, and whether the format is binary (where an index stands for a value).
+struct OptionText<'a, T>(&'a mut Option<T>, bool);
 
 impl<'de, T: Text> Visitor<'de> for OptionText<'_, T> {
     type Value = Option<Blank>;
@@ -51,12 +57,12 @@ impl<'de, T: Text> Visitor<'de> for OptionText<'_, T> {
 
     #[inline]
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Option<Blank>, D::Error> {
-        d.deserialize_str(WriteText(self.0))?;
+        d.deserialize_str(WriteText(self.0, self.1))?;
         Ok(None)
     }
 }
 
-struct WriteText<'a, T>(&'a mut Option<T>);
+struct WriteText<'a, T>(&'a mut Option<T>, bool);
 
 impl<T: Text> Visitor<'_> for WriteText<'_, T> {
     type Value = ();
@@ -69,6 +75,17 @@ impl<T: Text> Visitor<'_> for WriteText<'_, T> {
     fn visit_str<E: Error>(self, v: &str) -> Result<(), E> {
         *self.0 = Some(T::from_text(v));
         Ok(())
+    }
+
+    #[inline]
+    fn visit_u64<E: Error>(self, v: u64) -> Result<(), E> {
+        match T::from_index(v).filter(|_| self.1) {
+            Some(value) => {
+                *self.0 = Some(value);
+                Ok(())
+            }
+            None => Err(E::invalid_type(Unexpected::Unsigned(v), &self)),
+        }
     }
 
     fn visit_bytes<E: Error>(self, v: &[u8]) -> Result<(), E> {
@@ -142,6 +159,7 @@ mod tests {
             json!(null),
             json!(""),
             json!("BTCUSDT"),
+            json!(1),
             json!("Trading"),
             json!("LinearPerpetual"),
             json!("a name longer than twenty-four bytes, so on the heap"),
