@@ -7,6 +7,7 @@ use serde::de::{DeserializeSeed, Deserializer, Error, SeqAccess, Unexpected, Vis
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
+use super::field::Key;
 use super::heap::HeapSize;
 use super::msgpack_value;
 use super::positional::WritePositional;
@@ -99,6 +100,24 @@ impl Extra {
             .then_some(extra)
     }
 
+    /// The fields read from a map, in the order read, packed without building a map first:
+    /// a `BTreeMap` of owned keys was most of what one unknown field cost. As `BTreeMap`
+    /// does, a repeated key keeps its last value. `None` when a value nests too deep.
+    pub(crate) fn from_entries(mut entries: Vec<(Key<'_>, Value)>) -> Option<Self> {
+        // Stable: the entries of one key stay in the order read, so reversed, the last
+        // comes first and is the one `dedup_by` keeps.
+        entries.sort_by(|(a, _), (b, _)| a.as_str().cmp(b.as_str()));
+        entries.reverse();
+        entries.dedup_by(|(later, _), (kept, _)| later.as_str() == kept.as_str());
+        entries.reverse();
+        let kept = || entries.iter().map(|(k, v)| (k.as_str(), v));
+        let mut out = Vec::with_capacity(packed_capacity(kept()));
+        msgpack_value::write_object(&mut out, entries.len(), kept());
+        msgpack_value::is_object(&out).then(|| Self {
+            packed: Some(out.into_boxed_slice()),
+        })
+    }
+
     /// Reads the positional form's bytes; `None` unless they are a map of JSON values.
     fn from_packed(bytes: &[u8]) -> Option<Self> {
         if !msgpack_value::is_object(bytes) {
@@ -116,16 +135,26 @@ impl From<&BTreeMap<String, Value>> for Extra {
         if map.is_empty() {
             return Self::default();
         }
-        let mut out = Vec::new();
-        msgpack_value::write_object(
-            &mut out,
-            map.len(),
-            map.iter().map(|(k, v)| (k.as_str(), v)),
-        );
+        let entries = || map.iter().map(|(k, v)| (k.as_str(), v));
+        let mut out = Vec::with_capacity(packed_capacity(entries()));
+        msgpack_value::write_object(&mut out, map.len(), entries());
         Self {
             packed: Some(out.into_boxed_slice()),
         }
     }
+}
+
+/// Room for the packed entries when their values are scalars, as unknown fields nearly always
+/// are: growing the buffer a few bytes at a time cost more than the packing itself.
+fn packed_capacity<'a>(entries: impl Iterator<Item = (&'a str, &'a Value)>) -> usize {
+    // A map head, and per entry a key head and a value of up to nine bytes (a number).
+    entries.fold(5, |n, (k, v)| {
+        let value = match v {
+            Value::String(s) => s.len() + 5,
+            _ => 9,
+        };
+        n + k.len() + 5 + value
+    })
 }
 
 impl From<BTreeMap<String, Value>> for Extra {
@@ -286,6 +315,26 @@ mod tests {
     fn a_repeated_key_keeps_its_last_value() {
         let e: Extra = serde_json::from_str(r#"{"a": 1, "a": 2}"#).unwrap();
         assert_eq!(e.to_map(), BTreeMap::from([("a".to_owned(), json!(2))]));
+    }
+
+    /// Unknown fields read from a map are what a `BTreeMap` of them would hold: sorted, the
+    /// last value of a repeated key, and packed as a map is.
+    #[test]
+    fn entries_read_from_a_map_pack_as_the_map_of_them() {
+        let entries = [("b", 1), ("a", 2), ("c", 3), ("a", 4), ("b", 5), ("b", 6)];
+        let map: BTreeMap<String, Value> = entries
+            .iter()
+            .map(|&(k, v)| (k.to_owned(), json!(v)))
+            .collect();
+        let packed = Extra::from_entries(
+            entries
+                .iter()
+                .map(|&(k, v)| (Key::Borrowed(k), json!(v)))
+                .collect(),
+        )
+        .unwrap();
+        assert_eq!(packed.packed, Extra::from(&map).packed);
+        assert_eq!(packed.to_map(), map);
     }
 
     #[test]

@@ -115,7 +115,7 @@ macro_rules! bybit_model {
                 #[allow(non_camel_case_types, dead_code, clippy::enum_variant_names)]
                 enum F { $($of,)* }
                 $( let mut $rf: Option<$rt> = None; )*
-                let mut unknown = ::std::collections::BTreeMap::<String, ::serde_json::Value>::new();
+                let mut unknown = Vec::<(Key<'de>, ::serde_json::Value)>::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     match key.as_str() {
                         // A field sent twice has no single value to keep and write back
@@ -136,14 +136,14 @@ macro_rules! bybit_model {
                                 }
                             }
                         )*
-                        other => {
+                        _ => {
                             let value: ::serde_json::Value = map.next_value()?;
-                            unknown.insert(other.to_owned(), value);
+                            unknown.push((key, value));
                         }
                     }
                 }
                 if !unknown.is_empty() {
-                    self.extra = $crate::models::extra::Extra::checked(&unknown).ok_or_else(
+                    self.extra = $crate::models::extra::Extra::from_entries(unknown).ok_or_else(
                         || <A::Error as ::serde::de::Error>::custom($crate::models::extra::TOO_DEEP))?;
                 }
                 $(
