@@ -120,4 +120,4 @@ pub use lease::{Lease, LeaseToken};
 #[cfg(feature = "memory")]
 pub use memory::MemoryCache;
 pub use notify::{Listener, Notifications, Signal, Subscribers, Subscription};
-pub use typed::TypedCache;
+pub use typed::{BORROWED_INLINE_LIMIT, TypedCache};

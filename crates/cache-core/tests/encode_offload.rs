@@ -1,11 +1,12 @@
-//! Large owned values are serialized on tokio's blocking pool, small ones inline.
+//! Large values, owned, shared or borrowed, are serialized off the runtime's threads, small
+//! ones inline.
 
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::thread::ThreadId;
 use std::time::Duration;
 
-use cache_core::{Codec, Compression, MemoryCache, TypedCache};
+use cache_core::{BORROWED_INLINE_LIMIT, Codec, Compression, MemoryCache, TypedCache};
 use serde::ser::{Error as _, SerializeSeq};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -122,7 +123,89 @@ async fn a_small_value_is_serialized_once_inline_and_a_large_one_once_on_the_poo
     }
 }
 
+/// Which threads completed the serialization of `items` stored with a borrowed `set`.
+async fn borrowed_set_threads(
+    cache: &TypedCache<MemoryCache>,
+    items: Vec<String>,
+) -> Vec<ThreadId> {
+    let threads = Arc::default();
+    let traced = Traced {
+        items: items.clone(),
+        threads: Arc::clone(&threads),
+    };
+    cache.set("k", &traced, TTL).await.unwrap();
+    assert_eq!(cache.get::<Vec<String>>("k").await.unwrap(), Some(items));
+    threads.lock().unwrap().clone()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_borrowed_value_is_serialized_inline_when_small_and_from_a_copy_on_the_pool_when_large() {
+    let cache = cache();
+    let here = std::thread::current().id();
+    assert_eq!(
+        borrowed_set_threads(&cache, vec!["x".to_owned(); 10]).await,
+        [here]
+    );
+    let large = borrowed_set_threads(&cache, large()).await;
+    assert_eq!(large.len(), 1, "one complete serialization");
+    assert_ne!(large[0], here, "serialized off the runtime's thread");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_borrowed_value_leaves_past_its_own_limit_below_the_blocking_threshold() {
+    // The default threshold (24 KiB) keeps a shared value of 10 KB inline; a borrowed one
+    // is copied from 4 KiB on, where a copy costs less than serializing on to the threshold.
+    let codec = Codec::msgpack()
+        .with_compression(Compression::ZSTD)
+        .unwrap();
+    let cache = TypedCache::new(MemoryCache::new(64 << 20), codec);
+    let items = large();
+    let size = rmp_serde::to_vec(&items).unwrap().len();
+    assert!(BORROWED_INLINE_LIMIT < size && size < codec.blocking_threshold());
+    let here = std::thread::current().id();
+
+    let threads = Arc::default();
+    let traced = Traced {
+        items: items.clone(),
+        threads: Arc::clone(&threads),
+    };
+    cache.set_shared("k", Arc::new(traced), TTL).await.unwrap();
+    assert_eq!(*threads.lock().unwrap(), [here], "a shared value stays");
+    let borrowed = borrowed_set_threads(&cache, items).await;
+    assert_eq!(borrowed.len(), 1);
+    assert_ne!(borrowed[0], here, "a borrowed one leaves");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_borrowed_value_is_serialized_on_the_codec_threads() {
+    let name = Arc::new(Mutex::new(None));
+    struct Named(Vec<String>, Arc<Mutex<Option<String>>>);
+    impl Clone for Named {
+        fn clone(&self) -> Self {
+            Self(self.0.clone(), Arc::clone(&self.1))
+        }
+    }
+    impl Serialize for Named {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let done = self.0.serialize(serializer)?;
+            *self.1.lock().unwrap() = std::thread::current().name().map(str::to_owned);
+            Ok(done)
+        }
+    }
+    cache()
+        .set("k", &Named(large(), Arc::clone(&name)), TTL)
+        .await
+        .unwrap();
+    let name = name.lock().unwrap().clone();
+    assert!(
+        name.as_deref()
+            .is_some_and(|n| n.starts_with("cache-codec-")),
+        "{name:?}"
+    );
+}
+
 /// A list whose serialization panics once past the inline size probe, wherever it runs.
+#[derive(Clone)]
 struct Panics(Vec<String>);
 
 impl Serialize for Panics {
@@ -141,4 +224,10 @@ async fn a_panic_on_the_codec_threads_resumes_in_the_caller() {
     let _ = cache()
         .set_shared("k", Arc::new(Panics(large())), TTL)
         .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[should_panic(expected = "serializing panicked")]
+async fn a_panic_while_a_borrowed_value_is_serialized_off_the_runtime_resumes_in_the_caller() {
+    let _ = cache().set("k", &Panics(large()), TTL).await;
 }

@@ -109,7 +109,10 @@ async fn reads_the_map_form(cache: Arc<dyn Cache>) {
         .with_compression(Compression::ZSTD)
         .unwrap();
     let old = TypedCache::new(cache.clone(), codec);
-    old.set(&key, &MapForm::Linear(&list), Duration::from_secs(60))
+    // A view of borrowed parts cannot be copied off the runtime: it is encoded here.
+    let bytes = old.encode(&MapForm::Linear(&list)).await.unwrap();
+    cache
+        .set(&key, bytes, Duration::from_secs(60))
         .await
         .unwrap();
     // Control: the entry really is in the map form.

@@ -19,11 +19,19 @@ where
 {
     /// Stores `value` under `key` as freshly fetched, as a fetch would: for refreshing a
     /// dataset from data fetched for another. The value is not kept decoded in the process
-    /// (it is borrowed): the next read decodes it; [`ReadThrough::put_shared`] keeps it.
+    /// (it is borrowed): the next read decodes it; [`ReadThrough::put_shared`] keeps it. A
+    /// large value is copied and serialized off the runtime's threads, as
+    /// [`TypedCache::set`](cache_core::TypedCache::set) does.
     ///
     /// # Errors
     /// The cache's errors (also counted).
-    pub async fn put(&self, key: &str, value: &T) -> Result<()> {
+    ///
+    /// # Panics
+    /// When serializing `value` panics.
+    pub async fn put(&self, key: &str, value: &T) -> Result<()>
+    where
+        T: Clone,
+    {
         let ttl = storage_ttl(&self.cache, &self.policy, key);
         let written = self.cache.set_stamped(key, value, ttl).await;
         if let Some(local) = &self.local {
