@@ -348,7 +348,11 @@ impl<C: Cache> TypedCache<C> {
         if let Some(small) = codec.serialize_within(value, limit)? {
             return codec.seal(&small).map(Bytes::from);
         }
-        let (_, encoded) = self.encode_away::<T::Owned, T>(value.to_owned()).await?;
+        // The copy comes back to be freed here, where it was made: freed on a codec thread,
+        // its memory would leave this thread's allocator cache, and the next copy, made in
+        // fresh memory, would cost about five times as much (113 µs against 21 µs with the
+        // free, for the 214 linear instruments in today's shape).
+        let (_copy, encoded) = self.encode_away::<T::Owned, T>(value.to_owned()).await?;
         encoded
     }
 
@@ -405,7 +409,7 @@ impl<C: Cache> TypedCache<C> {
 }
 
 /// The serialized size up to which [`TypedCache::set`] encodes a borrowed value on the calling
-/// thread: about 15 µs of serializing Bybit's instrument lists. A larger one is copied and
+/// thread: about 25 µs of serializing Bybit's instrument lists. A larger one is copied and
 /// encoded off the runtime's threads.
 pub const BORROWED_INLINE_LIMIT: usize = 4 * 1024;
 
