@@ -26,6 +26,9 @@ use cache_core::{Cache, Codec, Compression, MemoryCache, TypedCache};
 use cache_redis::RedisCache;
 use redis_test_server::RedisServer;
 
+mod gaps;
+use gaps::{Gaps, Polls, Timed};
+
 const WRITERS: usize = 8;
 const TTL: Duration = Duration::from_secs(3600);
 /// Left to the writers before the probe starts, so that it sees them at full pace.
@@ -35,47 +38,76 @@ const MAX_FLOOR: Duration = Duration::from_millis(5);
 
 /// One run's poll gaps, and how many `set` + `get` pairs the writers completed per second.
 struct Run {
-    polls: usize,
-    p50: Duration,
     p99: Duration,
     max: Duration,
     /// Gaps longer than the p99 floor: how often the probe waited that long, where the
     /// percentiles of millions of polls hide it.
-    over_p99_floor: usize,
+    over_p99_floor: u64,
     pairs_per_second: f64,
+    /// The polls of the writers' `set` and `get` calls: the longest stretches of our work on
+    /// a runtime thread, in time and in CPU time.
+    set_polls: Polls,
+    get_polls: Polls,
+    /// What the host ran instead of this machine's CPUs during the probe, where it says.
+    stolen: Option<Duration>,
 }
 
-async fn probe(length: Duration) -> Vec<Duration> {
-    let mut gaps = Vec::with_capacity(1 << 20);
+async fn probe(length: Duration) -> Gaps {
+    let mut gaps = Gaps::new();
     let start = Instant::now();
     let mut last = start;
     while last - start < length {
         tokio::task::yield_now().await;
         let now = Instant::now();
-        gaps.push(now - last);
+        gaps.record(now - last);
         last = now;
     }
     gaps
 }
 
+/// What one writer did: pairs completed, and the polls of its `set` and `get` calls.
+#[derive(Default)]
+struct Written {
+    pairs: u64,
+    set: Polls,
+    get: Polls,
+}
+
+impl Written {
+    fn merge(self, other: Self) -> Self {
+        Self {
+            pairs: self.pairs + other.pairs,
+            set: self.set.merge(other.set),
+            get: self.get.merge(other.get),
+        }
+    }
+}
+
+/// Stores and reads back the list until `stop`, timing the polls of each `set` and `get`
+/// (our work) apart from the rest of the loop (dropping the list read, a user's own cost).
 async fn writer<C: Cache>(
     cache: TypedCache<C>,
     key: String,
     list: Arc<InstrumentList>,
     stop: Arc<AtomicBool>,
-) -> u64 {
-    let mut pairs = 0;
+    counting: Arc<AtomicBool>,
+) -> Written {
+    let mut written = Written::default();
     while !stop.load(Ordering::Relaxed) {
-        cache.set(&key, &*list, TTL).await.expect("stored");
-        let back: InstrumentList = cache.get(&key).await.expect("read").expect("present");
+        let set = Timed::new(cache.set(&key, &*list, TTL), counting.clone());
+        let (stored, set) = set.await;
+        stored.expect("stored");
+        let get = Timed::new(cache.get::<InstrumentList>(&key), counting.clone());
+        let (back, get) = get.await;
+        let back = back.expect("read").expect("present");
         assert_eq!(
             back.len(),
             list.len(),
             "a figure for wrong reads would mean nothing"
         );
-        pairs += 1;
+        written = written.merge(Written { pairs: 1, set, get });
     }
-    pairs
+    written
 }
 
 fn measure<C>(
@@ -91,7 +123,8 @@ where
         .enable_all()
         .build()?;
     let stop = Arc::new(AtomicBool::new(false));
-    let (gaps, pairs, elapsed) = runtime.block_on(async {
+    let counting = Arc::new(AtomicBool::new(false));
+    let (gaps, written, stolen, elapsed) = runtime.block_on(async {
         let start = Instant::now();
         let writers: Vec<_> = (0..writers)
             .map(|i| {
@@ -100,28 +133,34 @@ where
                     format!("yield-probe:{i}"),
                     list.clone(),
                     stop.clone(),
+                    counting.clone(),
                 ))
             })
             .collect();
         tokio::time::sleep(WARM_UP).await;
+        let stolen_before = gaps::stolen();
+        counting.store(true, Ordering::Relaxed);
         let gaps = tokio::spawn(probe(length)).await;
+        counting.store(false, Ordering::Relaxed);
+        let stolen = gaps::stolen()
+            .zip(stolen_before)
+            .map(|(after, before)| after - before);
         stop.store(true, Ordering::Relaxed);
-        let mut pairs = 0;
+        let mut written = Written::default();
         for writer in writers {
-            pairs += writer.await.context("a writer panicked")?;
+            written = written.merge(writer.await.context("a writer panicked")?);
         }
-        anyhow::Ok((gaps.context("the probe panicked")?, pairs, start.elapsed()))
+        let gaps = gaps.context("the probe panicked")?;
+        anyhow::Ok((gaps, written, stolen, start.elapsed()))
     })?;
-    let mut sorted = gaps;
-    sorted.sort_unstable();
-    let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q) as usize];
     Ok(Run {
-        polls: sorted.len(),
-        p50: at(0.5),
-        p99: at(0.99),
-        max: at(1.0),
-        over_p99_floor: sorted.iter().filter(|gap| **gap > P99_FLOOR).count(),
-        pairs_per_second: pairs as f64 / elapsed.as_secs_f64(),
+        p99: gaps.quantile(0.99),
+        max: gaps.max,
+        over_p99_floor: gaps.over(P99_FLOOR),
+        pairs_per_second: written.pairs as f64 / elapsed.as_secs_f64(),
+        set_polls: written.set,
+        get_polls: written.get,
+        stolen,
     })
 }
 
@@ -230,22 +269,33 @@ fn main() -> Result<()> {
         args.seconds,
     );
     println!(
-        "| run | set+get over | polls | p50 gap | p99 gap (floor {}) | max gap (floor {}) | gaps over {} | set+get pairs/s | pass |",
+        "| run | set+get over | p99 gap (floor {}) | max gap (floor {}) | gaps over {} | pairs/s \
+         | most CPU in one poll: set / get | polls over {} of CPU: set / get | longest poll \
+         (its CPU) | host steal | pass |",
         ms(P99_FLOOR),
         ms(MAX_FLOOR),
         ms(P99_FLOOR),
+        ms(Polls::LONG),
     );
-    println!("|---:|---|---:|---:|---:|---:|---:|---:|---|");
+    println!("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     for (n, backend, run) in &rows {
         let pass = run.p99 <= P99_FLOOR && run.max <= MAX_FLOOR;
+        let (set, get) = (run.set_polls, run.get_polls);
+        let longest = set.merge(get);
         println!(
-            "| {n} | {backend} | {} | {} | {} | {} | {} | {:.0} | {} |",
-            run.polls,
-            ms(run.p50),
+            "| {n} | {backend} | {} | {} | {} | {:.0} | {} / {} | {} / {} | {} ({}) | {} | {} |",
             ms(run.p99),
             ms(run.max),
             run.over_p99_floor,
             run.pairs_per_second,
+            ms(set.most_cpu),
+            ms(get.most_cpu),
+            set.long_on_cpu,
+            get.long_on_cpu,
+            ms(longest.longest),
+            ms(longest.longest_on_cpu),
+            run.stolen
+                .map_or_else(|| "-".to_owned(), |d| format!("{} ms", d.as_millis())),
             if pass { "pass" } else { "FAIL" },
         );
     }
