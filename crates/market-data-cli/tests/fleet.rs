@@ -108,6 +108,53 @@ async fn when_the_fetching_process_is_killed_another_takes_over() {
     }
 }
 
+/// A program that waits on another's hanging fetch spends one deadline on the wait and its
+/// own fetch together: it gives up within its `--fetch-deadline` (and 1.5 s to start and
+/// exit), where it waited one deadline and then fetched for another.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiter_behind_a_hanging_peer_exits_within_its_deadline() {
+    const DEADLINE: Duration = Duration::from_secs(3);
+    let redis = RedisServer::start().unwrap();
+    let bybit = MockBybit::builder()
+        .fault(Fault::hang(0, Duration::from_secs(60)).always())
+        .start()
+        .await;
+    let command = |deadline: &str| {
+        let mut command = market_data();
+        command.args(["--cache", &redis.url(), "--bybit-url", &bybit.base_url()]);
+        command.args([
+            "--fetch-deadline",
+            deadline,
+            "symbols",
+            "--category",
+            "linear",
+        ]);
+        command
+    };
+    let mut holder = command("60s").spawn().unwrap();
+    while bybit.request_count() == 0 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    let started = std::time::Instant::now();
+    let waiter = finish(&mut command(&format!("{}s", DEADLINE.as_secs()))).await;
+    let took = started.elapsed();
+    holder.start_kill().unwrap();
+    holder.wait().await.unwrap();
+
+    assert_eq!(waiter.status.code(), Some(1), "{}", stderr(&waiter));
+    assert!(stderr(&waiter).contains("deadline"), "{}", stderr(&waiter));
+    assert!(
+        took < DEADLINE + Duration::from_millis(1500),
+        "gave up after {took:?}"
+    );
+    assert_eq!(
+        bybit.request_count(),
+        1,
+        "the waiter never asked Bybit itself"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_redis_dies_while_processes_wait_each_fetches_on_its_own() {
     let mut redis = RedisServer::start().unwrap();
