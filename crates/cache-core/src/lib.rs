@@ -60,24 +60,34 @@
 //! leaving a task waiting milliseconds for its worker. A current-thread runtime uses tokio's
 //! blocking pool, where its paused test clock sees work in progress.
 //!
+//! Encoding follows the same line. [`TypedCache::set_shared`] serializes and compresses a
+//! value above the threshold off the runtime's threads. A borrowed [`TypedCache::set`] whose
+//! serialized form passes [`BORROWED_INLINE_LIMIT`] (4 KiB) first copies the value, which
+//! takes a quarter of serializing it (today's list: 17 µs against 65 µs), and sends the copy
+//! the same way; smaller values are encoded inline.
+//!
 //! The figures behind the threshold, from the `offload` bench (`cargo bench -p benches
 //! --bench offload`; Bybit linear instruments, MessagePack + zstd-3, typed models as maps of
 //! field names, and the positional `InstrumentList` market-data stores, for the recorded 2023
-//! list and for the same list in today's shape; Intel Xeon @ 2.50 GHz, 2 vCPUs shared with
-//! other builds, one run):
+//! list and for the same list in today's shape; Intel Xeon @ 2.50 GHz, 2 vCPUs, one run of
+//! `cargo xtask bench --warm-up-time 1 --measurement-time 2` on an otherwise quiet machine):
 //!
 //! | decoded bytes | 2023, positional | decoded bytes | today, positional | decoded bytes | today, maps |
 //! |---:|---:|---:|---:|---:|---:|
-//! | 7 854 | 25 µs | 8 002 | 35 µs | 10 076 | 22 µs |
-//! | 15 578 | 49 µs | 15 901 | 71 µs | 20 414 | 42 µs |
-//! | 26 007 (214 instruments) | 78 µs | 21 236 | 90 µs | 40 435 | 78 µs |
-//! | 103 953 | 270 µs | 35 366 (214 instruments) | 145 µs | 135 284 (214) | 255 µs |
+//! | 8 723 | 23 µs | 8 202 | 23 µs | 10 076 | 19 µs |
+//! | 11 610 | 30 µs | 16 346 | 42 µs | 20 414 | 37 µs |
+//! | 19 373 (214 instruments) | 49 µs | 27 286 (214 instruments) | 68 µs | 40 435 | 72 µs |
+//! | 77 417 | 171 µs | 109 069 | 245 µs | 135 284 (214) | 240 µs |
 //!
-//! A hop to the codec threads and back costs 4 µs (tokio's `spawn_blocking` 29 µs). Today's
-//! positional form is the slowest per byte (about 4.2 µs per KiB, the maps about 2); at
-//! 24 KiB its inline decode stays near 100 µs. [`Codec::with_blocking_threshold`] changes the line; a type that decodes slower
-//! per byte than these models (`serde_json::Value`, many small allocations) may want a lower
-//! one.
+//! The positional form is the slowest per byte (about 2.6 µs per KiB here, the maps 1.8); at
+//! 24 KiB its inline decode takes about 60 µs, and about 100 µs on a machine kept busy by
+//! other work (4.2 µs per KiB was measured so, before schema 2 made the form smaller). The
+//! 2023 list decodes inline, today's leaves the runtime. A hop to the codec threads and back
+//! cost 4 µs in a run where other builds kept every core busy (tokio's `spawn_blocking`
+//! 29 µs), and 17 µs in the quiet run above (`spawn_blocking` the same), where the codec
+//! thread's core had gone idle and had to be woken first.
+//! [`Codec::with_blocking_threshold`] changes the line; a type that decodes slower per byte
+//! than these models (`serde_json::Value`, many small allocations) may want a lower one.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
