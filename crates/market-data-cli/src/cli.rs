@@ -41,27 +41,31 @@ pub(crate) struct Cli {
     )]
     pub bybit_url: String,
 
-    /// How long instruments are fresh (e.g. 90s, 5m).
-    #[arg(long, global = true, value_name = "DURATION", value_parser = positive_duration)]
-    pub ttl_instruments: Option<Duration>,
+    /// How long instruments are fresh (e.g. 90s, 5m). Each stored copy's TTL is lengthened
+    /// by up to a tenth at random, so that copies stored together do not expire together.
+    #[arg(long, global = true, value_name = "DURATION", default_value = "1m",
+          value_parser = positive_duration)]
+    pub ttl_instruments: Duration,
 
     /// How long symbol lists are fresh.
-    #[arg(long, global = true, value_name = "DURATION", value_parser = positive_duration)]
-    pub ttl_symbols: Option<Duration>,
+    #[arg(long, global = true, value_name = "DURATION", default_value = "24h",
+          value_parser = positive_duration)]
+    pub ttl_symbols: Duration,
 
     /// How long funding intervals are fresh.
-    #[arg(long, global = true, value_name = "DURATION", value_parser = positive_duration)]
-    pub ttl_funding: Option<Duration>,
+    #[arg(long, global = true, value_name = "DURATION", default_value = "1h",
+          value_parser = positive_duration)]
+    pub ttl_funding: Duration,
 
     /// How long past its TTL a stale copy may be served when Bybit fails (0s: never).
     #[arg(long, global = true, value_name = "DURATION", default_value = "24h",
-          value_parser = humantime::parse_duration)]
+          value_parser = duration)]
     pub max_stale: Duration,
 
     /// With a usable stale copy, serve it after this long while the fetch goes on (0s: at
     /// once).
     #[arg(long, global = true, value_name = "DURATION", default_value = "5s",
-          value_parser = humantime::parse_duration)]
+          value_parser = duration)]
     pub soft_timeout: Duration,
 
     /// Abandon a whole fetch from Bybit (every page) after this long.
@@ -122,7 +126,7 @@ pub(crate) enum Command {
         #[arg(long)]
         symbol: Option<String>,
     },
-    /// Symbol and funding interval in minutes (linear and inverse).
+    /// Symbol and funding interval in minutes (linear and inverse only).
     FundingIntervals(MarketArgs),
     /// How many instruments a market lists, then each change to its list, one line each,
     /// until SIGINT or SIGTERM.
@@ -175,7 +179,10 @@ pub(crate) enum Command {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum CacheCommand {
-    /// Remove our entries: of one category, or of every category.
+    /// Remove our entries: of one category, or of every category. Prints how many.
+    ///
+    /// Option entries are kept per base coin: they are removed only with --base-coin (with
+    /// --category option, or without --category, beside every other category's).
     Clear {
         /// Only this category.
         #[arg(long, value_parser = category)]
@@ -210,10 +217,55 @@ fn fraction(value: &str) -> Result<f64, String> {
     }
 }
 
+fn duration(value: &str) -> Result<Duration, String> {
+    humantime::parse_duration(value)
+        .map_err(|e| format!("expected a number and a unit, such as 500ms, 90s, 5m or 1h ({e})"))
+}
+
 fn positive_duration(value: &str) -> Result<Duration, String> {
-    match humantime::parse_duration(value) {
-        Ok(d) if d.is_zero() => Err("must be longer than zero".to_owned()),
-        Ok(d) => Ok(d),
-        Err(e) => Err(e.to_string()),
+    match duration(value)? {
+        d if d.is_zero() => Err("must be longer than zero".to_owned()),
+        d => Ok(d),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+    use market_data::{Dataset, Policy};
+
+    use super::Cli;
+
+    /// The TTLs help shows as defaults are the library's, so that a run without them
+    /// behaves as a `MarketData` built with `Policy::default()`.
+    #[test]
+    fn default_ttls_are_the_policys() {
+        let cli = Cli::try_parse_from(["market-data", "symbols", "--category", "linear"])
+            .expect("parses");
+        let policy = Policy::default();
+        for (dataset, ttl) in [
+            (Dataset::Instruments, cli.ttl_instruments),
+            (Dataset::Symbols, cli.ttl_symbols),
+            (Dataset::FundingIntervals, cli.ttl_funding),
+        ] {
+            assert_eq!(ttl, policy.dataset(dataset).freshness.ttl(), "{dataset}");
+        }
+    }
+
+    #[test]
+    fn a_bad_duration_says_what_is_expected() {
+        let error = Cli::try_parse_from([
+            "market-data",
+            "--ttl-symbols",
+            "soon",
+            "symbols",
+            "--category",
+            "linear",
+        ])
+        .expect_err("refused");
+        assert!(
+            error.to_string().contains("such as 500ms, 90s, 5m or 1h"),
+            "{error}"
+        );
     }
 }

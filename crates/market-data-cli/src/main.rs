@@ -167,7 +167,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             category,
             base_coin,
         }) => {
-            return clear(&data, *category, base_coin.clone()).await;
+            let (removed, markets) = clear(&data, *category, base_coin.clone()).await?;
+            output::cleared(&mut out, removed, &markets, cli.json)
         }
         Command::Watch {
             market: args,
@@ -220,9 +221,7 @@ fn policy(cli: &Cli) -> Result<Policy, Failure> {
         (Dataset::Symbols, cli.ttl_symbols),
         (Dataset::FundingIntervals, cli.ttl_funding),
     ] {
-        if let Some(ttl) = ttl {
-            policy = policy.with_ttl(dataset, ttl);
-        }
+        policy = policy.with_ttl(dataset, ttl);
     }
     Ok(policy)
 }
@@ -258,11 +257,13 @@ fn round(age: std::time::Duration) -> std::time::Duration {
     std::time::Duration::from_millis(u64::try_from(age.as_millis()).unwrap_or(u64::MAX))
 }
 
+/// Removes the entries of the markets named, or of every category (options only with a
+/// base coin); returns how many entries went, and the markets cleared.
 async fn clear(
     data: &MarketData,
     category: Option<Category>,
     base_coin: Option<String>,
-) -> Result<(), Failure> {
+) -> Result<(usize, Vec<String>), Failure> {
     let markets: Vec<Market> = match category {
         Some(category) => vec![market(category, base_coin)?],
         None => {
@@ -284,8 +285,5 @@ async fn clear(
             .map_err(|e| Failure::NoData(format!("cannot clear {market}: {e}")))?;
     }
     tracing::info!(removed, "cache cleared");
-    if !markets.iter().any(|m| m.category() == Category::Option) {
-        tracing::info!("option entries are per base coin: name one with --base-coin to clear them");
-    }
-    Ok(())
+    Ok((removed, markets.iter().map(ToString::to_string).collect()))
 }

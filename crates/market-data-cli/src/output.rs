@@ -23,6 +23,35 @@ pub(crate) fn listening(
     writeln!(out, "listening on {url}")
 }
 
+/// Writes what `cache clear` removed: `removed N entries of spot, linear, inverse`, or
+/// `{"removed":N,"markets":["spot","linear","inverse"]}`. Without an option market, the text
+/// says how to clear those too.
+pub(crate) fn cleared(
+    out: &mut impl Write,
+    removed: usize,
+    markets: &[String],
+    json: bool,
+) -> io::Result<()> {
+    if json {
+        return json_line(
+            out,
+            &serde_json::json!({ "removed": removed, "markets": markets }),
+        );
+    }
+    let entries = if removed == 1 { "entry" } else { "entries" };
+    write!(out, "removed {removed} {entries} of {}", markets.join(", "))?;
+    if !markets
+        .iter()
+        .any(|m| m.starts_with(Category::Option.as_str()))
+    {
+        write!(
+            out,
+            " (option entries are per base coin: name one with --base-coin)"
+        )?;
+    }
+    writeln!(out)
+}
+
 /// Writes the symbols, one a line, or a JSON array of strings.
 ///
 /// Text output escapes what could steer a terminal (see [`Escaped`]); JSON is exact.

@@ -283,6 +283,14 @@ async fn cache_clear_removes_our_entries() {
     )
     .await;
     assert!(clear.status.success(), "{}", stderr(&clear));
+    let said = stdout(&clear);
+    let count: usize = said
+        .strip_prefix("removed ")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("a count of what was removed: {said:?}"));
+    assert!(count > 0, "the symbols run stored entries: {said:?}");
+    assert!(said.contains(" entries of linear ("), "{said:?}");
     assert!(
         run(
             cache,
@@ -296,6 +304,45 @@ async fn cache_clear_removes_our_entries() {
     assert!(
         bybit.request_count() > fetched,
         "fetched again after clearing"
+    );
+}
+
+/// Clearing every category says, as JSON, how many entries went and from which markets;
+/// option entries only with a base coin, and the text says so without one.
+#[tokio::test]
+async fn cache_clear_says_what_it_removed() {
+    let bybit = MockBybit::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().to_str().unwrap();
+    for category in ["spot", "linear"] {
+        let filled = run(
+            cache,
+            &bybit.base_url(),
+            &["symbols", "--category", category],
+        )
+        .await;
+        assert!(filled.status.success(), "{}", stderr(&filled));
+    }
+    let json = run(
+        cache,
+        &bybit.base_url(),
+        &["--json", "cache", "clear", "--base-coin", "BTC"],
+    )
+    .await;
+    assert!(json.status.success(), "{}", stderr(&json));
+    let said: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
+    assert_eq!(
+        said["markets"],
+        serde_json::json!(["spot", "linear", "inverse", "option-BTC"])
+    );
+    assert!(said["removed"].as_u64().unwrap() >= 2, "{said}");
+
+    let text = run(cache, &bybit.base_url(), &["cache", "clear"]).await;
+    assert!(text.status.success(), "{}", stderr(&text));
+    assert_eq!(
+        stdout(&text),
+        "removed 0 entries of spot, linear, inverse \
+         (option entries are per base coin: name one with --base-coin)\n"
     );
 }
 
