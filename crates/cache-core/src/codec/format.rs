@@ -73,9 +73,11 @@ impl Format {
                 rmp_serde::encode::write_named(&mut out, value).map_err(BoxError::from)
             }
         };
+        // A serializer that swallowed the refused write and went on wrote a value with a
+        // hole in it: over the limit is over, whatever it returned.
         match written {
+            _ if out.over => Ok(None),
             Ok(()) => Ok(Some(out.bytes)),
-            Err(_) if out.over => Ok(None),
             Err(error) => Err(error),
         }
     }
@@ -127,7 +129,7 @@ struct Bounded {
 
 impl std::io::Write for Bounded {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        if self.bytes.len().saturating_add(data.len()) > self.limit {
+        if self.over || self.bytes.len().saturating_add(data.len()) > self.limit {
             self.over = true;
             return Err(std::io::Error::other("over the size limit"));
         }
@@ -170,6 +172,30 @@ mod tests {
         let value = |depth| Format::Json.deserialize::<serde_json::Value>(json(depth).as_bytes());
         assert!(value(MAX_DEPTH - 1).is_ok());
         assert!(value(MAX_DEPTH + 1).is_err());
+    }
+
+    /// Writes a long string, ignores the writer's refusal, then writes a short one.
+    struct Swallows;
+
+    impl serde::Serialize for Swallows {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeSeq;
+            let mut seq = serializer.serialize_seq(Some(2))?;
+            let _refused = seq.serialize_element(&"x".repeat(100));
+            seq.serialize_element("y")?;
+            seq.end()
+        }
+    }
+
+    #[test]
+    fn a_serializer_that_swallows_the_refusal_is_still_over_the_limit() {
+        for format in [Format::Json, Format::MessagePack] {
+            assert_eq!(
+                format.serialize_within(&Swallows, 50).unwrap(),
+                None,
+                "{format:?}"
+            );
+        }
     }
 
     #[test]
