@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::ThreadId;
 use std::time::Duration;
 
-use cache_core::{BORROWED_INLINE_LIMIT, Codec, Compression, MemoryCache, TypedCache};
+use cache_core::{BORROWED_INLINE_LIMIT, Cache, Codec, Compression, MemoryCache, TypedCache};
 use serde::ser::{Error as _, SerializeSeq};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -214,7 +214,8 @@ impl Serialize for Panics {
         for item in &self.0 {
             seq.serialize_element(item)?;
         }
-        panic!("serializing panicked");
+        let thread = std::thread::current();
+        panic!("serializing panicked on {}", thread.name().unwrap_or("?"));
     }
 }
 
@@ -227,7 +228,53 @@ async fn a_panic_on_the_codec_threads_resumes_in_the_caller() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[should_panic(expected = "serializing panicked")]
+#[should_panic(expected = "serializing panicked on cache-codec-")]
 async fn a_panic_while_a_borrowed_value_is_serialized_off_the_runtime_resumes_in_the_caller() {
     let _ = cache().set("k", &Panics(large()), TTL).await;
+}
+
+/// A list whose serialization fails once past the inline size probe.
+#[derive(Clone)]
+struct FailsLate(Vec<String>);
+
+impl Serialize for FailsLate {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+        for item in &self.0 {
+            seq.serialize_element(item)?;
+        }
+        Err(S::Error::custom("refused at the end"))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_borrowed_value_that_fails_to_serialize_is_an_encode_error_and_stores_nothing() {
+    let cache = cache();
+    let error = cache.set("k", &FailsLate(large()), TTL).await.unwrap_err();
+    assert!(
+        matches!(&error, cache_core::Error::Encode(e) if e.to_string().contains("refused at the end")),
+        "{error:?}"
+    );
+    assert_eq!(cache.cache().get("k").await.unwrap(), None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_inline_serializes_a_large_value_that_cannot_be_copied_on_the_calling_thread() {
+    /// Not `Clone`: `set` does not take it.
+    struct Once(Traced);
+    impl Serialize for Once {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            self.0.serialize(serializer)
+        }
+    }
+    let cache = cache();
+    let threads = Arc::default();
+    let value = Once(Traced {
+        items: large(),
+        threads: Arc::clone(&threads),
+    });
+    let here = std::thread::current().id();
+    cache.set_inline("k", &value, TTL).await.unwrap();
+    assert_eq!(*threads.lock().unwrap(), [here]);
+    assert_eq!(cache.get::<Vec<String>>("k").await.unwrap(), Some(large()));
 }

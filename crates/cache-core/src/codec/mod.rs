@@ -119,7 +119,12 @@ impl Codec {
         self
     }
 
-    /// Decodes values larger than `bytes` on tokio's blocking pool (in the typed layer).
+    /// In the typed layer, decodes values larger than `bytes`, and encodes owned or shared
+    /// ones, off the async runtime's threads (cache-core's codec threads on a multi-thread
+    /// runtime, tokio's blocking pool on a current-thread one). A borrowed
+    /// [`TypedCache::set`](crate::TypedCache::set) leaves past the lower of `bytes` and
+    /// [`BORROWED_INLINE_LIMIT`](crate::BORROWED_INLINE_LIMIT) whatever `bytes` is;
+    /// [`TypedCache::set_inline`](crate::TypedCache::set_inline) never leaves.
     pub const fn with_blocking_threshold(mut self, bytes: usize) -> Self {
         self.blocking_threshold = bytes;
         self
