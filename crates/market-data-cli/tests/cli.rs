@@ -229,7 +229,7 @@ async fn no_data_is_status_one() {
 async fn bad_usage_is_status_two_with_the_bad_value_named() {
     let url = dead_url();
     let linear: &[&str] = &["symbols", "--category", "linear"];
-    let cases: [(&str, &[&str], &str); 5] = [
+    let cases: [(&str, &[&str], &str); 6] = [
         ("memory", &["symbols", "--category", "futures"], "futures"),
         ("ftp://host", linear, "ftp"),
         // A port that is not a number may be a password whose `@host` was forgotten: the
@@ -241,6 +241,11 @@ async fn bad_usage_is_status_two_with_the_bad_value_named() {
             "soon",
         ),
         ("memory", &["symbols", "--category", "option"], "base coin"),
+        (
+            "memory",
+            &["funding-intervals", "--category", "spot"],
+            "category spot has no funding intervals",
+        ),
     ];
     for (cache, args, named) in cases {
         let output = run(cache, &url, args).await;

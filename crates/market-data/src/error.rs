@@ -42,7 +42,7 @@ pub enum Error {
     #[error("no data: {0}")]
     Interrupted(String),
     /// The category has no such dataset (funding intervals of spot or options).
-    #[error("category {category} has no {dataset}")]
+    #[error("category {category} has no {}", .dataset.name().replace('_', " "))]
     Unsupported {
         /// The dataset asked for.
         dataset: Dataset,
