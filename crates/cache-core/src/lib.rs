@@ -65,7 +65,8 @@
 //! serialized form passes [`BORROWED_INLINE_LIMIT`] (4 KiB, or the threshold if lower) first
 //! copies the value, which takes a quarter of serializing it (today's list: 17 µs against
 //! 65 µs), and sends the copy the same way; smaller values are encoded inline. A value that
-//! cannot be copied is stored with [`TypedCache::set_inline`], on the calling thread.
+//! cannot be copied is stored with [`TypedCache::set_inline`], serialized on the calling
+//! thread.
 //!
 //! The figures behind the threshold, from the `offload` bench (`cargo bench -p benches
 //! --bench offload`; Bybit linear instruments, MessagePack + zstd-3, typed models as maps of

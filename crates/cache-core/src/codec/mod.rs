@@ -124,7 +124,8 @@ impl Codec {
     /// runtime, tokio's blocking pool on a current-thread one). A borrowed
     /// [`TypedCache::set`](crate::TypedCache::set) leaves past the lower of `bytes` and
     /// [`BORROWED_INLINE_LIMIT`](crate::BORROWED_INLINE_LIMIT) whatever `bytes` is;
-    /// [`TypedCache::set_inline`](crate::TypedCache::set_inline) never leaves.
+    /// [`TypedCache::set_inline`](crate::TypedCache::set_inline) serializes on the calling
+    /// thread whatever `bytes` is.
     pub const fn with_blocking_threshold(mut self, bytes: usize) -> Self {
         self.blocking_threshold = bytes;
         self
