@@ -263,7 +263,7 @@ async fn clear(
     data: &MarketData,
     category: Option<Category>,
     base_coin: Option<String>,
-) -> Result<(usize, Vec<String>), Failure> {
+) -> Result<(usize, Vec<Market>), Failure> {
     let markets: Vec<Market> = match category {
         Some(category) => vec![market(category, base_coin)?],
         None => {
@@ -285,5 +285,5 @@ async fn clear(
             .map_err(|e| Failure::NoData(format!("cannot clear {market}: {e}")))?;
     }
     tracing::info!(removed, "cache cleared");
-    Ok((removed, markets.iter().map(ToString::to_string).collect()))
+    Ok((removed, markets))
 }

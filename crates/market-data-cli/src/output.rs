@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use bybit_client::{Category, InstrumentList};
 use serde_json::Value;
 
-use market_data::FundingIntervals;
+use market_data::{FundingIntervals, Market};
 
 use bybit_client::Escaped;
 
@@ -29,21 +29,19 @@ pub(crate) fn listening(
 pub(crate) fn cleared(
     out: &mut impl Write,
     removed: usize,
-    markets: &[String],
+    markets: &[Market],
     json: bool,
 ) -> io::Result<()> {
+    let names: Vec<String> = markets.iter().map(ToString::to_string).collect();
     if json {
         return json_line(
             out,
-            &serde_json::json!({ "removed": removed, "markets": markets }),
+            &serde_json::json!({ "removed": removed, "markets": names }),
         );
     }
     let entries = if removed == 1 { "entry" } else { "entries" };
-    write!(out, "removed {removed} {entries} of {}", markets.join(", "))?;
-    if !markets
-        .iter()
-        .any(|m| m.starts_with(Category::Option.as_str()))
-    {
+    write!(out, "removed {removed} {entries} of {}", names.join(", "))?;
+    if !markets.iter().any(|m| m.category() == Category::Option) {
         write!(
             out,
             " (option entries are per base coin: name one with --base-coin)"
