@@ -80,15 +80,23 @@ fn cpus() -> usize {
 }
 
 fn pin(pid: u32, cpu: usize) -> Result<()> {
+    pin_to_list(pid, &cpu.to_string())
+}
+
+/// Pins the process `pid` (all its threads) to the CPUs of `list`, as `taskset --cpu-list`
+/// reads it (`1`, `0,1`, `0-3`).
+///
+/// # Errors
+/// When `taskset` fails.
+pub fn pin_to_list(pid: u32, list: &str) -> Result<()> {
     let out = Command::new("taskset")
-        .args(["--all-tasks", "--pid", "--cpu-list"])
-        .arg(cpu.to_string())
+        .args(["--all-tasks", "--pid", "--cpu-list", list])
         .arg(pid.to_string())
         .output()
         .context("running taskset")?;
     if !out.status.success() {
         bail!(
-            "taskset could not pin process {pid} to CPU {cpu}: {}",
+            "taskset could not pin process {pid} to CPUs {list}: {}",
             String::from_utf8_lossy(&out.stderr).trim()
         );
     }

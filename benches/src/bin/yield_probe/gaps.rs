@@ -71,7 +71,7 @@ pub(crate) struct Timed<F> {
 }
 
 /// The polls of a [`Timed`] future.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Polls {
     pub(crate) longest: Duration,
     /// The CPU time of the longest poll: shorter when its thread was off its core meanwhile.
@@ -82,11 +82,41 @@ pub(crate) struct Polls {
     pub(crate) long: u64,
     /// Polls that took more than [`Polls::LONG`] of CPU time.
     pub(crate) long_on_cpu: u64,
+    /// `cpu[i]`: polls that took `i` to `i + 1` steps of [`Polls::STEP`] of CPU time; the last
+    /// bucket holds every longer one.
+    cpu: [u32; Polls::BUCKETS],
+}
+
+impl Default for Polls {
+    fn default() -> Self {
+        Self {
+            longest: Duration::ZERO,
+            longest_on_cpu: Duration::ZERO,
+            most_cpu: Duration::ZERO,
+            long: 0,
+            long_on_cpu: 0,
+            cpu: [0; Polls::BUCKETS],
+        }
+    }
 }
 
 impl Polls {
     /// Work a task should not run inline between two `.await`s.
     pub(crate) const LONG: Duration = Duration::from_micros(100);
+    const STEP: Duration = Duration::from_micros(5);
+    const BUCKETS: usize = 100;
+
+    /// The CPU time of a poll at quantile `q`, to the step above; `None` without polls.
+    pub(crate) fn cpu_quantile(&self, q: f64) -> Option<Duration> {
+        let total: u64 = self.cpu.iter().map(|&n| u64::from(n)).sum();
+        let rank = (total.checked_sub(1)? as f64 * q) as u64;
+        let mut seen = 0;
+        let bucket = self.cpu.iter().position(|&n| {
+            seen += u64::from(n);
+            seen > rank
+        })?;
+        Some(Self::STEP * (bucket as u32 + 1))
+    }
 
     pub(crate) fn merge(self, other: Self) -> Self {
         let longest = if other.longest > self.longest {
@@ -100,6 +130,7 @@ impl Polls {
             most_cpu: self.most_cpu.max(other.most_cpu),
             long: self.long + other.long,
             long_on_cpu: self.long_on_cpu + other.long_on_cpu,
+            cpu: std::array::from_fn(|i| self.cpu[i] + other.cpu[i]),
         }
     }
 }
@@ -132,6 +163,8 @@ impl<F: Future> Future for Timed<F> {
         polls.most_cpu = polls.most_cpu.max(cpu);
         polls.long += u64::from(took > Polls::LONG);
         polls.long_on_cpu += u64::from(cpu > Polls::LONG);
+        let bucket = (cpu.as_nanos() / Polls::STEP.as_nanos()) as usize;
+        polls.cpu[bucket.min(Polls::BUCKETS - 1)] += 1;
         polled.map(|output| (output, self.polls))
     }
 }

@@ -1,7 +1,9 @@
 //! Whether our work ever holds a runtime thread for long: a probe task that does nothing but
 //! yield, beside 8 tasks each storing and reading the largest list (the 214 instruments in
 //! today's shape, as the `InstrumentList` market-data stores) through `TypedCache::set`
-//! (borrowed) and `get`, on one multi-thread runtime with tokio's default worker count.
+//! (borrowed) and `get`, on a multi-thread runtime laid out two ways: tokio's default (a
+//! worker per CPU, nothing pinned), and `apart` (one worker on a CPU of its own, `redis-server`
+//! and the codec threads on another; see `layout.rs`).
 //!
 //! The probe records the time between two of its polls. A task that runs long between two
 //! `.await`s holds up every task queued behind it on its worker, the probe among them; so the
@@ -10,9 +12,9 @@
 //! them). The floors: 1 ms at p99, 5 ms at most, in every run.
 //!
 //! `cargo run --release -p benches --bin yield_probe -- [--seconds S] [--runs N]
-//! [--backend memory|redis|both] [--writers N]` (defaults 3, 3, both and 8; `redis` starts a
-//! `redis-server` of its own; `--writers 0` shows what the rest of the machine alone does to
-//! the probe).
+//! [--backend memory|redis|both] [--layout shared|apart|both] [--writers N]` (defaults 3, 3,
+//! both, both and 8; `redis` starts a `redis-server` of its own; `--writers 0` shows what the
+//! rest of the machine alone does to the probe).
 #![allow(clippy::print_stdout, reason = "a report prints its table")]
 
 use std::sync::Arc;
@@ -20,14 +22,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use benches::List;
+use benches::{List, pin};
 use bybit_client::InstrumentList;
 use cache_core::{Cache, Codec, Compression, MemoryCache, TypedCache};
 use cache_redis::RedisCache;
 use redis_test_server::RedisServer;
 
 mod gaps;
+mod layout;
 use gaps::{Gaps, Polls, Timed};
+use layout::{Cpus, Layout};
 
 const WRITERS: usize = 8;
 const TTL: Duration = Duration::from_secs(3600);
@@ -110,21 +114,40 @@ async fn writer<C: Cache>(
     written
 }
 
+/// Where one measurement runs: the threads' layout, and `redis-server`'s process to place.
+#[derive(Clone, Copy)]
+struct Placement<'a> {
+    layout: Layout,
+    cpus: &'a Cpus,
+    server: Option<u32>,
+}
+
 fn measure<C>(
     cache: &TypedCache<C>,
     list: &Arc<InstrumentList>,
     writers: usize,
     length: Duration,
+    at: Placement<'_>,
 ) -> Result<Run>
 where
     C: Cache + Clone + 'static,
 {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    // The runtime's threads inherit this thread's CPUs when they start.
+    at.cpus.place_this_thread(at.layout)?;
+    if let Some(server) = at.server {
+        pin::pin_to_list(server, &at.cpus.server_list(at.layout))?;
+    }
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Some(workers) = at.layout.workers() {
+        runtime.worker_threads(workers);
+    }
+    let runtime = runtime.enable_all().build()?;
+    let layout = at.layout;
     let stop = Arc::new(AtomicBool::new(false));
     let counting = Arc::new(AtomicBool::new(false));
     let (gaps, written, stolen, elapsed) = runtime.block_on(async {
+        // With one worker, a spawned task runs on it.
+        tokio::spawn(async move { layout::place_worker(layout) }).await??;
         let start = Instant::now();
         let writers: Vec<_> = (0..writers)
             .map(|i| {
@@ -138,6 +161,8 @@ where
             })
             .collect();
         tokio::time::sleep(WARM_UP).await;
+        // Started by the writers' first large encodes, from wherever those ran.
+        at.cpus.place_codec_threads(at.layout)?;
         let stolen_before = gaps::stolen();
         counting.store(true, Ordering::Relaxed);
         let gaps = tokio::spawn(probe(length)).await;
@@ -171,15 +196,17 @@ struct Args {
     writers: usize,
     memory: bool,
     redis: bool,
+    layouts: Vec<Layout>,
 }
 
-fn args() -> Result<Args> {
+fn args(cpus: &Cpus) -> Result<Args> {
     let mut parsed = Args {
         seconds: 3.0,
         runs: 3,
         writers: WRITERS,
         memory: true,
         redis: true,
+        layouts: Layout::parse("both", cpus)?,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -190,6 +217,7 @@ fn args() -> Result<Args> {
             "--seconds" => parsed.seconds = value.parse()?,
             "--runs" => parsed.runs = value.parse()?,
             "--writers" => parsed.writers = value.parse()?,
+            "--layout" => parsed.layouts = Layout::parse(&value, cpus)?,
             "--backend" => {
                 (parsed.memory, parsed.redis) = match value.as_str() {
                     "memory" => (true, false),
@@ -198,7 +226,9 @@ fn args() -> Result<Args> {
                     _ => bail!("--backend is memory, redis or both, not {value}"),
                 }
             }
-            _ => bail!("unknown flag {flag}; expected --seconds, --runs, --writers or --backend"),
+            _ => bail!(
+                "unknown flag {flag}; expected --seconds, --runs, --writers, --backend or --layout"
+            ),
         }
     }
     if !(parsed.seconds > 0.0 && parsed.seconds.is_finite() && parsed.runs > 0) {
@@ -207,12 +237,24 @@ fn args() -> Result<Args> {
     Ok(parsed)
 }
 
+/// A poll's CPU time at the median and the 99th percentile, and at most, in microseconds.
+fn spread(polls: &Polls) -> String {
+    let us = |d: Option<Duration>| d.map_or_else(|| "-".to_owned(), |d| d.as_micros().to_string());
+    format!(
+        "{} / {} / {} µs",
+        us(polls.cpu_quantile(0.5)),
+        us(polls.cpu_quantile(0.99)),
+        polls.most_cpu.as_micros()
+    )
+}
+
 fn ms(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1e3)
 }
 
 fn main() -> Result<()> {
-    let args = args()?;
+    let cpus = Cpus::at_start()?;
+    let args = args(&cpus)?;
     let length = Duration::from_secs_f64(args.seconds);
     let list = Arc::new(InstrumentList::Linear(List::Today.instruments()));
     let codec = Codec::msgpack().with_compression(Compression::ZSTD)?;
@@ -234,62 +276,73 @@ fn main() -> Result<()> {
         )),
         None => None,
     };
+    let server_pid = match &server {
+        Some(server) => Some(pin::redis_pid(&server.cli(&["info", "server"])?)?),
+        None => None,
+    };
     // Each run measures the probe alone first: on a shared machine, other processes take
     // the runtime's threads off their cores too, and a gap they cause is none of ours.
-    let mut rows: Vec<(usize, &str, Run)> = Vec::new();
+    let mut rows: Vec<(usize, Layout, &str, Run)> = Vec::new();
     for run in 1..=args.runs {
-        rows.push((
-            run,
-            "none (the probe alone)",
-            measure(&memory, &list, 0, length)?,
-        ));
-        if args.memory {
-            rows.push((
-                run,
-                "memory",
-                measure(&memory, &list, args.writers, length)?,
-            ));
-        }
-        if let Some(redis) = &redis {
-            rows.push((run, "redis", measure(redis, &list, args.writers, length)?));
+        for &layout in &args.layouts {
+            let at = Placement {
+                layout,
+                cpus: &cpus,
+                server: server_pid,
+            };
+            let alone = measure(&memory, &list, 0, length, at)?;
+            rows.push((run, layout, "none (the probe alone)", alone));
+            if args.memory {
+                let run_memory = measure(&memory, &list, args.writers, length, at)?;
+                rows.push((run, layout, "memory", run_memory));
+            }
+            if let Some(redis) = &redis {
+                let run_redis = measure(redis, &list, args.writers, length, at)?;
+                rows.push((run, layout, "redis", run_redis));
+            }
         }
     }
 
     println!(
         "A task yielding in a loop beside {} tasks each doing TypedCache::set (borrowed) \
          + get of {} ({} as InstrumentList, msgpack+zstd-3: {decoded_len} bytes serialized, {} \
-         stored; blocking threshold {} bytes), on one multi-thread runtime ({} workers), {} s \
-         per run:\n",
+         stored; blocking threshold {} bytes), on a multi-thread runtime, {} s per run; layouts: \
+         {}:\n",
         args.writers,
         List::Today.name(),
         List::Today.about(),
         stored.len(),
         codec.blocking_threshold(),
-        std::thread::available_parallelism().map_or(0, usize::from),
         args.seconds,
+        args.layouts
+            .iter()
+            .map(|layout| layout.describe(&cpus))
+            .collect::<Vec<_>>()
+            .join("; "),
     );
     println!(
-        "| run | set+get over | p99 gap (floor {}) | max gap (floor {}) | gaps over {} | pairs/s \
-         | most CPU in one poll: set / get | polls over {} of CPU: set / get | longest poll \
-         (its CPU) | host steal | pass |",
+        "| run | layout | set+get over | p99 gap (floor {}) | max gap (floor {}) | gaps over {} | pairs/s \
+         | CPU of a poll, p50 / p99 / most: set | same: get | polls over {} of CPU: set / get \
+         | longest poll (its CPU) | host steal | pass |",
         ms(P99_FLOOR),
         ms(MAX_FLOOR),
         ms(P99_FLOOR),
         ms(Polls::LONG),
     );
-    println!("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
-    for (n, backend, run) in &rows {
+    println!("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    for (n, layout, backend, run) in &rows {
         let pass = run.p99 <= P99_FLOOR && run.max <= MAX_FLOOR;
         let (set, get) = (run.set_polls, run.get_polls);
         let longest = set.merge(get);
         println!(
-            "| {n} | {backend} | {} | {} | {} | {:.0} | {} / {} | {} / {} | {} ({}) | {} | {} |",
+            "| {n} | {} | {backend} | {} | {} | {} | {:.0} | {} | {} | {} / {} | {} ({}) | {} | {} |",
+            layout.name(),
             ms(run.p99),
             ms(run.max),
             run.over_p99_floor,
             run.pairs_per_second,
-            ms(set.most_cpu),
-            ms(get.most_cpu),
+            spread(&set),
+            spread(&get),
             set.long_on_cpu,
             get.long_on_cpu,
             ms(longest.longest),
