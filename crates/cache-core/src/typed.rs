@@ -391,8 +391,8 @@ impl<C: Cache> TypedCache<C> {
     {
         let codec = self.codec;
         let limit = codec.blocking_threshold().min(BORROWED_INLINE_LIMIT);
-        if let Some(small) = codec.serialize_within(value, limit)? {
-            return codec.seal(&small).map(Bytes::from);
+        if let Some(sealed) = codec.serialize_within(value, limit, |small| codec.seal(small))? {
+            return sealed.map(Bytes::from);
         }
         // The copy comes back to be freed by this task, on a runtime thread (the one that
         // made it unless the task moved while it waited): freed on a codec thread, its
@@ -421,8 +421,9 @@ impl<C: Cache> TypedCache<C> {
         T: Serialize + ?Sized + 'static,
     {
         let codec = self.codec;
-        match codec.serialize_within(value.borrow(), codec.blocking_threshold()) {
-            Ok(Some(small)) => return Ok((value, codec.seal(&small).map(Bytes::from))),
+        let seal = |small: &[u8]| codec.seal(small);
+        match codec.serialize_within(value.borrow(), codec.blocking_threshold(), seal) {
+            Ok(Some(sealed)) => return Ok((value, sealed.map(Bytes::from))),
             Ok(None) => {}
             Err(error) => return Ok((value, Err(error))),
         }

@@ -187,3 +187,49 @@ fn thread_cpu() -> Duration {
         u32::try_from(time.tv_nsec).unwrap_or(0),
     )
 }
+
+/// How often the threads named `name` left their cores since they started: by blocking (a
+/// voluntary switch: waiting on a lock, or a worker parking for want of work) and by being
+/// preempted (an involuntary one), summed from `/proc/self/task/*/status`; `None` where there is
+/// no such file.
+pub(crate) fn switches(name: &str) -> Option<Switches> {
+    let mut sum = Switches::default();
+    for task in std::fs::read_dir("/proc/self/task").ok()? {
+        let path = task.ok()?.path();
+        let comm = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+        if comm.trim_end() != name {
+            continue;
+        }
+        let status = std::fs::read_to_string(path.join("status")).unwrap_or_default();
+        for line in status.lines() {
+            let count = |prefix: &str| {
+                line.strip_prefix(prefix)
+                    .and_then(|n| n.trim().parse::<u64>().ok())
+            };
+            if let Some(n) = count("voluntary_ctxt_switches:") {
+                sum.blocked += n;
+            } else if let Some(n) = count("nonvoluntary_ctxt_switches:") {
+                sum.preempted += n;
+            }
+        }
+    }
+    Some(sum)
+}
+
+/// Context switches of a set of threads; see [`switches`].
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Switches {
+    pub(crate) blocked: u64,
+    pub(crate) preempted: u64,
+}
+
+impl std::ops::Sub for Switches {
+    type Output = Self;
+
+    fn sub(self, earlier: Self) -> Self {
+        Self {
+            blocked: self.blocked.saturating_sub(earlier.blocked),
+            preempted: self.preempted.saturating_sub(earlier.preempted),
+        }
+    }
+}

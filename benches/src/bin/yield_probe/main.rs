@@ -14,7 +14,8 @@
 //! `cargo run --release -p benches --bin yield_probe -- [--seconds S] [--runs N]
 //! [--backend memory|redis|both] [--layout shared|apart|both] [--writers N]` (defaults 3, 3,
 //! both, both and 8; `redis` starts a `redis-server` of its own; `--writers 0` shows what the
-//! rest of the machine alone does to the probe).
+//! rest of the machine alone does to the probe). `--features mimalloc` runs it with mimalloc as
+//! the global allocator instead of the system's.
 #![allow(clippy::print_stdout, reason = "a report prints its table")]
 
 use std::sync::Arc;
@@ -28,9 +29,18 @@ use cache_core::{Cache, Codec, Compression, MemoryCache, TypedCache};
 use cache_redis::RedisCache;
 use redis_test_server::RedisServer;
 
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+const ALLOCATOR_NAME: &str = if cfg!(feature = "mimalloc") {
+    "mimalloc"
+} else {
+    "the system's allocator"
+};
+
 mod gaps;
 mod layout;
-use gaps::{Gaps, Polls, Timed};
+use gaps::{Gaps, Polls, Switches, Timed};
 use layout::{Cpus, Layout};
 
 const WRITERS: usize = 8;
@@ -54,7 +64,12 @@ struct Run {
     get_polls: Polls,
     /// What the host ran instead of this machine's CPUs during the probe, where it says.
     stolen: Option<Duration>,
+    /// How often the runtime's threads blocked or were preempted during the probe.
+    switches: Option<Switches>,
 }
+
+/// The name of the measured runtime's threads, to find them among the process's.
+const RUNTIME_THREADS: &str = "yield-probe-rt";
 
 async fn probe(length: Duration) -> Gaps {
     let mut gaps = Gaps::new();
@@ -138,6 +153,7 @@ where
         pin::pin_to_list(server, &at.cpus.server_list(at.layout))?;
     }
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    runtime.thread_name(RUNTIME_THREADS);
     if let Some(workers) = at.layout.workers() {
         runtime.worker_threads(workers);
     }
@@ -145,7 +161,7 @@ where
     let layout = at.layout;
     let stop = Arc::new(AtomicBool::new(false));
     let counting = Arc::new(AtomicBool::new(false));
-    let (gaps, written, stolen, elapsed) = runtime.block_on(async {
+    let (gaps, written, stolen, switches, elapsed) = runtime.block_on(async {
         // With one worker, a spawned task runs on it.
         tokio::spawn(async move { layout::place_worker(layout) }).await??;
         let start = Instant::now();
@@ -164,9 +180,13 @@ where
         // Started by the writers' first large encodes, from wherever those ran.
         at.cpus.place_codec_threads(at.layout)?;
         let stolen_before = gaps::stolen();
+        let switches_before = gaps::switches(RUNTIME_THREADS);
         counting.store(true, Ordering::Relaxed);
         let gaps = tokio::spawn(probe(length)).await;
         counting.store(false, Ordering::Relaxed);
+        let switches = gaps::switches(RUNTIME_THREADS)
+            .zip(switches_before)
+            .map(|(after, before)| after - before);
         let stolen = gaps::stolen()
             .zip(stolen_before)
             .map(|(after, before)| after - before);
@@ -176,7 +196,7 @@ where
             written = written.merge(writer.await.context("a writer panicked")?);
         }
         let gaps = gaps.context("the probe panicked")?;
-        anyhow::Ok((gaps, written, stolen, start.elapsed()))
+        anyhow::Ok((gaps, written, stolen, switches, start.elapsed()))
     })?;
     Ok(Run {
         p99: gaps.quantile(0.99),
@@ -186,6 +206,7 @@ where
         set_polls: written.set,
         get_polls: written.get,
         stolen,
+        switches,
     })
 }
 
@@ -306,8 +327,8 @@ fn main() -> Result<()> {
     println!(
         "A task yielding in a loop beside {} tasks each doing TypedCache::set (borrowed) \
          + get of {} ({} as InstrumentList, msgpack+zstd-3: {decoded_len} bytes serialized, {} \
-         stored; blocking threshold {} bytes), on a multi-thread runtime, {} s per run; layouts: \
-         {}:\n",
+         stored; blocking threshold {} bytes), on a multi-thread runtime, {} s per run, {ALLOCATOR_NAME} \
+         allocating; layouts: {}:\n",
         args.writers,
         List::Today.name(),
         List::Today.about(),
@@ -323,19 +344,19 @@ fn main() -> Result<()> {
     println!(
         "| run | layout | set+get over | p99 gap (floor {}) | max gap (floor {}) | gaps over {} | pairs/s \
          | CPU of a poll, p50 / p99 / most: set | same: get | polls over {} of CPU: set / get \
-         | longest poll (its CPU) | host steal | pass |",
+         | longest poll (its CPU) | runtime threads blocked / preempted | host steal | pass |",
         ms(P99_FLOOR),
         ms(MAX_FLOOR),
         ms(P99_FLOOR),
         ms(Polls::LONG),
     );
-    println!("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    println!("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     for (n, layout, backend, run) in &rows {
         let pass = run.p99 <= P99_FLOOR && run.max <= MAX_FLOOR;
         let (set, get) = (run.set_polls, run.get_polls);
         let longest = set.merge(get);
         println!(
-            "| {n} | {} | {backend} | {} | {} | {} | {:.0} | {} | {} | {} / {} | {} ({}) | {} | {} |",
+            "| {n} | {} | {backend} | {} | {} | {} | {:.0} | {} | {} | {} / {} | {} ({}) | {} | {} | {} |",
             layout.name(),
             ms(run.p99),
             ms(run.max),
@@ -347,6 +368,10 @@ fn main() -> Result<()> {
             get.long_on_cpu,
             ms(longest.longest),
             ms(longest.longest_on_cpu),
+            run.switches.map_or_else(
+                || "-".to_owned(),
+                |s| format!("{} / {}", s.blocked, s.preempted)
+            ),
             run.stolen
                 .map_or_else(|| "-".to_owned(), |d| format!("{} ms", d.as_millis())),
             if pass { "pass" } else { "FAIL" },

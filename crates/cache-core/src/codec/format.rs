@@ -1,5 +1,7 @@
 //! Serialization formats: JSON and MessagePack.
 
+use std::cell::Cell;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -55,15 +57,30 @@ impl Format {
         })
     }
 
-    /// Serializes `value` if it takes at most `limit` bytes, stopping as soon as it takes
-    /// more: `Ok(None)`.
-    pub(crate) fn serialize_within<T: Serialize + ?Sized>(
+    /// Serializes `value` if it takes at most `limit` bytes and hands the bytes to `small`,
+    /// stopping as soon as it takes more: `Ok(None)`.
+    ///
+    /// The bytes are written to a buffer the calling thread keeps for this (up to
+    /// [`SCRATCH_LIMIT`]), not to one allocated per call: on a runtime thread, growing and
+    /// freeing a buffer takes the allocator's locks, which glibc shares with the codec threads
+    /// that free memory this thread allocated, and a runtime thread waiting there waits on a
+    /// thread of the lowest priority.
+    pub(crate) fn serialize_within<T: Serialize + ?Sized, R>(
         self,
         value: &T,
         limit: usize,
-    ) -> Result<Option<Vec<u8>>, BoxError> {
+        small: impl FnOnce(&[u8]) -> R,
+    ) -> Result<Option<R>, BoxError> {
+        // Taken out, not borrowed: a `Serialize` that encodes through the cache meanwhile
+        // finds none and makes its own.
+        let mut bytes = match limit <= SCRATCH_LIMIT {
+            true => SCRATCH.with(Cell::take),
+            false => Vec::new(),
+        };
+        bytes.clear();
+        bytes.reserve(limit.min(SCRATCH_LIMIT));
         let mut out = Bounded {
-            bytes: Vec::new(),
+            bytes,
             limit,
             over: false,
         };
@@ -75,11 +92,15 @@ impl Format {
         };
         // A serializer that swallowed the refused write and went on wrote a value with a
         // hole in it: over the limit is over, whatever it returned.
-        match written {
+        let outcome = match written {
             _ if out.over => Ok(None),
-            Ok(()) => Ok(Some(out.bytes)),
+            Ok(()) => Ok(Some(small(&out.bytes))),
             Err(error) => Err(error),
+        };
+        if out.bytes.capacity() <= SCRATCH_LIMIT {
+            SCRATCH.with(|scratch| scratch.set(out.bytes));
         }
+        outcome
     }
 
     pub(crate) fn deserialize<T: DeserializeOwned>(self, bytes: &[u8]) -> Result<T, DecodeError> {
@@ -118,6 +139,14 @@ impl Format {
             },
         }
     }
+}
+
+/// The largest buffer a thread keeps for [`Format::serialize_within`]: above the default
+/// blocking threshold, the largest limit the typed layer asks for unless told otherwise.
+const SCRATCH_LIMIT: usize = 32 * 1024;
+
+thread_local! {
+    static SCRATCH: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
 }
 
 /// A buffer that refuses to grow past `limit`, remembering that it did.
@@ -191,10 +220,43 @@ mod tests {
     fn a_serializer_that_swallows_the_refusal_is_still_over_the_limit() {
         for format in [Format::Json, Format::MessagePack] {
             assert_eq!(
-                format.serialize_within(&Swallows, 50).unwrap(),
+                format
+                    .serialize_within(&Swallows, 50, <[u8]>::to_vec)
+                    .unwrap(),
                 None,
                 "{format:?}"
             );
+        }
+    }
+
+    /// Serializes, as part of itself, the length of its inner value serialized within a limit
+    /// on the same thread: a value that goes through the cache while it is serialized.
+    struct Nests(Vec<String>);
+
+    impl serde::Serialize for Nests {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeSeq;
+            let inner = Format::MessagePack
+                .serialize_within(&self.0, 1024, <[u8]>::len)
+                .map_err(serde::ser::Error::custom)?;
+            let mut seq = serializer.serialize_seq(Some(2))?;
+            seq.serialize_element(&inner)?;
+            seq.serialize_element(&self.0)?;
+            seq.end()
+        }
+    }
+
+    #[test]
+    fn a_value_serialized_within_a_limit_while_another_is_gets_bytes_of_its_own() {
+        let value = Nests(vec!["x".repeat(10); 20]);
+        for format in [Format::Json, Format::MessagePack] {
+            let whole = format.serialize(&value).unwrap();
+            for _ in 0..3 {
+                let within = format
+                    .serialize_within(&value, 4096, <[u8]>::to_vec)
+                    .unwrap();
+                assert_eq!(within.as_ref(), Some(&whole), "{format:?}");
+            }
         }
     }
 
@@ -203,7 +265,11 @@ mod tests {
         let value = vec!["x".repeat(10); 100];
         for format in [Format::Json, Format::MessagePack] {
             let whole = format.serialize(&value).unwrap();
-            let within = |limit| format.serialize_within(&value, limit).unwrap();
+            let within = |limit| {
+                format
+                    .serialize_within(&value, limit, <[u8]>::to_vec)
+                    .unwrap()
+            };
             assert_eq!(within(whole.len()), Some(whole.clone()), "{format:?}");
             assert_eq!(within(whole.len() - 1), None, "{format:?}");
             assert_eq!(within(0), None, "{format:?}");

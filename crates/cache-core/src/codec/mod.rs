@@ -190,14 +190,16 @@ impl Codec {
         self.format.serialize(value).map_err(Error::Encode)
     }
 
-    /// Serializes `value` unless it takes more than `limit` bytes (`Ok(None)`), stopping there.
-    pub(crate) fn serialize_within<T: Serialize + ?Sized>(
+    /// Serializes `value` and hands its bytes to `small`, unless it takes more than `limit`
+    /// bytes (`Ok(None)`), stopping there.
+    pub(crate) fn serialize_within<T: Serialize + ?Sized, R>(
         &self,
         value: &T,
         limit: usize,
-    ) -> Result<Option<Vec<u8>>> {
+        small: impl FnOnce(&[u8]) -> R,
+    ) -> Result<Option<R>> {
         self.format
-            .serialize_within(value, limit)
+            .serialize_within(value, limit, small)
             .map_err(Error::Encode)
     }
 
