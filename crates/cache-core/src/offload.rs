@@ -11,6 +11,14 @@
 //! these threads are not tokio's: its blocking pool runs other work (file I/O, DNS) that must
 //! not be slowed.
 //!
+//! What a codec thread is given to work on (a copy, the bytes to decode, the bytes to
+//! compress) goes back to its caller with the result, to be freed there. glibc frees memory
+//! into the arena of the thread that allocated it, under that arena's lock: a codec thread
+//! freeing a runtime thread's memory holds that thread's lock, and at the lowest priority it
+//! may be taken off its core while it does, leaving the runtime thread to wait for it. (What
+//! the caller gets from a decode was allocated on a codec thread, and is freed under that
+//! thread's arena lock wherever the caller drops it; nothing in this crate can change that.)
+//!
 //! On a current-thread runtime the work stays on tokio's blocking pool: that is where tokio's
 //! paused test clock looks for work in progress before it jumps ahead, and such a runtime has
 //! one thread to keep a core for, which the kernel shares fairly enough.

@@ -318,9 +318,12 @@ impl<C: Cache> TypedCache<C> {
         if !self.is_large(bytes.len().max(declared_len(&bytes))) {
             return codec.decode(&bytes);
         }
-        offload(move || codec.decode(&bytes))
+        // The bytes come back to be freed on this thread, which allocated them (see the
+        // `offload` module).
+        let (decoded, _bytes) = offload(move || (codec.decode(&bytes), bytes))
             .await
-            .map_err(|e| DecodeError::Task(e.to_string()))?
+            .map_err(|e| DecodeError::Task(e.to_string()))?;
+        decoded
     }
 
     /// Decodes the payload of an envelope that [`envelope::open`](crate::envelope::open)
@@ -342,9 +345,10 @@ impl<C: Cache> TypedCache<C> {
         if !self.is_large(payload.len().max(header.decoded_len as usize)) {
             return codec.decode_opened(header, &payload);
         }
-        offload(move || codec.decode_opened(header, &payload))
+        let (decoded, _payload) = offload(move || (codec.decode_opened(header, &payload), payload))
             .await
-            .map_err(|e| DecodeError::Task(e.to_string()))?
+            .map_err(|e| DecodeError::Task(e.to_string()))?;
+        decoded
     }
 
     /// Encodes `value`, compressing off the runtime's threads when it is large.
@@ -370,9 +374,10 @@ impl<C: Cache> TypedCache<C> {
         {
             codec.seal(&serialized)?
         } else {
-            offload(move || codec.seal(&serialized))
+            let (sealed, _serialized) = offload(move || (codec.seal(&serialized), serialized))
                 .await
-                .map_err(|e| Error::Encode(e.into()))??
+                .map_err(|e| Error::Encode(e.into()))?;
+            sealed?
         };
         Ok(Bytes::from(sealed))
     }
