@@ -1,10 +1,13 @@
-//! Where the probe's runtime, the codec threads and `redis-server` run.
+//! Where the probe's runtime and `redis-server` run.
 //!
 //! On a machine with two CPUs, tokio's default runtime has two workers; with `redis-server`
 //! busy beside them, three threads want two cores, and the kernel takes a worker off its core
 //! for a time slice now and then: a gap the probe sees that no poll of ours caused. The
 //! `apart` layout gives the runtime a core of its own, as a latency-minded deployment would,
-//! so that what remains in the probe's gaps is the runtime's own work.
+//! so that what remains in the probe's gaps is the runtime's own work. The codec threads stay
+//! free to run on either core, as they would in a user's process: pinned beside
+//! `redis-server`, one that holds an allocator lock the worker waits for could wait behind
+//! it for milliseconds while the worker's core stood idle.
 
 use anyhow::{Context, Result, bail};
 use rustix::process::Pid;
@@ -15,18 +18,18 @@ use rustix::thread::{CpuSet, sched_getaffinity, sched_setaffinity};
 pub(crate) enum Layout {
     /// tokio's default runtime (a worker per CPU); nothing pinned.
     Shared,
-    /// A runtime of one worker on CPU `runtime`; the rest of this process (the codec threads
-    /// among it) and `redis-server` on CPU `rest`.
-    Apart { runtime: usize, rest: usize },
+    /// A runtime of one worker on CPU `runtime`, `redis-server` on CPU `server`, the rest of
+    /// this process (the codec threads among it) on any.
+    Apart { runtime: usize, server: usize },
 }
 
 impl Layout {
     /// The layouts a run measures, from `--layout shared|apart|both`.
     pub(crate) fn parse(text: &str, cpus: &Cpus) -> Result<Vec<Self>> {
         let apart = || match cpus.list.as_slice() {
-            [runtime, rest, ..] => Ok(Self::Apart {
+            [runtime, server, ..] => Ok(Self::Apart {
                 runtime: *runtime,
-                rest: *rest,
+                server: *server,
             }),
             _ => bail!("--layout apart needs two CPUs; this process may use one"),
         };
@@ -58,9 +61,10 @@ impl Layout {
     pub(crate) fn describe(self, cpus: &Cpus) -> String {
         match self {
             Self::Shared => format!("shared: {} workers, nothing pinned", cpus.list.len()),
-            Self::Apart { runtime, rest } => {
-                format!("apart: 1 worker on CPU {runtime}, redis + codec threads on CPU {rest}")
-            }
+            Self::Apart { runtime, server } => format!(
+                "apart: 1 worker on CPU {runtime}, redis-server on CPU {server}, codec threads \
+                 on any"
+            ),
         }
     }
 }
@@ -89,27 +93,14 @@ impl Cpus {
                 .map(usize::to_string)
                 .collect::<Vec<_>>()
                 .join(","),
-            Layout::Apart { rest, .. } => rest.to_string(),
+            Layout::Apart { server, .. } => server.to_string(),
         }
     }
 
-    /// Puts the calling thread where the rest of the process runs in `layout`: threads it
-    /// starts (the runtime's workers) inherit it.
-    pub(crate) fn place_this_thread(&self, layout: Layout) -> Result<()> {
-        match layout {
-            Layout::Shared => set(None, &self.set),
-            Layout::Apart { rest, .. } => set(None, &one(rest)),
-        }
-    }
-
-    /// Puts the codec threads (`cache-codec-N`, started by the first large encode, from
-    /// whichever thread made it) where the rest of the process runs in `layout`.
-    pub(crate) fn place_codec_threads(&self, layout: Layout) -> Result<usize> {
-        let rest = match layout {
-            Layout::Shared => self.set,
-            Layout::Apart { rest, .. } => one(rest),
-        };
-        let mut placed = 0;
+    /// Lets the codec threads (`cache-codec-N`) run on every CPU this process started with:
+    /// started by the first large encode, they inherit the CPUs of whichever thread made it,
+    /// a pinned worker's among them.
+    pub(crate) fn free_codec_threads(&self) -> Result<()> {
         for task in
             std::fs::read_dir("/proc/self/task").context("listing this process's threads")?
         {
@@ -120,11 +111,10 @@ impl Cpus {
             }
             let tid = task.file_name().to_string_lossy().parse::<i32>()?;
             if let Some(pid) = Pid::from_raw(tid) {
-                set(Some(pid), &rest)?;
-                placed += 1;
+                set(Some(pid), &self.set)?;
             }
         }
-        Ok(placed)
+        Ok(())
     }
 }
 
@@ -133,14 +123,12 @@ impl Cpus {
 pub(crate) fn place_worker(layout: Layout) -> Result<()> {
     match layout {
         Layout::Shared => Ok(()),
-        Layout::Apart { runtime, .. } => set(None, &one(runtime)),
+        Layout::Apart { runtime, .. } => {
+            let mut one = CpuSet::new();
+            one.set(runtime);
+            set(None, &one)
+        }
     }
-}
-
-fn one(cpu: usize) -> CpuSet {
-    let mut set = CpuSet::new();
-    set.set(cpu);
-    set
 }
 
 fn set(thread: Option<Pid>, cpus: &CpuSet) -> Result<()> {

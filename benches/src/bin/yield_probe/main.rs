@@ -3,7 +3,7 @@
 //! today's shape, as the `InstrumentList` market-data stores) through `TypedCache::set`
 //! (borrowed) and `get`, on a multi-thread runtime laid out two ways: tokio's default (a
 //! worker per CPU, nothing pinned), and `apart` (one worker on a CPU of its own, `redis-server`
-//! and the codec threads on another; see `layout.rs`).
+//! on another; see `layout.rs`).
 //!
 //! The probe records the time between two of its polls. A task that runs long between two
 //! `.await`s holds up every task queued behind it on its worker, the probe among them; so the
@@ -147,8 +147,6 @@ fn measure<C>(
 where
     C: Cache + Clone + 'static,
 {
-    // The runtime's threads inherit this thread's CPUs when they start.
-    at.cpus.place_this_thread(at.layout)?;
     if let Some(server) = at.server {
         pin::pin_to_list(server, &at.cpus.server_list(at.layout))?;
     }
@@ -177,8 +175,7 @@ where
             })
             .collect();
         tokio::time::sleep(WARM_UP).await;
-        // Started by the writers' first large encodes, from wherever those ran.
-        at.cpus.place_codec_threads(at.layout)?;
+        at.cpus.free_codec_threads()?;
         let stolen_before = gaps::stolen();
         let switches_before = gaps::switches(RUNTIME_THREADS);
         counting.store(true, Ordering::Relaxed);
