@@ -12,12 +12,14 @@
 //! not be slowed.
 //!
 //! What a codec thread is given to work on (a copy, the bytes to decode, the bytes to
-//! compress) goes back to its caller with the result, to be freed there. glibc frees memory
+//! compress) goes back to its caller with the result, to be freed on a runtime thread rather
+//! than a codec thread. glibc frees memory
 //! into the arena of the thread that allocated it, under that arena's lock: a codec thread
 //! freeing a runtime thread's memory holds that thread's lock, and at the lowest priority it
 //! may be taken off its core while it does, leaving the runtime thread to wait for it. (What
-//! the caller gets from a decode was allocated on a codec thread, and is freed under that
-//! thread's arena lock wherever the caller drops it; nothing in this crate can change that.)
+//! the caller gets from a decode, and the sealed bytes of a large encode, were allocated on a
+//! codec thread and are freed into its arena wherever they are dropped; nothing in this crate
+//! can change that.)
 //!
 //! On a current-thread runtime the work stays on tokio's blocking pool: that is where tokio's
 //! paused test clock looks for work in progress before it jumps ahead, and such a runtime has

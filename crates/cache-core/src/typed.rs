@@ -318,7 +318,7 @@ impl<C: Cache> TypedCache<C> {
         if !self.is_large(bytes.len().max(declared_len(&bytes))) {
             return codec.decode(&bytes);
         }
-        // The bytes come back to be freed on this thread, which allocated them (see the
+        // The bytes come back to be freed by the caller, on a runtime thread (see the
         // `offload` module).
         let (decoded, _bytes) = offload(move || (codec.decode(&bytes), bytes))
             .await

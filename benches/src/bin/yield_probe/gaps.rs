@@ -106,7 +106,8 @@ impl Polls {
     const STEP: Duration = Duration::from_micros(5);
     const BUCKETS: usize = 100;
 
-    /// The CPU time of a poll at quantile `q`, to the step above; `None` without polls.
+    /// The CPU time of a poll at quantile `q`, to the step above (never past the most);
+    /// `None` without polls.
     pub(crate) fn cpu_quantile(&self, q: f64) -> Option<Duration> {
         let total: u64 = self.cpu.iter().map(|&n| u64::from(n)).sum();
         let rank = (total.checked_sub(1)? as f64 * q) as u64;
@@ -115,7 +116,7 @@ impl Polls {
             seen += u64::from(n);
             seen > rank
         })?;
-        Some(Self::STEP * (bucket as u32 + 1))
+        Some((Self::STEP * (bucket as u32 + 1)).min(self.most_cpu))
     }
 
     pub(crate) fn merge(self, other: Self) -> Self {

@@ -73,10 +73,8 @@ impl Format {
     ) -> Result<Option<R>, BoxError> {
         // Taken out, not borrowed: a `Serialize` that encodes through the cache meanwhile
         // finds none and makes its own.
-        let mut bytes = match limit <= SCRATCH_LIMIT {
-            true => SCRATCH.with(Cell::take),
-            false => Vec::new(),
-        };
+        // Whatever the limit: past the kept size it grows like any buffer, and is dropped.
+        let mut bytes = SCRATCH.try_with(Cell::take).unwrap_or_default();
         bytes.clear();
         bytes.reserve(limit.min(SCRATCH_LIMIT));
         let mut out = Bounded {
@@ -98,7 +96,8 @@ impl Format {
             Err(error) => Err(error),
         };
         if out.bytes.capacity() <= SCRATCH_LIMIT {
-            SCRATCH.with(|scratch| scratch.set(out.bytes));
+            // Fails only while the thread's locals are torn down; the buffer is dropped then.
+            let _ = SCRATCH.try_with(|scratch| scratch.set(out.bytes));
         }
         outcome
     }
